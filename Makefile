@@ -1,0 +1,51 @@
+# fsm — make targets. Node 22 is provisioned by the `node` devDependency: every target runs with
+# node_modules/.bin first on PATH, so `node` below is the project's Node 22, not the machine's.
+SHELL := /bin/bash
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+
+.PHONY: all install build lint typecheck unit test run bench clean check-node
+
+all: build
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+## install: npm ci (includes Node 22 via the `node` devDependency)
+install:
+	npm ci --no-audit --no-fund
+	@$(MAKE) --no-print-directory check-node
+
+check-node:
+	@node -e 'const [M,m]=process.versions.node.split(".").map(Number); if (M<22||(M===22&&m<19)) { console.error("fsm needs Node >= 22.19, found " + process.version + " (is node_modules/.bin on PATH?)"); process.exit(1) }'
+	@echo "node $$(node --version) from $$(command -v node)"
+
+## build: TypeScript → dist/ (dist/cmd/<binary>/main.js)
+build: node_modules/.package-lock.json
+	npm run build
+
+typecheck: node_modules/.package-lock.json
+	npm run typecheck
+
+## lint: typecheck everything (tests included), eslint, prettier
+lint: typecheck
+	npm run lint
+
+## unit: jest (unit, integration and e2e tests; e2e spawns dist/ binaries, so build first)
+unit: build
+	npm test
+
+## test: the whole gate, as CI runs it: install + build + lint + all tests
+test: install build lint
+	npm test
+
+## run: the sandbox (see README)
+run: node_modules/.package-lock.json build
+	@echo "The sandbox (issue: make run) is not built yet. What exists: dist/cmd/*/main.js; try:"
+	@echo "  node dist/cmd/fsm-healthcheck/main.js --port 15904 --help"
+
+bench: build
+	npm run bench:healthcheck
+
+clean:
+	rm -rf dist coverage

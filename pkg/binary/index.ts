@@ -1,0 +1,3 @@
+export * from './binary.js';
+export * from './flags.js';
+export * from './version.js';

@@ -1,0 +1,23 @@
+/** Defaults of flags and names shared by several binaries. */
+
+export const DEFAULT_MESH_NAME = 'fsm';
+export const DEFAULT_FSM_NAMESPACE = 'fsm-system';
+export const CONTROLLER_SERVICE_NAME = 'fsm-controller';
+export const INJECTOR_SERVICE_NAME = 'fsm-injector';
+export const WEBHOOK_CONFIGURATION_NAME = 'fsm-injector';
+export const DEFAULT_HEALTHCHECK_TARGET_HOST = '127.0.0.1';
+/** Kubelet's default probe timeoutSeconds is 1: the healthcheck dial timeout matches it. */
+export const DEFAULT_DIAL_TIMEOUT_MS = 1000;
+export const DEFAULT_PROBE_TIMEOUT_SECONDS = 1;
+/** Hard bound on graceful shutdown before a binary exits anyway. */
+export const SHUTDOWN_GRACE_MS = 5000;
+/** AdmissionReview bodies above this are refused with 413. */
+export const MAX_ADMISSION_BODY_BYTES = 3 * 1024 * 1024;
+/** Pinned sidecar image (the injector's --sidecar-image default). */
+export const DEFAULT_SIDECAR_IMAGE = 'envoyproxy/envoy:v1.32.3';
+export const DEFAULT_INIT_IMAGE = 'flomesh/fsm-init:v0.1.0';
+export const DEFAULT_HEALTHCHECK_IMAGE = 'flomesh/fsm-healthcheck:v0.1.0';
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const DEFAULT_LOG_LEVEL: LogLevel = 'info';

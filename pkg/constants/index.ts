@@ -1,0 +1,5 @@
+export * from './ports.js';
+export * from './paths.js';
+export * from './labels.js';
+export * from './defaults.js';
+export * from './probes.js';

@@ -1,0 +1,117 @@
+/**
+ * The one logger factory of fsm: winston, JSON lines when stdout is not a TTY (what log
+ * collectors read), a readable single line otherwise. Every component logs through a child logger
+ * that carries a `component` field.
+ */
+import winston from 'winston';
+import { DEFAULT_LOG_LEVEL, LOG_LEVELS, type LogLevel } from '../constants/index.js';
+
+/** Lower number = more severe, as winston expects. */
+const LEVELS: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3, trace: 4 };
+
+export interface Logger {
+  error(message: string, meta?: Record<string, unknown>): void;
+  warn(message: string, meta?: Record<string, unknown>): void;
+  info(message: string, meta?: Record<string, unknown>): void;
+  debug(message: string, meta?: Record<string, unknown>): void;
+  trace(message: string, meta?: Record<string, unknown>): void;
+  /** A logger whose lines also carry these fields (e.g. `{ component: 'ads' }`). */
+  child(fields: Record<string, unknown>): Logger;
+  /** True when a line at this level would be written: guard costly log arguments with it. */
+  isLevelEnabled(level: LogLevel): boolean;
+  /** Changes the level of this logger and every child. */
+  setLevel(level: LogLevel): void;
+}
+
+export interface LoggerOptions {
+  level?: LogLevel;
+  /** Force JSON (true) or readable (false) output; default: JSON unless stdout is a TTY. */
+  json?: boolean;
+  /** Where lines go; default process.stdout. Tests pass a stream to read what was logged. */
+  stream?: NodeJS.WritableStream;
+  /** Fields on every line, e.g. `{ binary: 'fsm-controller' }`. */
+  defaultMeta?: Record<string, unknown>;
+}
+
+export function isLogLevel(value: string): value is LogLevel {
+  return (LOG_LEVELS as readonly string[]).includes(value);
+}
+
+function readableFormat(): winston.Logform.Format {
+  return winston.format.printf((info) => {
+    const { level, message, timestamp, component, ...rest } = info as Record<string | symbol, unknown>;
+    const fields = Object.entries(rest)
+      .filter(([k]) => typeof k === 'string')
+      .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+      .join(' ');
+    const comp = component ? `[${String(component)}] ` : '';
+    return `${String(timestamp)} ${String(level).toUpperCase().padEnd(5)} ${comp}${String(message)}${fields ? ' ' + fields : ''}`;
+  });
+}
+
+class WinstonLogger implements Logger {
+  constructor(private readonly w: winston.Logger) {}
+  error(message: string, meta?: Record<string, unknown>): void {
+    this.w.log('error', message, meta);
+  }
+  warn(message: string, meta?: Record<string, unknown>): void {
+    this.w.log('warn', message, meta);
+  }
+  info(message: string, meta?: Record<string, unknown>): void {
+    this.w.log('info', message, meta);
+  }
+  debug(message: string, meta?: Record<string, unknown>): void {
+    this.w.log('debug', message, meta);
+  }
+  trace(message: string, meta?: Record<string, unknown>): void {
+    this.w.log('trace', message, meta);
+  }
+  child(fields: Record<string, unknown>): Logger {
+    return new WinstonLogger(this.w.child(fields));
+  }
+  isLevelEnabled(level: LogLevel): boolean {
+    return this.w.isLevelEnabled(level);
+  }
+  setLevel(level: LogLevel): void {
+    this.w.level = level;
+  }
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const stream = options.stream ?? process.stdout;
+  const json = options.json ?? !(stream as NodeJS.WriteStream).isTTY;
+  const format = json
+    ? winston.format.combine(
+        winston.format.timestamp(),
+        winston.format.errors({ stack: true }),
+        winston.format.json(),
+      )
+    : winston.format.combine(
+        winston.format.timestamp(),
+        winston.format.errors({ stack: true }),
+        readableFormat(),
+      );
+  const w = winston.createLogger({
+    levels: LEVELS,
+    level: options.level ?? DEFAULT_LOG_LEVEL,
+    format,
+    defaultMeta: options.defaultMeta,
+    transports: [new winston.transports.Stream({ stream })],
+  });
+  return new WinstonLogger(w);
+}
+
+/** A logger that writes nothing: for pure-function tests and benchmarks. */
+export function silentLogger(): Logger {
+  const w = winston.createLogger({
+    levels: LEVELS,
+    silent: true,
+    transports: [new winston.transports.Console()],
+  });
+  return new WinstonLogger(w);
+}
+
+/** Renders an unknown thrown value for a log field. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
