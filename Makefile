@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: all install build lint typecheck unit test run bench clean check-node
+.PHONY: all install tools build lint typecheck unit test run bench clean check-node
 
 all: build
 
@@ -19,6 +19,14 @@ install:
 check-node:
 	@node -e 'const [M,m]=process.versions.node.split(".").map(Number); if (M<22||(M===22&&m<19)) { console.error("fsm needs Node >= 22.19, found " + process.version + " (is node_modules/.bin on PATH?)"); process.exit(1) }'
 	@echo "node $$(node --version) from $$(command -v node)"
+
+## tools: Debian packages the tests use: kubectl (kubernetes-client) talks to the sandbox API server
+tools:
+	@command -v kubectl >/dev/null 2>&1 || { \
+	  echo "installing kubectl (Debian kubernetes-client)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq kubernetes-client >/dev/null; }
+	@kubectl version --client 2>/dev/null | head -1
 
 ## build: TypeScript → dist/ (dist/cmd/<binary>/main.js)
 build: node_modules/.package-lock.json
@@ -36,7 +44,7 @@ unit: build
 	npm test
 
 ## test: the whole gate, as CI runs it: install + build + lint + all tests
-test: install build lint
+test: install tools build lint
 	npm test
 
 ## run: the sandbox (see README)

@@ -1,0 +1,122 @@
+/**
+ * Certificate authority and serving certificates for the webhook and the sandbox API server,
+ * generated with @peculiar/x509 over Node's WebCrypto (ECDSA P-256). PEM in, PEM out.
+ */
+// @peculiar/x509 resolves its services through tsyringe, which needs the Reflect metadata API.
+import 'reflect-metadata';
+import { webcrypto, X509Certificate as NodeX509 } from 'node:crypto';
+import * as x509 from '@peculiar/x509';
+
+type CryptoKey = webcrypto.CryptoKey;
+// Node's WebCrypto is the standard Crypto interface; the DOM lib type is not loaded here.
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+
+const ALG: webcrypto.EcKeyGenParams & webcrypto.EcdsaParams = {
+  name: 'ECDSA',
+  namedCurve: 'P-256',
+  hash: 'SHA-256',
+};
+const DAY_MS = 24 * 3600 * 1000;
+
+export interface PemPair {
+  certPem: string;
+  keyPem: string;
+}
+
+export interface CertificateAuthority extends PemPair {
+  /** Issues a serving certificate for these DNS names / IP addresses, signed by this CA. */
+  issue(opts: ServingCertOptions): Promise<PemPair>;
+}
+
+export interface ServingCertOptions {
+  commonName: string;
+  dnsNames?: string[];
+  ipAddresses?: string[];
+  validityDays?: number;
+  /** Also usable as a TLS client certificate. */
+  clientAuth?: boolean;
+}
+
+function serial(): string {
+  const bytes = webcrypto.getRandomValues(new Uint8Array(16));
+  bytes[0] = bytes[0]! & 0x7f; // positive
+  return Buffer.from(bytes).toString('hex');
+}
+
+async function exportKeyPem(key: CryptoKey): Promise<string> {
+  const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
+  const b64 = der.toString('base64').replace(/(.{64})/g, '$1\n');
+  return `-----BEGIN PRIVATE KEY-----\n${b64.trim()}\n-----END PRIVATE KEY-----\n`;
+}
+
+async function importKeyPem(pem: string): Promise<CryptoKey> {
+  const b64 = pem.replace(/-----(BEGIN|END) PRIVATE KEY-----/g, '').replace(/\s+/g, '');
+  return webcrypto.subtle.importKey('pkcs8', Buffer.from(b64, 'base64'), ALG, true, ['sign']);
+}
+
+/** Creates a new self-signed CA. */
+export async function createCA(commonName: string, validityDays = 3650): Promise<CertificateAuthority> {
+  const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
+  const now = Date.now();
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serial(),
+    name: `CN=${commonName}`,
+    notBefore: new Date(now - 3600_000),
+    notAfter: new Date(now + validityDays * DAY_MS),
+    signingAlgorithm: ALG,
+    keys,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  return loadCA({ certPem: cert.toString('pem') + '\n', keyPem: await exportKeyPem(keys.privateKey) });
+}
+
+/** Wraps an existing CA (PEM cert + PKCS#8 key) so it can issue certificates. */
+export async function loadCA(pair: PemPair): Promise<CertificateAuthority> {
+  const caCert = new x509.X509Certificate(pair.certPem);
+  const caKey = await importKeyPem(pair.keyPem);
+  return {
+    ...pair,
+    async issue(opts: ServingCertOptions): Promise<PemPair> {
+      const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
+      const now = Date.now();
+      const names: x509.JsonGeneralName[] = [
+        ...(opts.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
+        ...(opts.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value })),
+      ];
+      const usages = [
+        x509.ExtendedKeyUsage.serverAuth,
+        ...(opts.clientAuth ? [x509.ExtendedKeyUsage.clientAuth] : []),
+      ];
+      const cert = await x509.X509CertificateGenerator.create({
+        serialNumber: serial(),
+        subject: `CN=${opts.commonName}`,
+        issuer: caCert.subject,
+        notBefore: new Date(now - 3600_000),
+        notAfter: new Date(now + (opts.validityDays ?? 365) * DAY_MS),
+        signingAlgorithm: ALG,
+        publicKey: keys.publicKey,
+        signingKey: caKey,
+        extensions: [
+          new x509.BasicConstraintsExtension(false, undefined, true),
+          new x509.KeyUsagesExtension(
+            x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+            true,
+          ),
+          new x509.ExtendedKeyUsageExtension(usages),
+          ...(names.length ? [new x509.SubjectAlternativeNameExtension(names)] : []),
+          await x509.AuthorityKeyIdentifierExtension.create(caCert),
+        ],
+      });
+      return { certPem: cert.toString('pem') + '\n', keyPem: await exportKeyPem(keys.privateKey) };
+    },
+  };
+}
+
+/** Time left before the certificate expires, in ms (negative when expired). */
+export function certificateExpiresInMs(certPem: string, now = Date.now()): number {
+  return new Date(new NodeX509(certPem).validTo).getTime() - now;
+}
