@@ -1,0 +1,37 @@
+/** All of one proxy's resources from its probe inputs and declared ports. Pure; output sorted by name. */
+import { buildProbeCluster } from './clusters.js';
+import { buildInboundResources } from './inbound.js';
+import type { InboundPort } from './inbound.js';
+import { buildProbeListener } from './probeListener.js';
+import type { ProbeListenerInput } from './probeListener.js';
+import type { Cluster, Listener, ProxyResources } from './types.js';
+
+export interface ProxyBuildInput {
+  /** One entry per probe type with HTTP or HTTPS probes (types with none may be left out). */
+  probes: readonly ProbeListenerInput[];
+  /** Declared application ports, one per port number. */
+  inboundPorts: readonly InboundPort[];
+}
+
+export function buildProxyResources(input: ProxyBuildInput): ProxyResources {
+  const inbound = buildInboundResources(input.inboundPorts);
+  const listeners: Listener[] = [...inbound.listeners];
+  const clusters: Cluster[] = [...inbound.clusters];
+  for (const probes of input.probes) {
+    const listener = buildProbeListener(probes);
+    if (listener !== undefined) listeners.push(listener);
+    for (const p of probes.http)
+      clusters.push(buildProbeCluster(p.container, probes.type, p.port, p.timeoutSeconds));
+    if (probes.https !== undefined) {
+      const p = probes.https;
+      clusters.push(buildProbeCluster(p.container, probes.type, p.port, p.timeoutSeconds));
+    }
+  }
+  listeners.sort(byName);
+  clusters.sort(byName);
+  return { listeners, clusters };
+}
+
+function byName(a: { name: string }, b: { name: string }): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}

@@ -1,0 +1,119 @@
+/**
+ * The subset of Envoy v3 messages the builders produce, as plain objects in the form protobufjs
+ * `Type.fromObject` reads with the original (snake_case) field names:
+ * - google.protobuf.Duration is `{ seconds, nanos }` (protobufjs has no string form for it);
+ * - wrapper types (BoolValue, UInt32Value) are `{ value }`;
+ * - google.protobuf.Any is `{ '@type': 'type.googleapis.com/<full name>', ...fields of that type }`;
+ * - enums are their value names ('STATIC', 'INBOUND', ...).
+ * Nothing here is a class instance: the objects are JSON-serialisable and compare with deep equality.
+ */
+
+export interface Duration {
+  seconds: number;
+  nanos?: number;
+}
+
+export interface BoolValue {
+  value: boolean;
+}
+
+export interface SocketAddress {
+  protocol?: 'TCP';
+  address: string;
+  port_value: number;
+}
+
+export interface Address {
+  socket_address: SocketAddress;
+}
+
+/** A google.protobuf.Any in protobufjs object form: the packed type's fields next to '@type'. */
+export interface TypedConfig {
+  '@type': string;
+  [field: string]: unknown;
+}
+
+export interface HeaderValueOption {
+  header: { key: string; value: string };
+  append_action:
+    'APPEND_IF_EXISTS_OR_ADD' | 'ADD_IF_ABSENT' | 'OVERWRITE_IF_EXISTS_OR_ADD' | 'OVERWRITE_IF_EXISTS';
+}
+
+export interface RouteAction {
+  cluster: string;
+  prefix_rewrite: string;
+  host_rewrite_literal?: string;
+  timeout: Duration;
+}
+
+export interface Route {
+  name: string;
+  match: { path: string };
+  route: RouteAction;
+  request_headers_to_add?: HeaderValueOption[];
+}
+
+export interface VirtualHost {
+  name: string;
+  domains: string[];
+  routes: Route[];
+}
+
+export interface RouteConfiguration {
+  name: string;
+  virtual_hosts: VirtualHost[];
+}
+
+export interface NetworkFilter {
+  name: string;
+  typed_config: TypedConfig;
+}
+
+export interface FilterChainMatch {
+  transport_protocol?: 'tls' | 'raw_buffer';
+}
+
+export interface FilterChain {
+  name: string;
+  filter_chain_match?: FilterChainMatch;
+  filters: NetworkFilter[];
+}
+
+export interface ListenerFilter {
+  name: string;
+  typed_config: TypedConfig;
+}
+
+export interface Listener {
+  name: string;
+  address: Address;
+  traffic_direction: 'INBOUND' | 'OUTBOUND';
+  filter_chains: FilterChain[];
+  listener_filters?: ListenerFilter[];
+  /** false: the listener only receives connections handed off by a `use_original_dst` listener. */
+  bind_to_port?: BoolValue;
+  use_original_dst?: BoolValue;
+}
+
+export interface LbEndpoint {
+  endpoint: { address: Address };
+}
+
+export interface ClusterLoadAssignment {
+  cluster_name: string;
+  endpoints: { lb_endpoints: LbEndpoint[] }[];
+}
+
+export interface Cluster {
+  name: string;
+  type: 'STATIC' | 'ORIGINAL_DST';
+  connect_timeout: Duration;
+  lb_policy?: 'ROUND_ROBIN' | 'CLUSTER_PROVIDED';
+  load_assignment?: ClusterLoadAssignment;
+}
+
+/** The resources one proxy needs: listeners (with inline route configs) and clusters, sorted by name. */
+export interface ProxyResources {
+  listeners: Listener[];
+  clusters: Cluster[];
+}
