@@ -8,7 +8,8 @@
 import { PROXY_INBOUND_PORT } from '../../constants/index.js';
 import { buildInboundCluster, buildInboundPassthroughCluster, inboundClusterName } from './clusters.js';
 import { INBOUND_PASSTHROUGH_CLUSTER } from './clusters.js';
-import { address, LISTEN_ADDRESS, TCP_PROXY_FILTER, TCP_PROXY_TYPE_URL, typed } from './common.js';
+import { TCP_PROXY_TYPE_URL } from '../type-urls.js';
+import { address, LISTEN_ADDRESS, TCP_PROXY_FILTER, typed } from './common.js';
 import type { Cluster, FilterChain, Listener } from './types.js';
 
 export const INBOUND_CAPTURE_LISTENER = 'inbound_listener';

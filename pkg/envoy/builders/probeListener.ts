@@ -5,16 +5,15 @@
  */
 import { PROBE_TYPE_INFO, probeClusterName } from '../../constants/index.js';
 import type { ProbeType } from '../../constants/index.js';
+import { HTTP_CONNECTION_MANAGER_TYPE_URL, ROUTER_TYPE_URL, TCP_PROXY_TYPE_URL } from '../type-urls.js';
 import {
   address,
   HTTP_CONNECTION_MANAGER_FILTER,
-  HTTP_CONNECTION_MANAGER_TYPE_URL,
   LISTEN_ADDRESS,
+  packedEmpty,
   probeTimeout,
   ROUTER_FILTER,
-  ROUTER_TYPE_URL,
   TCP_PROXY_FILTER,
-  TCP_PROXY_TYPE_URL,
   TLS_INSPECTOR_FILTER,
   TLS_INSPECTOR_TYPE_URL,
   typed,
@@ -148,7 +147,9 @@ export function buildProbeListener(input: ProbeListenerInput): Listener | undefi
     filter_chains: chains,
   };
   if (mixed) {
-    listener.listener_filters = [{ name: TLS_INSPECTOR_FILTER, typed_config: typed(TLS_INSPECTOR_TYPE_URL) }];
+    listener.listener_filters = [
+      { name: TLS_INSPECTOR_FILTER, typed_config: packedEmpty(TLS_INSPECTOR_TYPE_URL) },
+    ];
   }
   return listener;
 }

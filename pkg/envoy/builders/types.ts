@@ -3,7 +3,8 @@
  * `Type.fromObject` reads with the original (snake_case) field names:
  * - google.protobuf.Duration is `{ seconds, nanos }` (protobufjs has no string form for it);
  * - wrapper types (BoolValue, UInt32Value) are `{ value }`;
- * - google.protobuf.Any is `{ '@type': 'type.googleapis.com/<full name>', ...fields of that type }`;
+ * - google.protobuf.Any is `{ '@type': 'type.googleapis.com/<full name>', ...fields of that type }`
+ *   when fsm's proto root (pkg/envoy/protos.ts) knows the type, else already packed `{ type_url, value }`;
  * - enums are their value names ('STATIC', 'INBOUND', ...).
  * Nothing here is a class instance: the objects are JSON-serialisable and compare with deep equality.
  */
@@ -79,9 +80,15 @@ export interface FilterChain {
   filters: NetworkFilter[];
 }
 
+/** A google.protobuf.Any already encoded: for types outside fsm's proto root. */
+export interface PackedAny {
+  type_url: string;
+  value: Uint8Array;
+}
+
 export interface ListenerFilter {
   name: string;
-  typed_config: TypedConfig;
+  typed_config: TypedConfig | PackedAny;
 }
 
 export interface Listener {

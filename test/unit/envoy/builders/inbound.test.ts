@@ -2,8 +2,8 @@ import {
   buildInboundCaptureListener,
   buildInboundListener,
   buildInboundResources,
-  TCP_PROXY_TYPE_URL,
 } from '../../../../pkg/envoy/builders/index.js';
+import { TCP_PROXY_TYPE_URL } from '../../../../pkg/envoy/type-urls.js';
 
 describe('inbound listeners', () => {
   it('per-port listener: not bound (the app owns the port), tcp_proxy to the inbound cluster', () => {

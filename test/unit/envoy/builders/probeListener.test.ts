@@ -1,12 +1,14 @@
 import {
   buildProbeListener,
-  HTTP_CONNECTION_MANAGER_TYPE_URL,
   probeRoute,
   rewriteTarget,
-  ROUTER_TYPE_URL,
-  TCP_PROXY_TYPE_URL,
   TLS_INSPECTOR_TYPE_URL,
 } from '../../../../pkg/envoy/builders/index.js';
+import {
+  HTTP_CONNECTION_MANAGER_TYPE_URL,
+  ROUTER_TYPE_URL,
+  TCP_PROXY_TYPE_URL,
+} from '../../../../pkg/envoy/type-urls.js';
 import type {
   HttpProbeRoute,
   Listener,
@@ -187,7 +189,7 @@ describe('buildProbeListener: HTTP and HTTPS probes of one type in one pod', () 
     expect(l.listener_filters).toEqual([
       {
         name: 'envoy.filters.listener.tls_inspector',
-        typed_config: { '@type': TLS_INSPECTOR_TYPE_URL },
+        typed_config: { type_url: TLS_INSPECTOR_TYPE_URL, value: new Uint8Array(0) },
       },
     ]);
     expect(l.filter_chains.map((c) => [c.name, c.filter_chain_match])).toEqual([
