@@ -3,3 +3,5 @@ export * from './paths.js';
 export * from './labels.js';
 export * from './defaults.js';
 export * from './probes.js';
+export * from './injector.js';
+export * from './xds.js';

@@ -1,0 +1,146 @@
+/**
+ * The snapshot cache: the desired resources of every proxy, keyed by node id. Resources are
+ * encoded to bytes once when a snapshot is set; versions are content hashes, so setting the same
+ * content again changes nothing and pushes nothing. Only the streams watching a node id are told
+ * about its changes.
+ */
+import { EncodedResource, assertKnownTypeUrl, setVersion, type ResourceInput } from './resources.js';
+import { messageNameOf } from '../envoy/index.js';
+
+/** setSnapshot input: resources by full type URL. A type left out means "no resources of it". */
+export type SnapshotInput = Readonly<Record<string, readonly ResourceInput[] | undefined>>;
+
+export interface TypeSnapshot {
+  readonly typeUrl: string;
+  /** Content hash of the whole set of this type (sent as version_info). */
+  readonly version: string;
+  readonly resources: ReadonlyMap<string, EncodedResource>;
+}
+
+export interface Snapshot {
+  readonly nodeId: string;
+  /** Content hash over every type. */
+  readonly version: string;
+  readonly types: ReadonlyMap<string, TypeSnapshot>;
+  /** process.hrtime.bigint() when this content was set: push latency is measured from it. */
+  readonly setAt: bigint;
+}
+
+const EMPTY_RESOURCES: ReadonlyMap<string, EncodedResource> = new Map();
+
+/** The (empty when absent) resources of one type of a snapshot. */
+export function typeResources(
+  snap: Snapshot | undefined,
+  typeUrl: string,
+): ReadonlyMap<string, EncodedResource> {
+  return snap?.types.get(typeUrl)?.resources ?? EMPTY_RESOURCES;
+}
+
+export const EMPTY_SET_VERSION = setVersion([]);
+
+/** Version_info of one type of a snapshot (the empty-set version when the type is absent). */
+export function typeVersion(snap: Snapshot | undefined, typeUrl: string): string {
+  return snap?.types.get(typeUrl)?.version ?? EMPTY_SET_VERSION;
+}
+
+/** Called with the new snapshot (undefined after clearSnapshot). */
+export type SnapshotWatcher = (snapshot: Snapshot | undefined) => void;
+
+export class SnapshotCache {
+  private readonly snapshots = new Map<string, Snapshot>();
+  private readonly watchers = new Map<string, Set<SnapshotWatcher>>();
+
+  /**
+   * Sets the desired resources of one proxy. Encodes each resource once (plain objects are
+   * checked against their proto type; bytes are taken as already encoded), reusing the previous
+   * encoding when content is unchanged. Returns the snapshot and whether anything changed. Throws,
+   * naming node, type and resource, on bad input; the previous snapshot then stays in place.
+   */
+  setSnapshot(nodeId: string, input: SnapshotInput): { snapshot: Snapshot; changed: boolean } {
+    if (typeof nodeId !== 'string' || nodeId === '') {
+      throw new Error(`setSnapshot: node id must be a non-empty string, got ${JSON.stringify(nodeId)}`);
+    }
+    const previous = this.snapshots.get(nodeId);
+    const types = new Map<string, TypeSnapshot>();
+    for (const [typeUrl, list] of Object.entries(input)) {
+      if (!list) continue;
+      assertKnownTypeUrl(typeUrl);
+      const prevRes = previous?.types.get(typeUrl)?.resources;
+      const resources = new Map<string, EncodedResource>();
+      for (const [i, item] of list.entries()) {
+        const where = `node ${JSON.stringify(nodeId)} ${messageNameOf(typeUrl)}[${i}]`;
+        if (!item || typeof item.name !== 'string' || item.name === '') {
+          throw new Error(`${where}.name: must be a non-empty string, got ${JSON.stringify(item?.name)}`);
+        }
+        if (resources.has(item.name)) {
+          throw new Error(`${where}.name: duplicate resource name ${JSON.stringify(item.name)}`);
+        }
+        try {
+          resources.set(item.name, EncodedResource.from(typeUrl, item, prevRes?.get(item.name)));
+        } catch (err) {
+          const msg = err instanceof Error ? err.message : String(err);
+          throw new Error(`${where} (${JSON.stringify(item.name)}): ${msg}`);
+        }
+      }
+      if (resources.size === 0) continue;
+      const version = setVersion(resources.values());
+      const prevType = previous?.types.get(typeUrl);
+      types.set(
+        typeUrl,
+        prevType && prevType.version === version ? prevType : { typeUrl, version, resources },
+      );
+    }
+    const version = setVersion([...types.values()].map((t) => ({ name: t.typeUrl, version: t.version })));
+    if (previous && previous.version === version) return { snapshot: previous, changed: false };
+    const snapshot: Snapshot = { nodeId, version, types, setAt: process.hrtime.bigint() };
+    this.snapshots.set(nodeId, snapshot);
+    this.notify(nodeId, snapshot);
+    return { snapshot, changed: true };
+  }
+
+  /** Forgets a proxy's snapshot (pod gone). Its open streams keep what they have. */
+  clearSnapshot(nodeId: string): boolean {
+    const had = this.snapshots.delete(nodeId);
+    if (had) this.notify(nodeId, undefined);
+    return had;
+  }
+
+  getSnapshot(nodeId: string): Snapshot | undefined {
+    return this.snapshots.get(nodeId);
+  }
+
+  nodeIds(): string[] {
+    return [...this.snapshots.keys()];
+  }
+
+  get size(): number {
+    return this.snapshots.size;
+  }
+
+  /** Watches one node id; returns the unsubscribe function. */
+  watch(nodeId: string, watcher: SnapshotWatcher): () => void {
+    let set = this.watchers.get(nodeId);
+    if (!set) {
+      set = new Set();
+      this.watchers.set(nodeId, set);
+    }
+    set.add(watcher);
+    return () => {
+      const s = this.watchers.get(nodeId);
+      if (!s) return;
+      s.delete(watcher);
+      if (s.size === 0) this.watchers.delete(nodeId);
+    };
+  }
+
+  /** Number of watchers of a node id (streams of that proxy). */
+  watcherCount(nodeId: string): number {
+    return this.watchers.get(nodeId)?.size ?? 0;
+  }
+
+  private notify(nodeId: string, snapshot: Snapshot | undefined): void {
+    const set = this.watchers.get(nodeId);
+    if (!set) return;
+    for (const w of [...set]) w(snapshot);
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * A resource encoded once: its protobuf bytes, a content-hash version and the pre-built response
+ * chunks that every stream needing it shares (the same Buffer objects, never re-serialized).
+ */
+import { createHash } from 'node:crypto';
+import { encodeMessage, hasMessageType, type PlainMessage } from '../envoy/index.js';
+import { deltaResourceChunk, sotwResourceChunk } from './wire.js';
+
+/** One desired resource as given to the cache: a plain object of its type, or its encoded bytes. */
+export interface ResourceInput {
+  name: string;
+  resource: PlainMessage | Uint8Array;
+}
+
+/** Content hash of bytes, short and stable: the resource version. */
+export function contentVersion(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('base64url').slice(0, 16);
+}
+
+/** Version of a set of resources: hash over the sorted (name, version) pairs. Order-independent. */
+export function setVersion(resources: Iterable<{ readonly name: string; readonly version: string }>): string {
+  const parts: string[] = [];
+  for (const r of resources) parts.push(`${r.name}\u0000${r.version}`);
+  parts.sort();
+  return createHash('sha256').update(parts.join('\u0001')).digest('base64url').slice(0, 16);
+}
+
+export class EncodedResource {
+  /** DiscoveryResponse `resources` field for this resource (Any), shared by all SotW streams. */
+  readonly sotwChunk: Buffer;
+  private delta: Buffer | undefined;
+
+  constructor(
+    readonly typeUrl: string,
+    readonly name: string,
+    readonly version: string,
+    /** The resource message bytes. */
+    readonly bytes: Buffer,
+  ) {
+    this.sotwChunk = sotwResourceChunk(typeUrl, bytes);
+  }
+
+  /** DeltaDiscoveryResponse `resources` field (Resource{name, version, Any}); built on first use. */
+  deltaChunk(): Buffer {
+    this.delta ??= deltaResourceChunk(this.name, this.version, this.typeUrl, this.bytes);
+    return this.delta;
+  }
+
+  /** Encodes one input. `previous` (same name, same type) is reused when the content is equal. */
+  static from(typeUrl: string, input: ResourceInput, previous?: EncodedResource): EncodedResource {
+    const bytes =
+      input.resource instanceof Uint8Array
+        ? Buffer.from(input.resource.buffer, input.resource.byteOffset, input.resource.byteLength)
+        : encodeMessage(typeUrl, input.resource);
+    const version = contentVersion(bytes);
+    if (previous && previous.version === version) return previous;
+    return new EncodedResource(typeUrl, input.name, version, bytes);
+  }
+}
+
+/** Throws, naming the value, when a type URL is not one fsm can encode. */
+export function assertKnownTypeUrl(typeUrl: string): void {
+  if (!typeUrl.startsWith('type.googleapis.com/') || !hasMessageType(typeUrl)) {
+    throw new Error(`snapshot type URL ${JSON.stringify(typeUrl)} is not a known type.googleapis.com/ type`);
+  }
+}
