@@ -1,0 +1,33 @@
+/** Constants of fsm-injector (the mutating admission webhook) and the containers it injects. */
+
+/** AdmissionReview served by the webhook. */
+export const ADMISSION_REVIEW_API_VERSION = 'admission.k8s.io/v1';
+export const ADMISSION_REVIEW_KIND = 'AdmissionReview';
+
+/** Sidecar container port name for fsm-healthcheck (≤ 15 characters, as Kubernetes requires). */
+export const HEALTHCHECK_PORT_NAME = 'fsm-healthcheck';
+
+/** Envoy static cluster in the sidecar bootstrap that points at the controller's ADS. */
+export const ADS_CLUSTER_NAME = 'fsm-controller';
+
+/** Pod annotation values of PROBE_REWRITE_ANNOTATION / SIDECAR_INJECTION_ANNOTATION that mean "off". */
+export const PROBE_REWRITE_DISABLED_VALUE = 'disabled';
+
+/** Sidecar (Envoy) resources. */
+export const SIDECAR_CPU_REQUEST = '50m';
+export const SIDECAR_MEMORY_REQUEST = '64Mi';
+export const SIDECAR_CPU_LIMIT = '1';
+export const SIDECAR_MEMORY_LIMIT = '512Mi';
+/** fsm-healthcheck resources: it only opens TCP connections on localhost. */
+export const HEALTHCHECK_CPU_REQUEST = '10m';
+export const HEALTHCHECK_MEMORY_REQUEST = '16Mi';
+export const HEALTHCHECK_CPU_LIMIT = '100m';
+export const HEALTHCHECK_MEMORY_LIMIT = '64Mi';
+
+/** Metric names of the injector (served on INJECTOR_METRICS_PORT /metrics). */
+export const INJECTOR_ADMISSIONS_METRIC = 'fsm_injector_admissions_total';
+export const INJECTOR_ADMISSION_DURATION_METRIC = 'fsm_injector_admission_duration_seconds';
+export const INJECTOR_CERT_RELOADS_METRIC = 'fsm_injector_cert_reloads_total';
+
+/** How often the injector re-reads its TLS files in addition to watching them (ms). */
+export const DEFAULT_CERT_RELOAD_INTERVAL_MS = 10_000;

@@ -1,0 +1,140 @@
+/**
+ * AdmissionReview (admission.k8s.io/v1) in, AdmissionReview out. Transport-free: the HTTPS server
+ * hands it the body and writes back what it returns. Nothing here throws on caller input.
+ *
+ * - body not JSON, not an object, wrong apiVersion/kind, missing request or request.uid → 400;
+ * - a non-Pod object or a non-CREATE operation → allowed, no patch;
+ * - a Pod CREATE → mutatePod; denied admissions carry status.code 400 and the reason.
+ * dryRun requests go through the same path: admission itself has no side effects.
+ */
+import type { V1Namespace } from '@kubernetes/client-node';
+import { ADMISSION_REVIEW_API_VERSION, ADMISSION_REVIEW_KIND } from '../constants/index.js';
+import { mutatePod, type InjectorConfig, type MutationOutcome } from './mutate.js';
+import { showValue } from './validate.js';
+
+/** Outcome label of one admission (metrics `result`). */
+export type AdmissionResult = MutationOutcome | 'ignored' | 'bad-request';
+
+export interface AdmissionHandled {
+  /** HTTP status to answer with. */
+  status: number;
+  /** JSON AdmissionReview (200) or a plain-text message (400). */
+  body: string;
+  contentType: 'application/json' | 'text/plain; charset=utf-8';
+  result: AdmissionResult;
+  /** For logs. */
+  reason: string;
+  uid?: string;
+  warnings: string[];
+}
+
+export interface AdmissionContext {
+  config: InjectorConfig;
+  namespace: (name: string) => V1Namespace | undefined;
+  newProxyUuid: () => string;
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function badRequest(reason: string): AdmissionHandled {
+  return {
+    status: 400,
+    body: reason + '\n',
+    contentType: 'text/plain; charset=utf-8',
+    result: 'bad-request',
+    reason,
+    warnings: [],
+  };
+}
+
+function review(response: Json): string {
+  return JSON.stringify({ apiVersion: ADMISSION_REVIEW_API_VERSION, kind: ADMISSION_REVIEW_KIND, response });
+}
+
+function isPodKind(kind: unknown): boolean {
+  return isObject(kind) && (kind['group'] ?? '') === '' && kind['version'] === 'v1' && kind['kind'] === 'Pod';
+}
+
+export function handleAdmission(raw: string, ctx: AdmissionContext): AdmissionHandled {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (err) {
+    return badRequest(`body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (!isObject(parsed))
+    return badRequest(`body must be an AdmissionReview object, got ${showValue(parsed)}`);
+  if (parsed['apiVersion'] !== ADMISSION_REVIEW_API_VERSION) {
+    return badRequest(`apiVersion ${showValue(parsed['apiVersion'])} is not ${ADMISSION_REVIEW_API_VERSION}`);
+  }
+  if (parsed['kind'] !== ADMISSION_REVIEW_KIND) {
+    return badRequest(`kind ${showValue(parsed['kind'])} is not ${ADMISSION_REVIEW_KIND}`);
+  }
+  const req = parsed['request'];
+  if (!isObject(req)) return badRequest(`request: must be an object, got ${showValue(req)}`);
+  const uid = req['uid'];
+  if (typeof uid !== 'string' || uid === '') {
+    return badRequest(`request.uid: must be a non-empty string, got ${showValue(uid)}`);
+  }
+
+  const allowed = (result: AdmissionResult, reason: string): AdmissionHandled => ({
+    status: 200,
+    body: review({ uid, allowed: true }),
+    contentType: 'application/json',
+    result,
+    reason,
+    uid,
+    warnings: [],
+  });
+  if (!isPodKind(req['kind'])) return allowed('ignored', `kind ${showValue(req['kind'])} is not a v1 Pod`);
+  if (req['operation'] !== 'CREATE') {
+    return allowed('ignored', `operation ${showValue(req['operation'])} is not CREATE`);
+  }
+
+  const namespace = typeof req['namespace'] === 'string' ? req['namespace'] : undefined;
+  const podNs =
+    namespace ||
+    (isObject(req['object']) &&
+    isObject(req['object']['metadata']) &&
+    typeof req['object']['metadata']['namespace'] === 'string'
+      ? req['object']['metadata']['namespace']
+      : 'default');
+  const m = mutatePod({
+    object: req['object'],
+    namespace: podNs,
+    namespaceObject: ctx.namespace(podNs),
+    config: ctx.config,
+    newProxyUuid: ctx.newProxyUuid,
+  });
+  const warnings = m.warnings.length > 0 ? { warnings: m.warnings } : {};
+  let response: Json;
+  switch (m.outcome) {
+    case 'denied':
+      response = { uid, allowed: false, status: { code: 400, reason: 'BadRequest', message: m.reason } };
+      break;
+    case 'injected':
+      response = {
+        uid,
+        allowed: true,
+        patchType: 'JSONPatch',
+        patch: Buffer.from(JSON.stringify(m.patch)).toString('base64'),
+        ...warnings,
+      };
+      break;
+    default:
+      response = { uid, allowed: true, ...warnings };
+  }
+  return {
+    status: 200,
+    body: review(response),
+    contentType: 'application/json',
+    result: m.outcome,
+    reason: m.reason,
+    uid,
+    warnings: m.warnings,
+  };
+}

@@ -1,0 +1,205 @@
+/**
+ * One pod admission, as a pure function: decide, rewrite probes, add the containers, and compute the
+ * RFC 6902 patch with fast-json-patch (compare of the original against the desired pod). The proxy
+ * UUID comes from a caller-supplied generator so the function stays deterministic under test.
+ */
+import type { V1Container, V1Namespace, V1Pod } from '@kubernetes/client-node';
+import jsonpatch from 'fast-json-patch';
+import type { Operation } from 'fast-json-patch';
+import {
+  DEFAULT_FSM_NAMESPACE,
+  DEFAULT_HEALTHCHECK_IMAGE,
+  DEFAULT_INIT_IMAGE,
+  DEFAULT_MESH_NAME,
+  DEFAULT_SIDECAR_IMAGE,
+  HEALTHCHECK_CONTAINER_NAME,
+  INIT_CONTAINER_NAME,
+  ORIGINAL_PROBES_ANNOTATION,
+  PROBE_REWRITE_ANNOTATION,
+  PROXY_UUID_LABEL,
+  SIDECAR_CONTAINER_NAME,
+  type OriginalProbesAnnotation,
+} from '../constants/index.js';
+import { healthcheckContainer, initContainer, sidecarContainer } from './containers.js';
+import { decideInjection, parseSwitch } from './decision.js';
+import { rewriteProbes } from './probes.js';
+import { showValue, validatePod } from './validate.js';
+
+export interface InjectorConfig {
+  meshName: string;
+  fsmNamespace: string;
+  sidecarImage: string;
+  initImage: string;
+  healthcheckImage: string;
+  /** Envoy --log-level of injected sidecars. */
+  proxyLogLevel: string;
+}
+
+export function defaultInjectorConfig(overrides: Partial<InjectorConfig> = {}): InjectorConfig {
+  return {
+    meshName: DEFAULT_MESH_NAME,
+    fsmNamespace: DEFAULT_FSM_NAMESPACE,
+    sidecarImage: DEFAULT_SIDECAR_IMAGE,
+    initImage: DEFAULT_INIT_IMAGE,
+    healthcheckImage: DEFAULT_HEALTHCHECK_IMAGE,
+    proxyLogLevel: 'info',
+    ...overrides,
+  };
+}
+
+export type MutationOutcome = 'injected' | 'skipped' | 'already-injected' | 'denied';
+
+export interface MutationResult {
+  outcome: MutationOutcome;
+  /** Why (for logs, and the admission message when denied). */
+  reason: string;
+  /** Empty unless injected. */
+  patch: Operation[];
+  warnings: string[];
+  /** The pod after the patch (injected only). */
+  desired?: V1Pod;
+  proxyUuid?: string;
+}
+
+export interface MutationInput {
+  /** request.object as received: not trusted. */
+  object: unknown;
+  /** request.namespace (falls back to the pod's metadata.namespace). */
+  namespace?: string;
+  namespaceObject: V1Namespace | undefined;
+  config: InjectorConfig;
+  newProxyUuid: () => string;
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function namesOf(list: unknown): string[] {
+  if (!Array.isArray(list)) return [];
+  return list.map((c: unknown) => (isObject(c) && typeof c['name'] === 'string' ? c['name'] : ''));
+}
+
+/**
+ * True when the injector has already mutated this pod (e.g. a `kubectl debug` copy): it carries the
+ * original-probes annotation, or our sidecar container together with the proxy UUID label.
+ */
+export function isAlreadyInjected(obj: Json): boolean {
+  const meta = isObject(obj['metadata']) ? obj['metadata'] : {};
+  const annotations = isObject(meta['annotations']) ? meta['annotations'] : {};
+  const labels = isObject(meta['labels']) ? meta['labels'] : {};
+  if (annotations[ORIGINAL_PROBES_ANNOTATION] !== undefined) return true;
+  const spec = isObject(obj['spec']) ? obj['spec'] : {};
+  return (
+    namesOf(spec['containers']).includes(SIDECAR_CONTAINER_NAME) && labels[PROXY_UUID_LABEL] !== undefined
+  );
+}
+
+function podRef(namespace: string, pod: V1Pod): string {
+  const m = pod.metadata ?? {};
+  const name = m.name || (m.generateName ? `${m.generateName}*` : '<unnamed>');
+  return `${namespace}/${name}`;
+}
+
+function reservedNameError(pod: V1Pod): string | undefined {
+  const reserved = [SIDECAR_CONTAINER_NAME, HEALTHCHECK_CONTAINER_NAME, INIT_CONTAINER_NAME];
+  for (const field of ['containers', 'initContainers'] as const) {
+    const list: V1Container[] = pod.spec?.[field] ?? [];
+    const i = list.findIndex((c) => reserved.includes(c.name));
+    if (i >= 0) {
+      return `spec.${field}[${i}].name ${showValue(list[i]!.name)} is reserved for a container fsm injects`;
+    }
+  }
+  return undefined;
+}
+
+export function mutatePod(input: MutationInput): MutationResult {
+  const { object, config } = input;
+  const none = (outcome: MutationOutcome, reason: string): MutationResult => ({
+    outcome,
+    reason,
+    patch: [],
+    warnings: [],
+  });
+  if (!isObject(object))
+    return none('denied', `request.object: must be a Pod object, got ${showValue(object)}`);
+  const metaNs = isObject(object['metadata']) ? object['metadata']['namespace'] : undefined;
+  const namespace = input.namespace || (typeof metaNs === 'string' ? metaNs : '') || 'default';
+  if (isAlreadyInjected(object)) return none('already-injected', 'pod is already injected');
+
+  const decision = decideInjection({
+    pod: object as V1Pod,
+    namespace,
+    namespaceObject: input.namespaceObject,
+    meshName: config.meshName,
+    fsmNamespace: config.fsmNamespace,
+  });
+  if (decision.action === 'skip') return none('skipped', decision.reason);
+  if (decision.action === 'deny') return none('denied', decision.reason);
+
+  const checked = validatePod(object);
+  if ('error' in checked) return none('denied', checked.error);
+  const pod = checked.pod;
+  const reserved = reservedNameError(pod);
+  if (reserved) return none('denied', reserved);
+
+  const annotations = pod.metadata?.annotations ?? {};
+  const rewriteValue = annotations[PROBE_REWRITE_ANNOTATION];
+  let rewrite = true;
+  if (rewriteValue !== undefined) {
+    const on = parseSwitch(rewriteValue);
+    if (on === undefined) {
+      return none(
+        'denied',
+        `pod annotation ${PROBE_REWRITE_ANNOTATION}=${JSON.stringify(rewriteValue)} is invalid: ` +
+          'expected enabled|yes|true or disabled|no|false',
+      );
+    }
+    rewrite = on;
+  }
+
+  const ref = podRef(namespace, pod);
+  const probes = rewriteProbes(ref, pod.spec!.containers, rewrite);
+  const proxyUuid = input.newProxyUuid();
+  const record: OriginalProbesAnnotation = { v: 1, containers: probes.originals };
+
+  const containers: V1Container[] = [
+    ...probes.containers,
+    sidecarContainer({
+      image: config.sidecarImage,
+      proxyProbeTypes: probes.proxyProbeTypes,
+      proxyUuid,
+      namespace,
+      serviceAccount: pod.spec!.serviceAccountName || 'default',
+      fsmNamespace: config.fsmNamespace,
+      logLevel: config.proxyLogLevel,
+    }),
+  ];
+  if (probes.healthcheckPorts.length > 0) {
+    containers.push(healthcheckContainer(config.healthcheckImage, probes.healthcheckPorts));
+  }
+  const desired: V1Pod = {
+    ...pod,
+    metadata: {
+      ...pod.metadata,
+      labels: { ...pod.metadata?.labels, [PROXY_UUID_LABEL]: proxyUuid },
+      annotations: { ...annotations, [ORIGINAL_PROBES_ANNOTATION]: JSON.stringify(record) },
+    },
+    spec: {
+      ...pod.spec!,
+      containers,
+      initContainers: [...(pod.spec!.initContainers ?? []), initContainer(config.initImage)],
+    },
+  };
+  const patch = jsonpatch.compare(pod as object, desired as object);
+  return {
+    outcome: 'injected',
+    reason: decision.reason,
+    patch,
+    warnings: probes.warnings,
+    desired,
+    proxyUuid,
+  };
+}

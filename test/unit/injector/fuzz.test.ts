@@ -1,0 +1,244 @@
+/**
+ * Property test: thousands of generated pods (valid, odd and malformed) through mutatePod and the
+ * AdmissionReview handler. Seeded, so a failure names the seed and pod that reproduce it.
+ */
+import type { V1Container, V1Pod, V1Probe } from '@kubernetes/client-node';
+import jsonpatch from 'fast-json-patch';
+import type { OriginalProbesAnnotation } from '../../../pkg/constants/index.js';
+import { PROBE_TYPE_INFO, PROBE_TYPES } from '../../../pkg/constants/index.js';
+import { defaultInjectorConfig, handleAdmission, mutatePod } from '../../../pkg/injector/index.js';
+import { admissionReview, namespace, sequentialUuids } from '../../support/injector.js';
+
+/** mulberry32: small, fast, seedable. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+class Gen {
+  constructor(readonly r: () => number) {}
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.r() * (hi - lo + 1));
+  }
+  chance(p: number): boolean {
+    return this.r() < p;
+  }
+  pick<T>(xs: readonly T[]): T {
+    return xs[this.int(0, xs.length - 1)]!;
+  }
+  port(names: string[]): unknown {
+    return this.pick<() => unknown>([
+      () => this.int(1, 65535),
+      () => this.pick([80, 8080, 443, 9000]),
+      () => (names.length ? this.pick(names) : 'http'),
+      () => 'nope',
+      () => String(this.int(1, 70000)),
+      () => 0,
+      () => 70000,
+      () => (this.chance(0.5) ? -1 : 1.5),
+      () => (this.chance(0.1) ? true : 8080), // rarely malformed
+    ])();
+  }
+  probe(names: string[]): V1Probe | null | undefined {
+    const common = (): Partial<V1Probe> => ({
+      ...(this.chance(0.5) ? { periodSeconds: this.int(1, 30) } : {}),
+      ...(this.chance(0.5) ? { timeoutSeconds: this.int(0, 5) } : {}),
+      ...(this.chance(0.3) ? { failureThreshold: this.int(1, 10) } : {}),
+    });
+    return this.pick<() => V1Probe | null | undefined>([
+      () => undefined,
+      () => undefined,
+      () => null,
+      () => ({}),
+      () => ({
+        ...common(),
+        httpGet: {
+          port: this.port(names) as number,
+          ...(this.chance(0.7) ? { path: this.pick(['/', '/healthz', 'ready', '/a/b?x=1', '']) } : {}),
+          ...(this.chance(0.5) ? { scheme: this.pick(['HTTP', 'HTTPS', 'HTTPS', 'http', '']) } : {}),
+          ...(this.chance(0.3) ? { httpHeaders: [{ name: 'X-A', value: String(this.int(0, 9)) }] } : {}),
+          ...(this.chance(0.05) ? { host: '10.1.2.3' } : {}),
+        },
+      }),
+      () => ({ ...common(), tcpSocket: { port: this.port(names) as number } }),
+      () => ({
+        ...common(),
+        grpc: { port: this.int(0, 66000), ...(this.chance(0.5) ? { service: this.pick(['', 'a.B']) } : {}) },
+      }),
+      () => ({ ...common(), exec: { command: ['true'] } }),
+      () => ({ httpGet: { port: 80 }, tcpSocket: { port: 81 } }),
+    ])();
+  }
+  container(name: string): V1Container {
+    const ports = Array.from({ length: this.int(0, 3) }, (_, i) => ({
+      ...(this.chance(0.7) ? { name: this.pick(['http', 'grpc', 'admin', 'metrics']) + i } : {}),
+      containerPort: this.chance(0.9) ? this.int(1, 65535) : 0,
+    }));
+    const names = ports.flatMap((p) => (p.name ? [p.name] : []));
+    const c: V1Container = { name, image: 'img', ...(ports.length || this.chance(0.5) ? { ports } : {}) };
+    for (const t of PROBE_TYPES) {
+      const p = this.probe(names);
+      if (p !== undefined) (c as unknown as Record<string, unknown>)[PROBE_TYPE_INFO[t].field] = p;
+    }
+    return c;
+  }
+  pod(): unknown {
+    const n = this.int(1, 4);
+    const containers: unknown[] = Array.from({ length: n }, (_, i) => this.container(`c${i}`));
+    if (this.chance(0.02)) containers.push(this.pick([null, 'x', { name: '' }, { name: 'c0' }]));
+    const annotations: Record<string, unknown> = {};
+    if (this.chance(0.2))
+      annotations['flomesh.io/sidecar-injection'] = this.pick(['enabled', 'no', 'TRUE', 'bogus']);
+    if (this.chance(0.2)) annotations['flomesh.io/probe-rewrite'] = this.pick(['disabled', 'enabled', 'x']);
+    if (this.chance(0.01)) annotations['bad'] = 1;
+    const pod: Record<string, unknown> = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        ...(this.chance(0.8) ? { name: `p${this.int(0, 999)}` } : { generateName: 'gen-' }),
+        ...(this.chance(0.7) ? { labels: { app: 'x' } } : {}),
+        ...(Object.keys(annotations).length || this.chance(0.3) ? { annotations } : {}),
+      },
+      spec: {
+        containers,
+        ...(this.chance(0.2) ? { initContainers: [{ name: 'setup', image: 'i' }] } : {}),
+        ...(this.chance(0.05) ? { hostNetwork: this.pick([true, false]) } : {}),
+      },
+    };
+    if (this.chance(0.01)) return this.pick([null, 'pod', 42, [], { metadata: 'x', spec: {} }]);
+    return pod;
+  }
+}
+
+const config = defaultInjectorConfig();
+const ns = namespace('app', { mesh: 'fsm' });
+const PODS = 3000;
+
+function check(seed: number, object: unknown): void {
+  const input = JSON.stringify(object);
+  const r = mutatePod({
+    object,
+    namespace: 'app',
+    namespaceObject: ns,
+    config,
+    newProxyUuid: sequentialUuids(),
+  });
+  expect(JSON.stringify(object)).toBe(input); // never mutates its input
+  if (r.outcome !== 'injected') {
+    expect(r.patch).toEqual([]);
+    expect(r.reason).not.toBe('');
+    return;
+  }
+  // The patch survives the wire and applies cleanly, with validation, to the original.
+  const wire = JSON.parse(JSON.stringify(r.patch)) as jsonpatch.Operation[];
+  expect(jsonpatch.validate(wire, jsonpatch.deepClone(object))).toBeUndefined();
+  const out = jsonpatch.applyPatch(jsonpatch.deepClone(object), wire, true).newDocument as V1Pod;
+  expect(out).toStrictEqual(JSON.parse(JSON.stringify(r.desired)));
+
+  // Admitting the result again is a no-op.
+  const again = mutatePod({
+    object: out,
+    namespace: 'app',
+    namespaceObject: ns,
+    config,
+    newProxyUuid: sequentialUuids(),
+  });
+  expect(again.outcome).toBe('already-injected');
+  expect(again.patch).toEqual([]);
+
+  // Probes: never added, never port 0; the record matches where kubelet now sends each probe.
+  const before = (object as V1Pod).spec!.containers;
+  const after = out.spec!.containers;
+  const rec = JSON.parse(
+    out.metadata!.annotations!['flomesh.io/original-probes']!,
+  ) as OriginalProbesAnnotation;
+  expect(rec.v).toBe(1);
+  const hcPorts = new Set<number>();
+  const proxied = new Set<string>();
+  before.forEach((c, i) => {
+    const a = after[i]!;
+    expect(a.name).toBe(c.name);
+    for (const t of PROBE_TYPES) {
+      const f = PROBE_TYPE_INFO[t].field;
+      expect(f in a).toBe(f in c);
+      const o = rec.containers[c.name]?.[t];
+      if (!o) {
+        expect(a[f]).toStrictEqual(c[f]);
+        continue;
+      }
+      expect(o.port).toBeGreaterThanOrEqual(1);
+      expect(o.port).toBeLessThanOrEqual(65535);
+      expect(a[f]!.httpGet!.port).toBe(o.rewritten.port);
+      if (o.kind === 'http') expect(a[f]!.httpGet!.path).toBe(o.rewritten.path);
+      if (o.kind === 'tcp' || o.kind === 'grpc') {
+        expect(o.rewritten).toEqual({ port: 15904, path: '/fsm-healthcheck' });
+        hcPorts.add(o.port);
+      } else {
+        proxied.add(t);
+      }
+      expect(a[f]!.tcpSocket).toBeUndefined();
+      expect(a[f]!.grpc).toBeUndefined();
+    }
+  });
+  const names = after.map((c) => c.name);
+  expect(names.filter((n) => n === 'sidecar')).toHaveLength(1);
+  const hc = after.find((c) => c.name === 'fsm-healthcheck');
+  if (hcPorts.size === 0) expect(hc).toBeUndefined();
+  else expect(hc!.env![0]!.value).toBe([...hcPorts].sort((x, y) => x - y).join(','));
+  const sidecarPorts = after.find((c) => c.name === 'sidecar')!.ports!.map((p) => p.containerPort);
+  expect(sidecarPorts).toEqual(PROBE_TYPES.filter((t) => proxied.has(t)).map((t) => PROBE_TYPE_INFO[t].port));
+  // HTTP probe paths are unique per type so every container's probe reaches its own port.
+  for (const t of PROBE_TYPES) {
+    const paths = Object.values(rec.containers).flatMap((c) =>
+      c[t]?.kind === 'http' ? [c[t]!.rewritten.path] : [],
+    );
+    expect(new Set(paths).size).toBe(paths.length);
+  }
+  void seed;
+}
+
+describe('injector property test', () => {
+  it(`${PODS} generated pods: never throws, patch applies cleanly, re-admission is a no-op`, () => {
+    const seed = Number(process.env['FSM_FUZZ_SEED'] ?? 20261124);
+    const g = new Gen(rng(seed));
+    const outcomes: Record<string, number> = {};
+    for (let i = 0; i < PODS; i++) {
+      const object = g.pod();
+      try {
+        check(seed, object);
+      } catch (err) {
+        throw new Error(`seed ${seed} pod #${i}: ${JSON.stringify(object)}\n${String(err)}`);
+      }
+      const r = mutatePod({ object, namespace: 'app', namespaceObject: ns, config, newProxyUuid: () => 'u' });
+      outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+    }
+    // The generator reaches every outcome (so the properties above were exercised on each).
+    expect(outcomes['injected']).toBeGreaterThan(PODS / 3);
+    expect(outcomes['denied']).toBeGreaterThan(0);
+    expect(outcomes['skipped']).toBeGreaterThan(0);
+  });
+
+  it('AdmissionReview handler never throws on mangled bodies and answers 200 or 400', () => {
+    const g = new Gen(rng(7));
+    const ctx = { config, namespace: () => ns, newProxyUuid: () => 'u' };
+    for (let i = 0; i < 1000; i++) {
+      const body = JSON.stringify(
+        admissionReview(g.pod(), { operation: g.pick(['CREATE', 'UPDATE', 'CREATE']) }),
+      );
+      const cut = g.chance(0.3) ? body.slice(0, g.int(0, body.length)) : body;
+      const mangled = g.chance(0.1) ? cut.replace(/"request"/, '"req"') : cut;
+      const h = handleAdmission(mangled, ctx);
+      expect([200, 400]).toContain(h.status);
+      if (h.status === 200) {
+        const resp = JSON.parse(h.body) as { response: { uid: string; allowed: boolean } };
+        expect(resp.response.uid).toBe('705ab4f5-6393-11e8-b7cc-42010a800002');
+      }
+    }
+  });
+});
