@@ -69,21 +69,25 @@ export async function runBinary<O>(spec: BinarySpec<O>, argv: string[] = process
   const opts = cmd.opts<O & CommonOptions>();
 
   const logger = createLogger({ level: opts.verbosity, defaultMeta: { binary: spec.name } });
-  let server: Stoppable;
-  try {
-    server = await spec.start(opts, logger);
-  } catch (err) {
+  // Handlers go in before start: a signal that arrives while starting stops the server as soon as
+  // start resolves, instead of killing the process half-started.
+  const started = spec.start(opts, logger).catch((err: unknown) => {
     logger.error(`${spec.name} failed to start: ${errorMessage(err)}`);
     process.exit(EXIT_FAILURE);
-  }
-  onShutdownSignal(logger, server, spec.graceMs ?? SHUTDOWN_GRACE_MS);
+  });
+  onShutdownSignal(logger, started, spec.graceMs ?? SHUTDOWN_GRACE_MS);
+  await started;
 }
 
 /**
  * First SIGTERM/SIGINT: stop gracefully, exit 0 (1 if stop failed). A second signal, or the grace
  * period running out, exits 1 at once.
  */
-export function onShutdownSignal(logger: Logger, server: Stoppable, graceMs: number): void {
+export function onShutdownSignal(
+  logger: Logger,
+  server: Stoppable | Promise<Stoppable>,
+  graceMs: number,
+): void {
   let stopping = false;
   const handler = (signal: NodeJS.Signals): void => {
     if (stopping) {
@@ -97,16 +101,18 @@ export function onShutdownSignal(logger: Logger, server: Stoppable, graceMs: num
       process.exit(EXIT_FAILURE);
     }, graceMs);
     timer.unref();
-    server.stop().then(
-      () => {
-        logger.info('stopped');
-        process.exit(EXIT_OK);
-      },
-      (err: unknown) => {
-        logger.error(`stop failed: ${errorMessage(err)}`);
-        process.exit(EXIT_FAILURE);
-      },
-    );
+    Promise.resolve(server)
+      .then((s) => s.stop())
+      .then(
+        () => {
+          logger.info('stopped');
+          process.exit(EXIT_OK);
+        },
+        (err: unknown) => {
+          logger.error(`stop failed: ${errorMessage(err)}`);
+          process.exit(EXIT_FAILURE);
+        },
+      );
   };
   process.on('SIGTERM', handler);
   process.on('SIGINT', handler);

@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+// fsm-healthcheck: answers kubelet's rewritten tcpSocket/grpc probes on :15904 (see pkg/healthcheck).
+import { Option } from 'commander';
+import {
+  DEFAULT_DIAL_TIMEOUT_MS,
+  DEFAULT_HEALTHCHECK_TARGET_HOST,
+  HEALTHCHECK_ALLOWED_PORTS_ENV,
+  HEALTHCHECK_PORT,
+} from '../../pkg/constants/index.js';
+import {
+  parseDuration,
+  parseHost,
+  parseListenPort,
+  parsePortList,
+  runBinary,
+} from '../../pkg/binary/index.js';
+import { createHealthcheckServer } from '../../pkg/healthcheck/index.js';
+
+interface Options {
+  port: number;
+  targetHost: string;
+  dialTimeout: number;
+  allowedPorts: number[];
+}
+
+await runBinary<Options>({
+  name: 'fsm-healthcheck',
+  description:
+    'Answers GET /fsm-healthcheck probes with a TCP connect (or gRPC health check) to the original port.',
+  options: (cmd) =>
+    cmd
+      .addOption(
+        new Option('--port <port>', 'listen port').argParser(parseListenPort).default(HEALTHCHECK_PORT),
+      )
+      .addOption(
+        new Option('--target-host <host>', 'host every check dials')
+          .argParser(parseHost)
+          .default(DEFAULT_HEALTHCHECK_TARGET_HOST),
+      )
+      .addOption(
+        new Option('--dial-timeout <duration>', 'bound of each connect, e.g. 1s, 500ms')
+          .argParser(parseDuration)
+          .default(DEFAULT_DIAL_TIMEOUT_MS, '1s'),
+      )
+      .addOption(
+        new Option('--allowed-ports <ports>', 'comma list of ports that may be checked')
+          .env(HEALTHCHECK_ALLOWED_PORTS_ENV)
+          .argParser(parsePortList)
+          .default([], 'any'),
+      ),
+  start: async (opts, logger) => {
+    const server = createHealthcheckServer({
+      targetHost: opts.targetHost,
+      dialTimeoutMs: opts.dialTimeout,
+      allowedPorts: opts.allowedPorts,
+      logger,
+    });
+    await server.listen(opts.port);
+    return { stop: () => server.stop() };
+  },
+});

@@ -1,0 +1,3 @@
+export * from './request.js';
+export * from './tcp-check.js';
+export * from './server.js';
