@@ -1,0 +1,131 @@
+/**
+ * The kinds the sandbox API server serves: one generic store keyed by resource, so adding a kind is
+ * one entry here. Discovery documents are generated from this table.
+ */
+
+export interface ResourceInfo {
+  /** '' for the core group. */
+  readonly group: string;
+  readonly version: string;
+  /** Plural, lower case: the URL segment. */
+  readonly resource: string;
+  readonly singular: string;
+  readonly kind: string;
+  readonly namespaced: boolean;
+  readonly shortNames: readonly string[];
+  /** Subresources served (only `status` is). */
+  readonly subresources: readonly string[];
+  /** Name rule checked on create: DNS-1123 label (63) or subdomain (253). */
+  readonly nameRule: 'label' | 'subdomain';
+}
+
+const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+export const RESOURCES: readonly ResourceInfo[] = [
+  r('', 'v1', 'namespaces', 'Namespace', false, ['ns'], ['status'], 'label'),
+  r('', 'v1', 'pods', 'Pod', true, ['po'], ['status'], 'subdomain'),
+  r('', 'v1', 'services', 'Service', true, ['svc'], ['status'], 'label'),
+  r('', 'v1', 'events', 'Event', true, ['ev'], [], 'subdomain'),
+  r('', 'v1', 'secrets', 'Secret', true, [], [], 'subdomain'),
+  r('', 'v1', 'serviceaccounts', 'ServiceAccount', true, ['sa'], [], 'subdomain'),
+  r('', 'v1', 'configmaps', 'ConfigMap', true, ['cm'], [], 'subdomain'),
+  r('', 'v1', 'endpoints', 'Endpoints', true, ['ep'], [], 'subdomain'),
+  r('apps', 'v1', 'deployments', 'Deployment', true, ['deploy'], ['status'], 'subdomain'),
+  r(
+    'admissionregistration.k8s.io',
+    'v1',
+    'mutatingwebhookconfigurations',
+    'MutatingWebhookConfiguration',
+    false,
+    [],
+    [],
+    'subdomain',
+  ),
+];
+
+function r(
+  group: string,
+  version: string,
+  resource: string,
+  kind: string,
+  namespaced: boolean,
+  shortNames: string[],
+  subresources: string[],
+  nameRule: 'label' | 'subdomain',
+): ResourceInfo {
+  return {
+    group,
+    version,
+    resource,
+    singular: kind.toLowerCase(),
+    kind,
+    namespaced,
+    shortNames,
+    subresources,
+    nameRule,
+  };
+}
+
+export function apiVersionOf(info: ResourceInfo): string {
+  return info.group ? `${info.group}/${info.version}` : info.version;
+}
+
+/** Store key of a resource: `pods`, `apps/deployments`. */
+export function resourceKey(info: ResourceInfo): string {
+  return info.group ? `${info.group}/${info.resource}` : info.resource;
+}
+
+export function findResource(group: string, version: string, resource: string): ResourceInfo | undefined {
+  return RESOURCES.find((x) => x.group === group && x.version === version && x.resource === resource);
+}
+
+export function findResourceByKey(key: string): ResourceInfo | undefined {
+  return RESOURCES.find((x) => resourceKey(x) === key);
+}
+
+/** Groups other than core, in discovery order. */
+export function groups(): { name: string; versions: string[] }[] {
+  const out: { name: string; versions: string[] }[] = [];
+  for (const info of RESOURCES) {
+    if (!info.group) continue;
+    let g = out.find((x) => x.name === info.group);
+    if (!g) {
+      g = { name: info.group, versions: [] };
+      out.push(g);
+    }
+    if (!g.versions.includes(info.version)) g.versions.push(info.version);
+  }
+  return out;
+}
+
+/** APIResourceList of one group/version, as /api/v1 or /apis/<group>/<version> returns it. */
+export function apiResourceList(group: string, version: string): Record<string, unknown> | undefined {
+  const infos = RESOURCES.filter((x) => x.group === group && x.version === version);
+  if (infos.length === 0) return undefined;
+  const resources: Record<string, unknown>[] = [];
+  for (const info of infos) {
+    resources.push({
+      name: info.resource,
+      singularName: info.singular,
+      namespaced: info.namespaced,
+      kind: info.kind,
+      verbs: VERBS,
+      ...(info.shortNames.length ? { shortNames: info.shortNames } : {}),
+    });
+    for (const sub of info.subresources) {
+      resources.push({
+        name: `${info.resource}/${sub}`,
+        singularName: '',
+        namespaced: info.namespaced,
+        kind: info.kind,
+        verbs: ['get', 'patch', 'update'],
+      });
+    }
+  }
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: group ? `${group}/${version}` : version,
+    resources,
+  };
+}
