@@ -18,6 +18,7 @@ import { createHealthcheckServer } from '../../pkg/healthcheck/index.js';
 
 interface Options {
   port: number;
+  bindAddress: string;
   targetHost: string;
   dialTimeout: number;
   allowedPorts: number[];
@@ -31,6 +32,11 @@ await runBinary<Options>({
     cmd
       .addOption(
         new Option('--port <port>', 'listen port').argParser(parseListenPort).default(HEALTHCHECK_PORT),
+      )
+      .addOption(
+        new Option('--bind-address <address>', 'address to listen on (the sandbox binds each pod its own)')
+          .argParser(parseHost)
+          .default('0.0.0.0'),
       )
       .addOption(
         new Option('--target-host <host>', 'host every check dials')
@@ -55,7 +61,7 @@ await runBinary<Options>({
       allowedPorts: opts.allowedPorts,
       logger,
     });
-    await server.listen(opts.port);
+    await server.listen(opts.port, opts.bindAddress);
     return { stop: () => server.stop() };
   },
 });

@@ -1,0 +1,47 @@
+/**
+ * Sandbox workloads: what a pod's container "runs" in the sandbox. The kubelet-like node agent picks
+ * one by the container's image and binds it to the pod's own loopback address on the container's
+ * declared ports.
+ */
+export const WORKLOAD_KINDS = ['http', 'https', 'tcp', 'grpc'] as const;
+export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
+
+/** Images of the sandbox's demo apps; any other image runs the plain HTTP app. */
+export const SANDBOX_IMAGES: Readonly<Record<WorkloadKind, string>> = {
+  http: 'fsm-sandbox/http-app',
+  https: 'fsm-sandbox/https-app',
+  tcp: 'fsm-sandbox/tcp-app',
+  grpc: 'fsm-sandbox/grpc-app',
+};
+
+/** HTTP paths under this prefix always answer 503: a probe pointed there fails on purpose. */
+export const ALWAYS_FAILING_PATH_PREFIX = '/fail';
+
+export interface WorkloadSpec {
+  kind: WorkloadKind;
+  /** The pod address (127.0.x.y). */
+  host: string;
+  ports: readonly number[];
+  /** Container name, echoed in HTTP bodies so a probe's path to its own container is visible. */
+  name: string;
+  /** PEM cert/key for https (and served as-is, like an app with its own certificate). */
+  tls?: { certPem: string; keyPem: string };
+}
+
+export interface Workload {
+  readonly spec: WorkloadSpec;
+  /**
+   * Healthy: HTTP(S) 200, TCP accepts, gRPC SERVING. Unhealthy: HTTP(S) 503, TCP port closed,
+   * gRPC NOT_SERVING — what "break the app" means for each kind.
+   */
+  setHealthy(healthy: boolean): Promise<void>;
+  readonly healthy: boolean;
+  stop(): Promise<void>;
+}
+
+/** Picks the workload kind for a container image (the tag is ignored). */
+export function workloadKindForImage(image: string | undefined): WorkloadKind {
+  const repo = (image ?? '').replace(/[:@].*$/, '');
+  for (const kind of WORKLOAD_KINDS) if (SANDBOX_IMAGES[kind] === repo) return kind;
+  return 'http';
+}

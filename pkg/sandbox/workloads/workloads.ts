@@ -1,0 +1,132 @@
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import * as grpc from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import { ALWAYS_FAILING_PATH_PREFIX, type Workload, type WorkloadSpec } from './types.js';
+
+type Closable = { close(cb?: (err?: Error) => void): unknown; closeAllConnections?: () => void };
+
+function listen(server: net.Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void =>
+      reject(new Error(`cannot listen on ${host}:${port}: ${err.message}`));
+    server.once('error', onError);
+    server.listen({ port, host, exclusive: true }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+function close(server: Closable): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections?.();
+  });
+}
+
+/** HTTP or HTTPS app: 200 `<name> ok <path>` when healthy, 503 when not or under /fail. */
+async function startHttpApp(spec: WorkloadSpec, secure: boolean): Promise<Workload> {
+  let healthy = true;
+  const handler: http.RequestListener = (req, res) => {
+    const path = (req.url ?? '/').split('?', 1)[0]!;
+    const ok = healthy && !path.startsWith(ALWAYS_FAILING_PATH_PREFIX);
+    res.writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain' });
+    res.end(`${spec.name} ${ok ? 'ok' : 'unhealthy'} ${path}\n`);
+  };
+  const servers = spec.ports.map((): http.Server =>
+    secure
+      ? https.createServer({ cert: spec.tls?.certPem, key: spec.tls?.keyPem }, handler)
+      : http.createServer(handler),
+  );
+  await Promise.all(servers.map((s, i) => listen(s, spec.host, spec.ports[i]!)));
+  return {
+    spec,
+    get healthy() {
+      return healthy;
+    },
+    async setHealthy(h) {
+      healthy = h;
+    },
+    async stop() {
+      await Promise.all(servers.map(close));
+    },
+  };
+}
+
+/** TCP app: accepts and closes while healthy; unhealthy closes its ports (connections refused). */
+async function startTcpApp(spec: WorkloadSpec): Promise<Workload> {
+  let healthy = true;
+  let servers: net.Server[] = [];
+  const open = async (): Promise<void> => {
+    servers = spec.ports.map(() =>
+      net.createServer((s) => {
+        s.on('error', () => undefined);
+        s.end(`${spec.name} ok\n`);
+      }),
+    );
+    await Promise.all(servers.map((s, i) => listen(s, spec.host, spec.ports[i]!)));
+  };
+  await open();
+  return {
+    spec,
+    get healthy() {
+      return healthy;
+    },
+    async setHealthy(h) {
+      if (h === healthy) return;
+      healthy = h;
+      if (h) await open();
+      else await Promise.all(servers.map(close));
+    },
+    async stop() {
+      if (healthy) await Promise.all(servers.map(close));
+    },
+  };
+}
+
+/** gRPC app: grpc.health.v1 SERVING / NOT_SERVING (overall and for the container's name). */
+async function startGrpcApp(spec: WorkloadSpec): Promise<Workload> {
+  let healthy = true;
+  const health = new HealthImplementation({ '': 'SERVING', [spec.name]: 'SERVING' });
+  const server = new grpc.Server();
+  health.addToServer(server);
+  for (const port of spec.ports) {
+    await new Promise<void>((resolve, reject) =>
+      server.bindAsync(`${spec.host}:${port}`, grpc.ServerCredentials.createInsecure(), (err) =>
+        err ? reject(new Error(`cannot listen on ${spec.host}:${port}: ${err.message}`)) : resolve(),
+      ),
+    );
+  }
+  return {
+    spec,
+    get healthy() {
+      return healthy;
+    },
+    async setHealthy(h) {
+      healthy = h;
+      const status = h ? 'SERVING' : 'NOT_SERVING';
+      health.setStatus('', status);
+      health.setStatus(spec.name, status);
+    },
+    async stop() {
+      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    },
+  };
+}
+
+/** Starts a workload; rejects naming host:port when a port cannot be bound. */
+export function startWorkload(spec: WorkloadSpec): Promise<Workload> {
+  switch (spec.kind) {
+    case 'http':
+      return startHttpApp(spec, false);
+    case 'https':
+      if (!spec.tls) return Promise.reject(new Error(`https workload ${spec.name} needs a certificate`));
+      return startHttpApp(spec, true);
+    case 'tcp':
+      return startTcpApp(spec);
+    case 'grpc':
+      return startGrpcApp(spec);
+  }
+}
