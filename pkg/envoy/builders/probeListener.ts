@@ -48,10 +48,25 @@ export interface ProbeListenerInput {
   https?: HttpsProbeTarget;
 }
 
-/** The path the app receives: the original path, '/' when empty, with a leading '/' as kubelet adds. */
+/**
+ * The request target the app receives, as kubelet would send the original path: '/' when empty, a
+ * leading '/' added, a '#fragment' dropped, spaces and non-ASCII characters percent-encoded (UTF-8).
+ */
 export function rewriteTarget(originalPath: string): string {
-  if (originalPath === '') return '/';
-  return originalPath.startsWith('/') ? originalPath : `/${originalPath}`;
+  let p = originalPath;
+  const hash = p.indexOf('#');
+  if (hash >= 0) p = p.slice(0, hash);
+  p = p.replace(/[^\x21-\x7e]/gu, percentEncode);
+  if (p === '') return '/';
+  return p.startsWith('/') ? p : `/${p}`;
+}
+
+function percentEncode(c: string): string {
+  try {
+    return encodeURIComponent(c);
+  } catch {
+    return '%EF%BF%BD'; // a lone UTF-16 surrogate: U+FFFD, as a UTF-8 encoder would write it
+  }
 }
 
 export function probeRouteConfigName(type: ProbeType): string {

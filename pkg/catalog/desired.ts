@@ -1,0 +1,70 @@
+/**
+ * Pod → desired proxy config: identity, Envoy resources (probe + inbound), the Probes view and the
+ * problems found on the way. Pure and total: it reads the pod alone and never throws.
+ */
+import { buildProxyResources } from '../envoy/builders/index.js';
+import type { ProxyResources } from '../envoy/builders/index.js';
+import { podOriginalProbes } from './annotation.js';
+import { proxyIdentity } from './identity.js';
+import type { ProxyIdentity } from './identity.js';
+import type { PodLike } from './pod.js';
+import { podRef } from './pod.js';
+import { inboundPorts } from './ports.js';
+import { planProbes } from './probePlan.js';
+import { buildProbesView, emptyProbesView } from './probesView.js';
+import type { ProbesView } from './probesView.js';
+
+export interface DesiredProxy {
+  isProxy: true;
+  proxy: ProxyIdentity;
+  /** Listeners (routes inline) and clusters, each sorted by name. */
+  resources: ProxyResources;
+  probes: ProbesView;
+  /**
+   * absent: the pod records no rewritten probe; valid: probes built from it; invalid: the
+   * annotation was rejected (first entry of `problems` says why) and no probe listener is built.
+   */
+  annotation: 'absent' | 'valid' | 'invalid';
+  /** Problems a user can fix, each naming the pod and the field: log them, surface them as events. */
+  problems: string[];
+}
+
+export type DesiredProxyResult = DesiredProxy | { isProxy: false; reason: string };
+
+export function desiredProxy(pod: PodLike): DesiredProxyResult {
+  try {
+    return compute(pod);
+  } catch (e) {
+    // Only a pod object of an impossible shape (e.g. a container list that is not an array) gets here.
+    return { isProxy: false, reason: `pod ${podRef(pod)}: unreadable pod object (${String(e)})` };
+  }
+}
+
+function compute(pod: PodLike): DesiredProxyResult {
+  const id = proxyIdentity(pod);
+  if (!id.isProxy) return id;
+  const problems: string[] = [];
+  const ann = podOriginalProbes(pod);
+  const ports = inboundPorts(pod);
+  if (ann.status === 'invalid') {
+    problems.push(ann.error, ...ports.warnings);
+    return {
+      isProxy: true,
+      proxy: id.proxy,
+      resources: buildProxyResources({ probes: [], inboundPorts: ports.ports }),
+      probes: emptyProbesView(),
+      annotation: 'invalid',
+      problems,
+    };
+  }
+  const plan = planProbes(pod, ann.containers);
+  problems.push(...plan.warnings, ...ports.warnings);
+  return {
+    isProxy: true,
+    proxy: id.proxy,
+    resources: buildProxyResources({ probes: plan.inputs, inboundPorts: ports.ports }),
+    probes: buildProbesView(plan.probes),
+    annotation: ann.status,
+    problems,
+  };
+}

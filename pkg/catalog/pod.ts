@@ -1,0 +1,38 @@
+/**
+ * The parts of a Kubernetes Pod the catalog reads. Structural, so a @kubernetes/client-node V1Pod,
+ * a pod decoded from JSON and a test fixture all fit. Treated as read-only: the catalog never
+ * modifies a pod (informer caches hand out shared objects).
+ */
+export interface ContainerPortLike {
+  readonly containerPort: number;
+  readonly name?: string;
+  readonly protocol?: string;
+}
+
+export interface ContainerLike {
+  readonly name: string;
+  readonly ports?: readonly ContainerPortLike[];
+  /** Init containers with restartPolicy Always are sidecars that run (and serve) with the app. */
+  readonly restartPolicy?: string;
+}
+
+export interface PodLike {
+  readonly metadata?: {
+    readonly name?: string;
+    readonly namespace?: string;
+    readonly uid?: string;
+    readonly labels?: { readonly [key: string]: string };
+    readonly annotations?: { readonly [key: string]: string };
+  };
+  readonly spec?: {
+    readonly serviceAccountName?: string;
+    readonly hostNetwork?: boolean;
+    readonly containers?: readonly ContainerLike[];
+    readonly initContainers?: readonly ContainerLike[];
+  };
+}
+
+/** `<namespace>/<name>` for messages; placeholders when the pod lacks them. */
+export function podRef(pod: PodLike): string {
+  return `${pod.metadata?.namespace || '<no namespace>'}/${pod.metadata?.name || '<no name>'}`;
+}

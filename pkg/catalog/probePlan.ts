@@ -1,0 +1,94 @@
+/**
+ * From the validated original probes and the pod spec: which probe the proxy serves, which
+ * fsm-healthcheck serves, and which cannot be served — plus the builder inputs for the first kind.
+ */
+import { PROBE_TYPES, PROBE_TYPE_INFO, probeClusterName } from '../constants/index.js';
+import type { OriginalProbe, OriginalProbesByContainer, ProbeType } from '../constants/index.js';
+import type { HttpProbeRoute, ProbeListenerInput } from '../envoy/builders/index.js';
+import type { PodLike } from './pod.js';
+import { podRef } from './pod.js';
+import { appContainers } from './ports.js';
+
+export interface PlannedProbe {
+  container: string;
+  type: ProbeType;
+  probe: OriginalProbe;
+  servedBy: 'proxy' | 'fsm-healthcheck' | 'none';
+  /** Proxy-served probes: the listener and cluster that carry it. */
+  listener?: string;
+  cluster?: string;
+  /** servedBy 'none': why. */
+  problem?: string;
+}
+
+export interface ProbePlan {
+  /** One entry per probe type with something for the proxy (types in PROBE_TYPES order). */
+  inputs: ProbeListenerInput[];
+  /** Every probe of the annotation whose container is in the pod, by type then pod container order. */
+  probes: PlannedProbe[];
+  warnings: string[];
+}
+
+export function planProbes(pod: PodLike, original: OriginalProbesByContainer): ProbePlan {
+  const ref = podRef(pod);
+  const warnings: string[] = [];
+  const inPod = appContainers(pod).map((c) => c.name);
+  const present = new Set(inPod);
+  for (const name of Object.keys(original).sort()) {
+    if (!present.has(name)) {
+      warnings.push(
+        `pod ${ref}: annotation names container ${name}, which the pod does not run; its probes are ignored`,
+      );
+    }
+  }
+  const containers = inPod.filter((name) => Object.hasOwn(original, name));
+  const inputs: ProbeListenerInput[] = [];
+  const probes: PlannedProbe[] = [];
+  for (const type of PROBE_TYPES) {
+    const info = PROBE_TYPE_INFO[type];
+    const http: HttpProbeRoute[] = [];
+    const paths = new Map<string, string>();
+    let https: ProbeListenerInput['https'];
+    for (const container of containers) {
+      const probe = original[container]![type];
+      if (probe === undefined) continue;
+      const planned: PlannedProbe = { container, type, probe, servedBy: 'proxy' };
+      probes.push(planned);
+      if (probe.kind === 'tcp' || probe.kind === 'grpc') {
+        planned.servedBy = 'fsm-healthcheck';
+        continue;
+      }
+      let problem: string | undefined;
+      if (probe.kind === 'http') {
+        const owner = paths.get(probe.rewritten.path);
+        if (owner === undefined) {
+          paths.set(probe.rewritten.path, container);
+          http.push({
+            container,
+            matchPath: probe.rewritten.path,
+            originalPath: probe.path ?? '',
+            port: probe.port,
+            headers: probe.headers ?? [],
+            timeoutSeconds: probe.timeoutSeconds,
+          });
+        } else {
+          problem = `${type} probes of containers ${owner} and ${container} both use path ${probe.rewritten.path}; only ${owner}'s is routed`;
+        }
+      } else if (https === undefined) {
+        https = { container, port: probe.port, timeoutSeconds: probe.timeoutSeconds };
+      } else {
+        problem = `${type} probes of containers ${https.container} and ${container} are both HTTPS; port ${info.port} passes TLS through to one target only (${https.container})`;
+      }
+      if (problem === undefined) {
+        planned.listener = info.listenerName;
+        planned.cluster = probeClusterName(container, type);
+      } else {
+        planned.servedBy = 'none';
+        planned.problem = problem;
+        warnings.push(`pod ${ref}: ${problem}`);
+      }
+    }
+    if (http.length > 0 || https !== undefined) inputs.push(https ? { type, http, https } : { type, http });
+  }
+  return { inputs, probes, warnings };
+}
