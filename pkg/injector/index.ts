@@ -7,3 +7,8 @@ export * from './containers.js';
 export * from './mutate.js';
 export * from './admission.js';
 export * from './namespaces.js';
+export * from './metrics.js';
+export * from './metricsServer.js';
+export * from './tlsfiles.js';
+export * from './server.js';
+export * from './injector.js';
