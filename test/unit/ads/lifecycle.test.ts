@@ -83,7 +83,10 @@ describe('AdsServer lifecycle and metrics', () => {
     await s.next();
     await h.until(async () => {
       const m = await h!.registry.getSingleMetric('fsm_ads_push_latency_seconds')!.get();
-      return m.values.some((v) => v.metricName === 'fsm_ads_push_latency_seconds_count' && v.value === 1);
+      return m.values.some(
+        (v) =>
+          (v as { metricName?: string }).metricName === 'fsm_ads_push_latency_seconds_count' && v.value === 1,
+      );
     });
   });
 });
