@@ -4,6 +4,7 @@ import { buildInboundResources } from './inbound.js';
 import type { InboundPort } from './inbound.js';
 import { buildProbeListener } from './probeListener.js';
 import type { ProbeListenerInput } from './probeListener.js';
+import { CLUSTER_TYPE_URL, LISTENER_TYPE_URL } from '../type-urls.js';
 import type { Cluster, Listener, ProxyResources } from './types.js';
 
 export interface ProxyBuildInput {
@@ -34,4 +35,26 @@ export function buildProxyResources(input: ProxyBuildInput): ProxyResources {
 
 function byName(a: { name: string }, b: { name: string }): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/** One resource as the ADS snapshot cache takes it (pkg/ads ResourceInput). */
+export interface NamedResource {
+  name: string;
+  resource: Record<string, unknown>;
+}
+
+/**
+ * The resources keyed by full type URL (LDS and CDS; routes are inline in the listeners), the
+ * shape of pkg/ads SnapshotCache.setSnapshot's input.
+ */
+export function resourcesByTypeUrl(resources: ProxyResources): Record<string, NamedResource[]> {
+  // The builder types are interfaces of plain JSON data; widening them to records is safe.
+  const named = (r: Listener | Cluster): NamedResource => ({
+    name: r.name,
+    resource: r as unknown as Record<string, unknown>,
+  });
+  return {
+    [LISTENER_TYPE_URL]: resources.listeners.map(named),
+    [CLUSTER_TYPE_URL]: resources.clusters.map(named),
+  };
 }
