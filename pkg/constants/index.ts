@@ -5,3 +5,4 @@ export * from './defaults.js';
 export * from './probes.js';
 export * from './injector.js';
 export * from './xds.js';
+export * from './k8s.js';

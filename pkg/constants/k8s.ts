@@ -1,0 +1,25 @@
+/** Kubernetes API access: kubeconfig discovery, informer and work-queue tuning. */
+
+/** Environment variable holding kubeconfig paths (separated by ':' on POSIX). */
+export const KUBECONFIG_ENV = 'KUBECONFIG';
+/** In-cluster service-account files (mounted into every pod). */
+export const SERVICEACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+export const SERVICEACCOUNT_TOKEN_FILE = 'token';
+export const SERVICEACCOUNT_CA_FILE = 'ca.crt';
+export const SERVICEACCOUNT_NAMESPACE_FILE = 'namespace';
+
+/** Label kube-apiserver puts on every namespace (its name): namespaceSelectors rely on it. */
+export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
+
+/** Informer restart backoff: first delay, cap, and ± jitter fraction. */
+export const INFORMER_BACKOFF_INITIAL_MS = 200;
+export const INFORMER_BACKOFF_MAX_MS = 30_000;
+export const INFORMER_BACKOFF_JITTER = 0.3;
+/** Server-side watch timeout; each watch asks for a random value in [t, 2t) as client-go does. */
+export const INFORMER_WATCH_TIMEOUT_SECONDS = 300;
+/** A watch with no bytes (not even a BOOKMARK) for this long is presumed dead and restarted. */
+export const INFORMER_WATCH_IDLE_TIMEOUT_MS = 90_000;
+/** Items per list page (limit/continue). */
+export const INFORMER_LIST_PAGE_SIZE = 500;
+/** Work-queue periodic resync: every cached key is reconciled again this often. */
+export const WORKQUEUE_RESYNC_MS = 60_000;

@@ -1,0 +1,25 @@
+/** The informers fsm runs: namespaces and pods (all namespaces, or one). */
+import type { KubeConfig, V1Namespace, V1Pod } from '@kubernetes/client-node';
+import type { Logger } from '../logger/index.js';
+import { Informer, type InformerOptions } from './informer.js';
+
+export interface PodInformerOptions extends InformerOptions {
+  /** Watch one namespace only (default: all namespaces). */
+  namespace?: string;
+}
+
+/** Namespaces (cluster-scoped): get(name). */
+export function namespaceInformer(
+  kc: KubeConfig,
+  logger: Logger,
+  opts: InformerOptions = {},
+): Informer<V1Namespace> {
+  return new Informer<V1Namespace>(kc, logger, '/api/v1/namespaces', 'namespaces', opts);
+}
+
+/** Pods: get(name, namespace). */
+export function podInformer(kc: KubeConfig, logger: Logger, opts: PodInformerOptions = {}): Informer<V1Pod> {
+  const { namespace, ...rest } = opts;
+  const path = namespace ? `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods` : '/api/v1/pods';
+  return new Informer<V1Pod>(kc, logger, path, namespace ? `pods(${namespace})` : 'pods', rest);
+}

@@ -1,0 +1,80 @@
+/**
+ * One raw GET against the API server with the KubeConfig's TLS and credentials, returning the
+ * parsed JSON. Informers list through this (no per-object model deserialization: cached objects are
+ * the JSON the server sent) and watch through the client's Watch.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+
+/** An HTTP error answered by the API server, with its Status reason and message when present. */
+export class KubeApiError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const MAX_BODY_BYTES = 1024 * 1024 * 1024;
+
+export async function getJson(
+  kc: KubeConfig,
+  path: string,
+  query: Record<string, string | number | boolean | undefined> = {},
+  signal?: AbortSignal,
+): Promise<unknown> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('kubeconfig: no current cluster');
+  const url = new URL(cluster.server.replace(/\/+$/, '') + path);
+  for (const [k, v] of Object.entries(query))
+    if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
+  const opts: https.RequestOptions = { method: 'GET', headers: { Accept: 'application/json' }, signal };
+  await kc.applyToHTTPSOptions(opts);
+  const mod = url.protocol === 'http:' ? http : https;
+  return new Promise((resolve, reject) => {
+    const req = mod.request(url, opts, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_BODY_BYTES) {
+          req.destroy(new Error(`GET ${path}: response larger than ${MAX_BODY_BYTES} bytes`));
+          return;
+        }
+        chunks.push(c);
+      });
+      res.on('error', reject);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        const code = res.statusCode ?? 0;
+        let body: unknown;
+        try {
+          body = JSON.parse(text) as unknown;
+        } catch {
+          body = undefined;
+        }
+        if (code !== 200) {
+          const st = (body ?? {}) as { reason?: string; message?: string };
+          reject(
+            new KubeApiError(
+              code,
+              st.reason ?? http.STATUS_CODES[code] ?? 'Unknown',
+              `GET ${path}: ${code} ${st.message ?? (text.slice(0, 200) || http.STATUS_CODES[code])}`,
+            ),
+          );
+          return;
+        }
+        if (body === undefined) {
+          reject(new Error(`GET ${path}: the response is not JSON`));
+          return;
+        }
+        resolve(body);
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
