@@ -16,6 +16,7 @@ export type AdmissionMetricResult =
   | 'bad-request'
   | 'unsupported-media-type'
   | 'too-large'
+  | 'not-ready'
   | 'error';
 
 export class InjectorMetrics {

@@ -3,7 +3,9 @@
  * - POST /mutate-pod-creation: AdmissionReview admission.k8s.io/v1 (see ./admission.ts);
  * - GET /healthz: 200 `Health OK` once serving and the namespace informer has synced, 503 before.
  * Caller errors never become a 500: 415 for a non-JSON content type, 413 above 3 MiB, 400 for a
- * body that is not an AdmissionReview, 404/405 for other paths and methods.
+ * body that is not an AdmissionReview, 404/405 for other paths and methods. Before the namespace
+ * informer has synced, admissions get 503 (the API server then applies the failurePolicy) rather
+ * than being answered from an empty cache.
  * The serving certificate can be replaced while running (setCertificate) without dropping
  * connections; TLS files are watched by ./tlsfiles.ts.
  */
@@ -131,6 +133,13 @@ export class WebhookServer {
     const done = (result: AdmissionMetricResult): void => {
       this.opts.metrics?.observeAdmission(result, Number(process.hrtime.bigint() - started) / 1e9);
     };
+    if (!this.opts.namespaces.hasSynced()) {
+      // Without the namespace cache every pod would look unmonitored: answer 503 and let the
+      // API server apply the webhook's failurePolicy instead of silently skipping injection.
+      this.discard(req);
+      done('not-ready');
+      return this.reply(res, 503, TEXT, 'namespace informer has not synced yet; retry later\n');
+    }
     const ctype = req.headers['content-type'];
     if (!isJsonContentType(ctype)) {
       this.discard(req);

@@ -83,10 +83,13 @@ describe('fsm-injector webhook over TLS', () => {
       return { status: r.status, review: JSON.parse(r.body) as ReviewResponse };
     });
 
-  it('/healthz is 503 until the namespace informer has synced, then 200 Health OK', async () => {
+  it('/healthz and admissions are 503 until the namespace informer has synced, then 200 Health OK', async () => {
     const before = await httpsRequest({ port: injector.port, ca: ca.certPem, path: '/healthz' });
     expect(before.status).toBe(503);
     expect(before.body).toMatch(/not synced/);
+    const early = await postReview(injector.port, ca.certPem, admissionReview(realisticPod()));
+    expect(early.status).toBe(503);
+    expect(early.body).toMatch(/namespace informer has not synced yet/);
     namespaces.markSynced();
     const after = await httpsRequest({ port: injector.port, ca: ca.certPem, path: '/healthz' });
     expect(after.status).toBe(200);
@@ -347,6 +350,7 @@ describe('fsm-injector webhook over TLS', () => {
     expect(count('unsupported-media-type')).toBe(3);
     expect(count('too-large')).toBe(2);
     expect(count('ignored')).toBe(3);
+    expect(count('not-ready')).toBe(1);
     expect(r).toMatch(/fsm_injector_admission_duration_seconds_bucket\{le="0.005",result="injected"\} \d+/);
     expect(r).toMatch(/fsm_injector_admission_duration_seconds_count\{result="injected"\} \d+/);
   });

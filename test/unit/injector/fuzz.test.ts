@@ -7,6 +7,7 @@ import jsonpatch from 'fast-json-patch';
 import type { OriginalProbesAnnotation } from '../../../pkg/constants/index.js';
 import { PROBE_TYPE_INFO, PROBE_TYPES } from '../../../pkg/constants/index.js';
 import { defaultInjectorConfig, handleAdmission, mutatePod } from '../../../pkg/injector/index.js';
+import { parseOriginalProbes } from '../../../pkg/catalog/annotation.js';
 import { admissionReview, namespace, sequentialUuids } from '../../support/injector.js';
 
 /** mulberry32: small, fast, seedable. */
@@ -155,10 +156,11 @@ function check(seed: number, object: unknown): void {
   // Probes: never added, never port 0; the record matches where kubelet now sends each probe.
   const before = (object as V1Pod).spec!.containers;
   const after = out.spec!.containers;
-  const rec = JSON.parse(
-    out.metadata!.annotations!['flomesh.io/original-probes']!,
-  ) as OriginalProbesAnnotation;
+  const raw = out.metadata!.annotations!['flomesh.io/original-probes']!;
+  const rec = JSON.parse(raw) as OriginalProbesAnnotation;
   expect(rec.v).toBe(1);
+  // The controller's strict reader (pkg/catalog) accepts every record the injector writes.
+  expect(parseOriginalProbes(raw, 'app/p')).toEqual({ status: 'valid', containers: rec.containers });
   const hcPorts = new Set<number>();
   const proxied = new Set<string>();
   before.forEach((c, i) => {
