@@ -9,8 +9,19 @@ export interface ContainerPortLike {
   readonly protocol?: string;
 }
 
+/** The handler fields of a probe the catalog compares with the annotation. */
+export interface ProbeLike {
+  readonly httpGet?: { readonly port: number | string; readonly path?: string; readonly scheme?: string };
+  readonly tcpSocket?: unknown;
+  readonly grpc?: unknown;
+  readonly exec?: unknown;
+}
+
 export interface ContainerLike {
   readonly name: string;
+  readonly livenessProbe?: ProbeLike;
+  readonly readinessProbe?: ProbeLike;
+  readonly startupProbe?: ProbeLike;
   readonly ports?: readonly ContainerPortLike[];
   /** Init containers with restartPolicy Always are sidecars that run (and serve) with the app. */
   readonly restartPolicy?: string;

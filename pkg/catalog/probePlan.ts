@@ -5,7 +5,7 @@
 import { PROBE_TYPES, PROBE_TYPE_INFO, probeClusterName } from '../constants/index.js';
 import type { OriginalProbe, OriginalProbesByContainer, ProbeType } from '../constants/index.js';
 import type { HttpProbeRoute, ProbeListenerInput } from '../envoy/builders/index.js';
-import type { PodLike } from './pod.js';
+import type { ContainerLike, PodLike } from './pod.js';
 import { podRef } from './pod.js';
 import { appContainers } from './ports.js';
 
@@ -17,7 +17,7 @@ export interface PlannedProbe {
   /** Proxy-served probes: the listener and cluster that carry it. */
   listener?: string;
   cluster?: string;
-  /** servedBy 'none': why. */
+  /** servedBy 'none': why; or a difference between the pod's probe and the recorded rewrite. */
   problem?: string;
 }
 
@@ -29,10 +29,38 @@ export interface ProbePlan {
   warnings: string[];
 }
 
+/**
+ * Where the container's probe points now versus the rewrite the annotation records: a difference
+ * means kubelet's probe does not reach what fsm serves for it (the annotation or the probe was
+ * edited after injection). Undefined when they agree.
+ */
+export function specDrift(
+  container: ContainerLike,
+  type: ProbeType,
+  probe: OriginalProbe,
+): string | undefined {
+  const field = PROBE_TYPE_INFO[type].field;
+  const g = container[field]?.httpGet;
+  const want = `httpGet port ${probe.rewritten.port} path ${probe.rewritten.path}`;
+  if (!g) {
+    const now = container[field] === undefined ? 'has no such probe' : 'is not an httpGet probe';
+    return `container ${container.name} ${field} ${now}, but the annotation records its rewrite to ${want}`;
+  }
+  const port = typeof g.port === 'string' && /^\d+$/.test(g.port) ? Number(g.port) : g.port;
+  const path = g.path ?? '';
+  const pathMatters = probe.kind !== 'https'; // an HTTPS probe keeps its own path ('' or '/' alike)
+  if (port !== probe.rewritten.port || (pathMatters && path !== probe.rewritten.path)) {
+    return `container ${container.name} ${field} targets httpGet port ${JSON.stringify(g.port)} path ${JSON.stringify(path)}, but the annotation records its rewrite to ${want}`;
+  }
+  return undefined;
+}
+
 export function planProbes(pod: PodLike, original: OriginalProbesByContainer): ProbePlan {
   const ref = podRef(pod);
   const warnings: string[] = [];
-  const inPod = appContainers(pod).map((c) => c.name);
+  const app = appContainers(pod);
+  const inPod = app.map((c) => c.name);
+  const specOf = new Map(app.map((c) => [c.name, c]));
   const present = new Set(inPod);
   for (const name of Object.keys(original).sort()) {
     if (!present.has(name)) {
@@ -54,6 +82,11 @@ export function planProbes(pod: PodLike, original: OriginalProbesByContainer): P
       if (probe === undefined) continue;
       const planned: PlannedProbe = { container, type, probe, servedBy: 'proxy' };
       probes.push(planned);
+      const drift = specDrift(specOf.get(container)!, type, probe);
+      if (drift !== undefined) {
+        planned.problem = drift;
+        warnings.push(`pod ${ref}: ${drift}`);
+      }
       if (probe.kind === 'tcp' || probe.kind === 'grpc') {
         planned.servedBy = 'fsm-healthcheck';
         continue;
@@ -84,7 +117,7 @@ export function planProbes(pod: PodLike, original: OriginalProbesByContainer): P
         planned.cluster = probeClusterName(container, type);
       } else {
         planned.servedBy = 'none';
-        planned.problem = problem;
+        planned.problem = planned.problem === undefined ? problem : `${planned.problem}; ${problem}`;
         warnings.push(`pod ${ref}: ${problem}`);
       }
     }

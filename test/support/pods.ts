@@ -224,6 +224,7 @@ export function annotationValue(containers: OriginalProbesByContainer): string {
 }
 
 function rewrittenProbe(original: V1Probe, rec: OriginalProbe): V1Probe {
+  if (original.exec) return original; // exec probes are never rewritten
   const { httpGet, tcpSocket: _t, grpc: _g, ...rest } = original;
   if (rec.kind === 'http' || rec.kind === 'https') {
     return {
@@ -251,6 +252,11 @@ function rewrittenProbe(original: V1Probe, rec: OriginalProbe): V1Probe {
 export interface InjectedPodOptions extends PodOptions {
   /** Proxy UUID label value; default fixtureUuid(namespace, name). */
   uuid?: string;
+  /**
+   * Use this record instead of the one computed from `containers`, for the annotation and for the
+   * rewrite of the containers' probes (containers must still define the probes it rewrites).
+   */
+  record?: OriginalProbesByContainer;
   /** Replace the annotation value (raw string), e.g. to test malformed ones; null removes it. */
   rawAnnotation?: string | null;
 }
@@ -259,7 +265,7 @@ export interface InjectedPodOptions extends PodOptions {
 export function injectedPod(opts: InjectedPodOptions): V1Pod {
   const pod = appPod(opts);
   const namespace = pod.metadata!.namespace!;
-  const record = originalProbesFor(opts.containers);
+  const record = opts.record ?? originalProbesFor(opts.containers);
   pod.metadata!.labels = {
     ...pod.metadata!.labels,
     [PROXY_UUID_LABEL]: opts.uuid ?? fixtureUuid(namespace, opts.name),

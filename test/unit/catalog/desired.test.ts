@@ -14,7 +14,7 @@ import {
   originalProbesFor,
   tcp,
 } from '../../support/pods.js';
-import type { InjectedPodOptions } from '../../support/pods.js';
+import type { ContainerSpec, InjectedPodOptions } from '../../support/pods.js';
 
 /** The decoder's view of what we built: packed Any bytes come back as a Buffer. */
 function asDecoded(v: unknown): unknown {
@@ -138,8 +138,8 @@ const cases: [string, InjectedPodOptions, Record<string, unknown>][] = [
     'timeouts: 0 clamped to 1 s, 7 kept',
     {
       name: 'p',
-      containers: [{ name: 'app' }],
-      rawAnnotation: annotationValue({
+      containers: [{ name: 'app', liveness: http(80, '/l'), readiness: http(80, '/r') }],
+      record: {
         app: {
           liveness: {
             kind: 'http',
@@ -158,7 +158,7 @@ const cases: [string, InjectedPodOptions, Record<string, unknown>][] = [
             rewritten: { port: 15902, path: '/fsm-readiness-probe' },
           },
         },
-      }),
+      },
     },
     {
       listeners: ['inbound_listener', 'liveness_listener', 'readiness_listener'],
@@ -405,14 +405,17 @@ describe('desiredProxy: inconsistent annotations degrade per probe, with a probl
 
   it('two containers on the same exact path: the first (pod order) is routed', () => {
     const rec = originalProbesFor([{ name: 'a', liveness: http(80) }]);
-    const raw = annotationValue({ b: { liveness: { ...rec.a!.liveness!, port: 81 } }, a: rec.a! });
+    const record = { b: { liveness: { ...rec.a!.liveness!, port: 81 } }, a: rec.a! };
     const d = proxy(
       desiredProxy(
         injectedPod({
           name: 'p',
           namespace: 'n',
-          rawAnnotation: raw,
-          containers: [{ name: 'a' }, { name: 'b' }],
+          record,
+          containers: [
+            { name: 'a', liveness: http(80) },
+            { name: 'b', liveness: http(81) },
+          ],
         }),
       ),
     );
@@ -431,14 +434,17 @@ describe('desiredProxy: inconsistent annotations degrade per probe, with a probl
 
   it('two HTTPS probes of one type: one passthrough target, the other reported', () => {
     const rec = originalProbesFor([{ name: 'a', startup: https(443) }]);
-    const raw = annotationValue({ a: rec.a!, b: { startup: { ...rec.a!.startup!, port: 8443 } } });
+    const record = { a: rec.a!, b: { startup: { ...rec.a!.startup!, port: 8443 } } };
     const d = proxy(
       desiredProxy(
         injectedPod({
           name: 'p',
           namespace: 'n',
-          rawAnnotation: raw,
-          containers: [{ name: 'a' }, { name: 'b' }],
+          record,
+          containers: [
+            { name: 'a', startup: https(443) },
+            { name: 'b', startup: https(8443) },
+          ],
         }),
       ),
     );
@@ -448,6 +454,61 @@ describe('desiredProxy: inconsistent annotations degrade per probe, with a probl
     expect(d.problems[0]).toMatch(
       /startup probes of containers a and b are both HTTPS; port 15903 passes TLS through to one target only \(a\)/,
     );
+  });
+});
+
+describe('desiredProxy: pod probes that differ from the recorded rewrite are reported', () => {
+  const record = originalProbesFor([{ name: 'app', liveness: http(8080, '/h'), readiness: tcp(5000) }]);
+  it.each<[string, ContainerSpec[], string[]]>([
+    [
+      'probes as injected: nothing to report',
+      [{ name: 'app', liveness: http(8080, '/h'), readiness: tcp(5000) }],
+      [],
+    ],
+    [
+      'liveness probe removed from the pod',
+      [{ name: 'app', readiness: tcp(5000) }],
+      [
+        'pod n/p: container app livenessProbe has no such probe, but the annotation records its rewrite to httpGet port 15901 path /fsm-liveness-probe',
+      ],
+    ],
+    [
+      'readiness probe became exec',
+      [{ name: 'app', liveness: http(8080, '/h'), readiness: { kind: 'exec' } }],
+      [
+        'pod n/p: container app readinessProbe is not an httpGet probe, but the annotation records its rewrite to httpGet port 15904 path /fsm-healthcheck',
+      ],
+    ],
+  ])('%s', (_name, containers, problems) => {
+    const d = proxy(desiredProxy(injectedPod({ name: 'p', namespace: 'n', containers, record })));
+    expect(d.problems).toEqual(problems);
+    // The config is still built from the annotation.
+    expect(listener(d, 'liveness_listener')).toBeDefined();
+  });
+
+  it('a probe edited back to its original target after injection', () => {
+    const pod = injectedPod({
+      name: 'p',
+      namespace: 'n',
+      containers: [{ name: 'app', liveness: http(8080, '/h') }],
+    });
+    pod.spec!.containers[0]!.livenessProbe!.httpGet = { port: 8080, path: '/h' };
+    const d = proxy(desiredProxy(pod));
+    expect(d.problems).toEqual([
+      'pod n/p: container app livenessProbe targets httpGet port 8080 path "/h", but the annotation records its rewrite to httpGet port 15901 path /fsm-liveness-probe',
+    ]);
+    expect(d.probes.LivenessProbes[0]!.problem).toBe(d.problems[0]!.slice('pod n/p: '.length));
+    expect(d.probes.LivenessProbes[0]!.servedBy).toBe('proxy');
+  });
+
+  it('a port written as a decimal string counts as that number', () => {
+    const pod = injectedPod({
+      name: 'p',
+      namespace: 'n',
+      containers: [{ name: 'app', liveness: http(8080, '/h') }],
+    });
+    pod.spec!.containers[0]!.livenessProbe!.httpGet!.port = '15901';
+    expect(proxy(desiredProxy(pod)).problems).toEqual([]);
   });
 });
 
