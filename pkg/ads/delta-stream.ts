@@ -52,7 +52,7 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequestMsg> {
       const type = shortTypeName(typeUrl);
       if (req.error_detail) {
         st.nacked = { version: typeVersion(this.snapshot, typeUrl), message: req.error_detail.message };
-        this.ctx.metrics.nacks.inc({ type, protocol: 'delta' });
+        this.ctx.metrics.nack(type, 'delta');
         this.log.warn('NACK', {
           node: this.nodeId,
           type,
@@ -60,7 +60,7 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequestMsg> {
           error: req.error_detail.message,
         });
       } else {
-        this.ctx.metrics.acks.inc({ type, protocol: 'delta' });
+        this.ctx.metrics.ack(type, 'delta');
       }
     }
     for (const n of req.resource_names_subscribe) {

@@ -1,6 +1,13 @@
 /** prom-client metrics of the ADS server, registered on a caller-given Registry. */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
+interface Inc {
+  inc(): void;
+}
+interface Observe {
+  observe(v: number): void;
+}
+
 export type AdsProtocol = 'sotw' | 'delta';
 
 export class AdsMetrics {
@@ -9,6 +16,8 @@ export class AdsMetrics {
   readonly acks: Counter<'type' | 'protocol'>;
   readonly nacks: Counter<'type' | 'protocol'>;
   readonly pushLatency: Histogram<'type'>;
+  /** Plain running totals (cheap to read synchronously: benchmarks, debug endpoints). */
+  readonly totals = { responses: 0, acks: 0, nacks: 0 };
 
   constructor(registry: Registry) {
     this.connectedStreams = new Gauge({
@@ -42,5 +51,36 @@ export class AdsMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     });
+  }
+
+  private readonly children = new Map<string, Inc | Observe>();
+
+  private child<T extends Inc | Observe>(key: string, make: () => T): T {
+    let c = this.children.get(key) as T | undefined;
+    if (!c) {
+      c = make();
+      this.children.set(key, c);
+    }
+    return c;
+  }
+
+  /** One response written (type = short name, e.g. 'CDS'). Label children are cached: hot path. */
+  response(type: string, protocol: AdsProtocol): void {
+    this.totals.responses++;
+    this.child<Inc>(`r|${type}|${protocol}`, () => this.responses.labels({ type, protocol })).inc();
+  }
+
+  ack(type: string, protocol: AdsProtocol): void {
+    this.totals.acks++;
+    this.child<Inc>(`a|${type}|${protocol}`, () => this.acks.labels({ type, protocol })).inc();
+  }
+
+  nack(type: string, protocol: AdsProtocol): void {
+    this.totals.nacks++;
+    this.child<Inc>(`n|${type}|${protocol}`, () => this.nacks.labels({ type, protocol })).inc();
+  }
+
+  latency(type: string, seconds: number): void {
+    this.child<Observe>(`l|${type}`, () => this.pushLatency.labels({ type })).observe(seconds);
   }
 }

@@ -52,6 +52,8 @@ export class EncodedResource {
       input.resource instanceof Uint8Array
         ? Buffer.from(input.resource.buffer, input.resource.byteOffset, input.resource.byteLength)
         : encodeMessage(typeUrl, input.resource);
+    // Same bytes as before: keep the previous encoding (no hash, same shared Buffers).
+    if (previous && previous.bytes.equals(bytes)) return previous;
     const version = contentVersion(bytes);
     if (previous && previous.version === version) return previous;
     return new EncodedResource(typeUrl, input.name, version, bytes);

@@ -77,7 +77,7 @@ export class SotwStream extends AdsStream<DiscoveryRequestMsg> {
       const type = shortTypeName(typeUrl);
       if (req.error_detail) {
         st.nacked = { version: st.version ?? '', message: req.error_detail.message };
-        this.ctx.metrics.nacks.inc({ type, protocol: 'sotw' });
+        this.ctx.metrics.nack(type, 'sotw');
         this.log.warn('NACK', {
           node: this.nodeId,
           type,
@@ -87,7 +87,7 @@ export class SotwStream extends AdsStream<DiscoveryRequestMsg> {
         });
       } else {
         st.ackedVersion = req.version_info;
-        this.ctx.metrics.acks.inc({ type, protocol: 'sotw' });
+        this.ctx.metrics.ack(type, 'sotw');
       }
     }
     // Subscription (applies to stale nonces too).
@@ -127,10 +127,10 @@ export class SotwStream extends AdsStream<DiscoveryRequestMsg> {
     // Nothing to mark: nextResponse() diffs every type against what was sent.
   }
 
-  /** Desired resources of a type for this stream's subscription. */
-  private desired(st: SotwTypeState): Map<string, EncodedResource> {
+  /** Desired resources of a type for this stream's subscription (read only: may be the snapshot's map). */
+  private desired(st: SotwTypeState): ReadonlyMap<string, EncodedResource> {
     const all = typeResources(this.snapshot, st.typeUrl);
-    if (st.wildcard) return new Map(all);
+    if (st.wildcard) return all;
     const out = new Map<string, EncodedResource>();
     for (const n of st.names) {
       const r = all.get(n);
@@ -190,7 +190,7 @@ export class SotwStream extends AdsStream<DiscoveryRequestMsg> {
       const desired = this.desired(st);
       let removals = false;
       for (const n of st.sent.keys()) if (!desired.has(n)) removals = true;
-      if (removals || st.forced) return this.respond(st, desired, desired);
+      if (removals || st.forced) return this.respond(st, desired, new Map(desired));
     }
     return undefined;
   }

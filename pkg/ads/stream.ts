@@ -179,12 +179,12 @@ export abstract class AdsStream<Req extends { node?: NodeInfo; type_url: string 
     this.responsesSent++;
     const setAt = this.snapshot?.setAt;
     const type = shortTypeName(out.typeUrl);
-    this.ctx.metrics.responses.inc({ type, protocol: this.protocol });
+    this.ctx.metrics.response(type, this.protocol);
     this.call.write(out.bytes, (err?: Error | null) => {
       this.inFlight--;
       if (err || this.closed) return;
       if (setAt !== undefined) {
-        this.ctx.metrics.pushLatency.observe({ type }, Number(process.hrtime.bigint() - setAt) / 1e9);
+        this.ctx.metrics.latency(type, Number(process.hrtime.bigint() - setAt) / 1e9);
       }
       this.scheduleFlush();
     });

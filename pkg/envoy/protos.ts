@@ -96,7 +96,7 @@ function describe(v: unknown): string {
 
 function checkValue(field: Field, value: unknown, path: string): void {
   const rt = field.resolvedType;
-  if (rt && 'fieldsArray' in rt) {
+  if (rt && (rt as Type).fields !== undefined) {
     checkMessage(rt as Type, value, path);
     return;
   }
@@ -134,13 +134,16 @@ function checkValue(field: Field, value: unknown, path: string): void {
   }
 }
 
+let anyType: Type | undefined;
+
 /**
  * Rejects what protobufjs' fromObject would silently drop: unknown field names, wrong shapes,
  * unknown enum names. The error names the path and the value.
  */
 export function checkMessage(type: Type, obj: unknown, path = type.name): void {
   if (!isPlainObject(obj)) throw new Error(`${path}: expected an object, got ${describe(obj)}`);
-  if (type.fullName === '.google.protobuf.Any') {
+  anyType ??= messageType('google.protobuf.Any');
+  if (type === anyType) {
     checkAny(obj, path);
     return;
   }
@@ -150,7 +153,7 @@ export function checkMessage(type: Type, obj: unknown, path = type.name): void {
     if (!field) {
       throw new Error(`${path}.${key}: no such field in ${type.fullName.slice(1)}`);
     }
-    field.resolve();
+    // The root was loaded with resolveAll(): resolvedType is set wherever the field is a message/enum.
     const p = `${path}.${key}`;
     if (field.map) {
       if (!isPlainObject(value)) throw new Error(`${p}: expected a map object, got ${describe(value)}`);
