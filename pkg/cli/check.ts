@@ -9,6 +9,8 @@ import { parseDuration } from '../binary/index.js';
 import {
   APP_LABEL,
   CONTROLLER_APP,
+  CONTROLLER_HEALTH_PORT,
+  DEBUG_PROXIES_PATH,
   HEALTHCHECK_CONTAINER_NAME,
   HEALTHCHECK_PORT,
   IGNORE_LABEL,
@@ -74,7 +76,9 @@ export const MAX_EVENT_LINES = 10;
 
 /** What the controller said about the pod's proxy: its config, or why there is none. */
 export type ControllerAnswer =
-  { config: unknown } | { error: string; status?: number; where: string } | { notAsked: string };
+  | { config: unknown }
+  | { error: string; status?: number; apiServer?: boolean; where: string }
+  | { notAsked: string };
 
 export interface ProbeCheckInput {
   pod: V1Pod;
@@ -350,12 +354,12 @@ function listenerCheck(inp: ProbeCheckInput, ns: string, name: string, injected:
   };
   const c = inp.controller;
   const controllerFix =
-    `check that the controller runs and serves ${'/debug/proxies'}: kubectl -n ${inp.fsmNamespace} get pods -l ${APP_LABEL}=${CONTROLLER_APP}` +
-    ' (from outside the cluster network, pass --controller-url)';
+    `check that the controller runs and serves ${DEBUG_PROXIES_PATH}: kubectl -n ${inp.fsmNamespace} get pods -l ${APP_LABEL}=${CONTROLLER_APP}` +
+    `; or reach it directly with --controller-url http://<controller>:${CONTROLLER_HEALTH_PORT}`;
   if ('notAsked' in c)
     return { ...base, status: 'fail', details: [c.notAsked, ...problems], fix: controllerFix };
   if ('error' in c) {
-    if (c.status === 404) {
+    if (c.status === 404 && !c.apiServer) {
       return {
         ...base,
         status: 'fail',
@@ -640,7 +644,12 @@ export async function checkProbes(clients: KubeClients, opts: CheckProbesOptions
     } catch (e) {
       controller =
         e instanceof ControllerError
-          ? { error: e.message, where: client.where, ...(e.status !== undefined ? { status: e.status } : {}) }
+          ? {
+              error: e.message,
+              where: client.where,
+              ...(e.status !== undefined ? { status: e.status } : {}),
+              ...(e.apiServer ? { apiServer: true } : {}),
+            }
           : { error: errorMessage(e), where: client.where };
     }
   }

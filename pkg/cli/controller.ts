@@ -14,11 +14,16 @@ import { errorMessage } from '../logger/index.js';
 export const CONTROLLER_REQUEST_TIMEOUT_MS = 10_000;
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
-/** The controller answered with a status other than 200, or could not be reached (status undefined). */
+/**
+ * The controller answered with a status other than 200, or could not be reached (status undefined).
+ * `apiServer`: the answer is a Kubernetes Status from the API server's service proxy (e.g. the
+ * Service does not exist or has no ready endpoint), not the controller's own.
+ */
 export class ControllerError extends Error {
   constructor(
     message: string,
     readonly status?: number,
+    readonly apiServer = false,
   ) {
     super(message);
   }
@@ -94,7 +99,9 @@ function request(url: URL, base: https.RequestOptions, where: string, timeoutMs:
         const text = Buffer.concat(chunks).toString('utf8');
         const status = res.statusCode ?? 0;
         if (status !== 200) {
-          reject(new ControllerError(`${where}: ${what}: ${status} ${summary(text)}`, status));
+          reject(
+            new ControllerError(`${where}: ${what}: ${status} ${summary(text)}`, status, isStatus(text)),
+          );
           return;
         }
         try {
@@ -113,6 +120,16 @@ function request(url: URL, base: https.RequestOptions, where: string, timeoutMs:
     });
     req.end();
   });
+}
+
+/** A Kubernetes Status object: the API server answered, not the controller. */
+function isStatus(text: string): boolean {
+  try {
+    const v = JSON.parse(text) as { kind?: unknown; apiVersion?: unknown };
+    return v.kind === 'Status' && v.apiVersion === 'v1';
+  } catch {
+    return false;
+  }
 }
 
 /** The interesting part of an error body: a Kubernetes Status message, or the text's start. */

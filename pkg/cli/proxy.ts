@@ -43,7 +43,7 @@ export async function getProxyConfig(clients: KubeClients, opts: ProxyConfigOpti
   try {
     return await controller.getJson(proxyDebugPath(namespace, name));
   } catch (e) {
-    if (e instanceof ControllerError && e.status === 404) {
+    if (e instanceof ControllerError && e.status === 404 && !e.apiServer) {
       throw new CliError(
         `the controller of mesh [${opts.mesh}] has no config for proxy ${namespace}/${name} ` +
           `(uuid ${id.proxy.uuid}); is namespace ${namespace} in mesh [${opts.mesh}]? (${e.message})`,

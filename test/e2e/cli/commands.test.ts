@@ -428,6 +428,10 @@ describe('fsm with two meshes', () => {
         'GET /api/v1/namespaces/fsm-system/services/fsm-controller:9091/proxy/debug/proxies/bookstore/bookstore-v1: 404',
       );
       expect(r.stderr).toContain('service fsm-system/fsm-controller:9091 through the API server');
+      // The API server's own 404 (a Status) is not mistaken for "the controller does not know the proxy".
+      expect(r.stderr).toMatch(
+        /^Error: cannot get the config of proxy bookstore\/bookstore-v1 from the controller of mesh \[fsm\]/,
+      );
     });
 
     it('reports an unreachable controller URL', async () => {
