@@ -12,3 +12,4 @@ export * from './metricsServer.js';
 export * from './tlsfiles.js';
 export * from './server.js';
 export * from './injector.js';
+export * from './webhookConfig.js';

@@ -1,0 +1,168 @@
+#!/usr/bin/env node
+// fsm-injector: the mutating admission webhook (see pkg/injector). Flags → objects → start/stop.
+import { InvalidArgumentError, Option } from 'commander';
+import { Registry } from 'prom-client';
+import {
+  DEFAULT_CERT_RELOAD_INTERVAL_MS,
+  DEFAULT_FSM_NAMESPACE,
+  DEFAULT_HEALTHCHECK_IMAGE,
+  DEFAULT_INIT_IMAGE,
+  DEFAULT_MESH_NAME,
+  DEFAULT_SIDECAR_IMAGE,
+  INJECTOR_METRICS_PORT,
+  INJECTOR_WEBHOOK_PORT,
+} from '../../pkg/constants/index.js';
+import {
+  parseDnsLabel,
+  parseDuration,
+  parseHost,
+  parseListenPort,
+  runBinary,
+} from '../../pkg/binary/index.js';
+import { defaultInjectorConfig, Injector } from '../../pkg/injector/index.js';
+import { loadKubeConfig, namespaceInformer } from '../../pkg/k8s/index.js';
+import { errorMessage } from '../../pkg/logger/index.js';
+
+interface Options {
+  port: number;
+  metricsPort: number;
+  bindAddress: string;
+  tlsCertFile: string;
+  tlsKeyFile: string;
+  certReloadInterval: number;
+  kubeconfig?: string;
+  meshName: string;
+  fsmNamespace: string;
+  sidecarImage: string;
+  initImage: string;
+  healthcheckImage: string;
+  proxyLogLevel: string;
+}
+
+const ENVOY_LOG_LEVELS = ['trace', 'debug', 'info', 'warning', 'error', 'critical', 'off'];
+
+function nonEmpty(what: string): (v: string) => string {
+  return (v) => {
+    if (v.trim() === '') throw new InvalidArgumentError(`${what} must not be empty.`);
+    return v.trim();
+  };
+}
+
+await runBinary<Options>({
+  name: 'fsm-injector',
+  description:
+    'Mutating admission webhook: rewrites pod probes and injects the sidecar, fsm-init and fsm-healthcheck.',
+  options: (cmd) =>
+    cmd
+      .addOption(
+        new Option('--port <port>', 'HTTPS webhook port')
+          .argParser(parseListenPort)
+          .default(INJECTOR_WEBHOOK_PORT),
+      )
+      .addOption(
+        new Option('--metrics-port <port>', 'plain-HTTP /metrics port')
+          .argParser(parseListenPort)
+          .default(INJECTOR_METRICS_PORT),
+      )
+      .addOption(
+        new Option('--bind-address <address>', 'address both servers listen on')
+          .argParser(parseHost)
+          .default('0.0.0.0'),
+      )
+      .addOption(
+        new Option('--tls-cert-file <path>', 'serving certificate (PEM), reloaded when it changes')
+          .argParser(nonEmpty('--tls-cert-file'))
+          .makeOptionMandatory(),
+      )
+      .addOption(
+        new Option('--tls-key-file <path>', 'serving key (PEM), reloaded when it changes')
+          .argParser(nonEmpty('--tls-key-file'))
+          .makeOptionMandatory(),
+      )
+      .addOption(
+        new Option(
+          '--cert-reload-interval <duration>',
+          'how often the TLS files are re-read (they are also watched)',
+        )
+          .argParser(parseDuration)
+          .default(DEFAULT_CERT_RELOAD_INTERVAL_MS, '10s'),
+      )
+      .addOption(
+        new Option(
+          '--kubeconfig <path>',
+          'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, then in-cluster)',
+        ).argParser(nonEmpty('--kubeconfig')),
+      )
+      .addOption(
+        new Option('--mesh-name <name>', 'mesh to inject for')
+          .argParser(parseDnsLabel)
+          .default(DEFAULT_MESH_NAME),
+      )
+      .addOption(
+        new Option('--fsm-namespace <namespace>', 'namespace of the fsm control plane (never injected)')
+          .argParser(parseDnsLabel)
+          .default(DEFAULT_FSM_NAMESPACE),
+      )
+      .addOption(
+        new Option('--sidecar-image <image>', 'Envoy sidecar image')
+          .argParser(nonEmpty('--sidecar-image'))
+          .default(DEFAULT_SIDECAR_IMAGE),
+      )
+      .addOption(
+        new Option('--init-image <image>', 'fsm-init (iptables) image')
+          .argParser(nonEmpty('--init-image'))
+          .default(DEFAULT_INIT_IMAGE),
+      )
+      .addOption(
+        new Option('--healthcheck-image <image>', 'fsm-healthcheck image')
+          .argParser(nonEmpty('--healthcheck-image'))
+          .default(DEFAULT_HEALTHCHECK_IMAGE),
+      )
+      .addOption(
+        new Option('--proxy-log-level <level>', 'Envoy --log-level of injected sidecars')
+          .choices(ENVOY_LOG_LEVELS)
+          .default('info'),
+      ),
+  start: async (opts, logger) => {
+    // Namespaces come from an informer (pkg/k8s): one list+watch, never a GET per admission.
+    const kc = loadKubeConfig(opts.kubeconfig !== undefined ? { kubeconfig: opts.kubeconfig } : {});
+    const namespaces = namespaceInformer(kc, logger);
+    // Reads and checks the TLS pair now: a bad pair fails the start before anything runs.
+    const injector = new Injector({
+      port: opts.port,
+      metricsPort: opts.metricsPort,
+      host: opts.bindAddress,
+      certFile: opts.tlsCertFile,
+      keyFile: opts.tlsKeyFile,
+      certReloadIntervalMs: opts.certReloadInterval,
+      config: defaultInjectorConfig({
+        meshName: opts.meshName,
+        fsmNamespace: opts.fsmNamespace,
+        sidecarImage: opts.sidecarImage,
+        initImage: opts.initImage,
+        healthcheckImage: opts.healthcheckImage,
+        proxyLogLevel: opts.proxyLogLevel,
+      }),
+      namespaces,
+      registry: new Registry(),
+      logger,
+    });
+    await namespaces.start();
+    namespaces.waitForSync().then(
+      () => logger.info('namespace informer synced', { namespaces: namespaces.list().length }),
+      (err: unknown) => logger.debug(`namespace informer stopped before syncing: ${errorMessage(err)}`),
+    );
+    try {
+      await injector.start();
+    } catch (err) {
+      await namespaces.stop();
+      throw err;
+    }
+    return {
+      stop: async () => {
+        await injector.stop();
+        await namespaces.stop();
+      },
+    };
+  },
+});
