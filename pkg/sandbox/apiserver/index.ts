@@ -21,3 +21,4 @@ export {
   PATCH_CONTENT_TYPES,
 } from './patch.js';
 export { humanDuration } from './table.js';
+export * from './admission.js';

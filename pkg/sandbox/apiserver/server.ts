@@ -56,6 +56,7 @@ import { WatchConnection } from './watch.js';
 import { tableVersion, toTable, wantsTable, type IncludeObject } from './table.js';
 import { kubeconfigYaml, writeKubeconfig } from './kubeconfig.js';
 import { openapiV3Document, openapiV3Index } from './openapi.js';
+import { webhookAdmission, type WebhookAdmissionOptions } from './admission.js';
 
 type O = Record<string, unknown>;
 
@@ -215,9 +216,14 @@ export class ApiServer {
     await writeKubeconfig(path, { server: this.url, caPem: this.caPem, token: this.token, ...opts });
   }
 
-  /** Installs (or removes) the mutating admission hook called on writes. */
+  /** Installs (or removes) the mutating admission hook called on creates. */
   setAdmission(hook: AdmissionHook | undefined): void {
     this.admission = hook;
+  }
+
+  /** Calls MutatingWebhookConfigurations on create, as kube-apiserver does (see admission.ts). */
+  enableWebhookAdmission(opts: Omit<WebhookAdmissionOptions, 'store'> = {}): void {
+    this.setAdmission(webhookAdmission({ store: this.store, logger: this.logger, ...opts }));
   }
 
   // ---- fault injection ----
