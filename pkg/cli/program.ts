@@ -5,7 +5,6 @@
  * (message on stderr), 2 bad usage (commander's message on stderr).
  */
 import { Command, CommanderError, Option } from 'commander';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { addVerbosityOption, fsmVersion } from '../binary/index.js';
 import type { LogLevel } from '../constants/index.js';
 import { createLogger, errorMessage, type Logger } from '../logger/index.js';
@@ -21,7 +20,7 @@ import {
   type GlobalOptions,
   type KubeClients,
 } from './context.js';
-import { loadCliKubeConfig } from './kubeconfig.js';
+import { loadCliKubeConfig, type KubeConfigLoader } from './kubeconfig.js';
 import { meshCommand } from './mesh.js';
 import { namespaceCommand } from './namespace.js';
 import { proxyCommand } from './proxy.js';
@@ -41,7 +40,7 @@ export interface CliDeps {
   /** Default: process.stdout / process.stderr. */
   io?: CliIO;
   /** KubeConfig from the global flags (default: --kubeconfig, $KUBECONFIG, ~/.kube/config, in-cluster). */
-  kubeConfig?: (opts: GlobalOptions) => KubeConfig;
+  kubeConfig?: KubeConfigLoader;
   now?: () => Date;
   /** Default: readable lines on stderr at --verbosity. */
   logger?: Logger;

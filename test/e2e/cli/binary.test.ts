@@ -82,7 +82,7 @@ describe('fsm binary', () => {
     const bad = await fsm(['mesh', 'list', '--context', 'elsewhere'], { KUBECONFIG: h.kubeconfigPath });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toBe(
-      `Error: --context elsewhere: no such context in $KUBECONFIG ${h.kubeconfigPath} (contexts: ${ctx})\n`,
+      `Error: --context elsewhere: no such context in $KUBECONFIG (${h.kubeconfigPath}) (contexts: ${ctx})\n`,
     );
   });
 
