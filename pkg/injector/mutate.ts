@@ -16,6 +16,11 @@ import {
   INIT_CONTAINER_NAME,
   ORIGINAL_PROBES_ANNOTATION,
   PROBE_REWRITE_ANNOTATION,
+  PROBE_BYPASS_PORTS,
+  PROXY_ADMIN_PORT,
+  PROXY_INBOUND_PORT,
+  PROXY_OUTBOUND_PORT,
+  PROXY_STATS_PORT,
   PROXY_UUID_LABEL,
   SIDECAR_CONTAINER_NAME,
   type OriginalProbesAnnotation,
@@ -95,6 +100,27 @@ export function isAlreadyInjected(obj: Json): boolean {
   return (
     namesOf(spec['containers']).includes(SIDECAR_CONTAINER_NAME) && labels[PROXY_UUID_LABEL] !== undefined
   );
+}
+
+/** Ports the sidecar and fsm-healthcheck listen on inside the pod's network namespace. */
+const RESERVED_PORTS: ReadonlySet<number> = new Set([
+  PROXY_ADMIN_PORT,
+  PROXY_OUTBOUND_PORT,
+  PROXY_INBOUND_PORT,
+  PROXY_STATS_PORT,
+  ...PROBE_BYPASS_PORTS,
+]);
+
+function reservedPortWarnings(ref: string, containers: readonly V1Container[]): string[] {
+  const out: string[] = [];
+  for (const c of containers) {
+    for (const p of c.ports ?? []) {
+      if (RESERVED_PORTS.has(p.containerPort)) {
+        out.push(`pod ${ref}: container ${c.name} port ${p.containerPort} is reserved by the fsm sidecar`);
+      }
+    }
+  }
+  return out;
 }
 
 function podRef(namespace: string, pod: V1Pod): string {
@@ -198,7 +224,7 @@ export function mutatePod(input: MutationInput): MutationResult {
     outcome: 'injected',
     reason: decision.reason,
     patch,
-    warnings: probes.warnings,
+    warnings: [...probes.warnings, ...reservedPortWarnings(ref, pod.spec!.containers)],
     desired,
     proxyUuid,
   };

@@ -61,6 +61,17 @@ interface Planned {
   plan: Plan;
 }
 
+// Control characters cannot travel in an HTTP header or request line (the proxy config and the
+// Original-Grpc-Service header would be refused): such probes are left as they are.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+function hasControlChar(s: string): boolean {
+  return CONTROL.test(s);
+}
+
 function isPort(n: unknown): n is number {
   return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 65535;
 }
@@ -114,6 +125,11 @@ function plan(
     }
     const port = resolveProbePort(http.port, container);
     if (port === undefined) return unresolved(http.port);
+    const texts = [http.path ?? '', ...(http.httpHeaders ?? []).map((h) => h.value)];
+    if (texts.some(hasControlChar) || !(http.httpHeaders ?? []).every((h) => HEADER_NAME.test(h.name))) {
+      warnings.push(`${where}: httpGet path or headers are not valid HTTP; left unchanged`);
+      return { action: 'keep' };
+    }
     const scheme = http.scheme ?? '';
     if (scheme === '' || scheme === 'HTTP') return { action: 'http', port, http };
     if (scheme === 'HTTPS') return { action: 'https', port, http };
@@ -133,6 +149,10 @@ function plan(
   }
   const grpc = probe.grpc!;
   if (!isPort(grpc.port)) return unresolved(grpc.port);
+  if (grpc.service && hasControlChar(grpc.service)) {
+    warnings.push(`${where}: grpc.service contains control characters; left unchanged`);
+    return { action: 'keep' };
+  }
   return grpc.service
     ? { action: 'grpc', port: grpc.port, service: grpc.service }
     : { action: 'grpc', port: grpc.port };

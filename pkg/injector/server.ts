@@ -108,8 +108,9 @@ export class WebhookServer {
   }
 
   private reply(res: ServerResponse, status: number, contentType: string, body: string): void {
-    res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
-    res.end(body);
+    const bytes = Buffer.from(body, 'utf8');
+    res.writeHead(status, { 'content-type': contentType, 'content-length': bytes.length });
+    res.end(bytes);
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {

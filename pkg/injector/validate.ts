@@ -9,6 +9,8 @@ import { PROBE_TYPE_INFO, PROBE_TYPES } from '../constants/index.js';
 
 type Json = Record<string, unknown>;
 
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
 function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -109,7 +111,9 @@ function checkContainers(v: unknown, field: string, required: boolean): void {
   list.forEach((c, i) => {
     const f = `${field}[${i}]`;
     if (!isObject(c)) fail(f, 'an object', c);
-    if (typeof c['name'] !== 'string' || c['name'] === '') fail(`${f}.name`, 'a non-empty string', c['name']);
+    if (typeof c['name'] !== 'string' || !DNS_LABEL.test(c['name']) || c['name'].length > 63) {
+      fail(`${f}.name`, "a DNS-1123 label (lowercase letters, digits and '-', at most 63)", c['name']);
+    }
     if (seen.has(c['name'])) fail(`${f}.name`, 'unique among the containers', c['name']);
     seen.add(c['name']);
     const ports = optArray(c['ports'], `${f}.ports`) ?? [];

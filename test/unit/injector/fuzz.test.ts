@@ -61,16 +61,27 @@ class Gen {
         ...common(),
         httpGet: {
           port: this.port(names) as number,
-          ...(this.chance(0.7) ? { path: this.pick(['/', '/healthz', 'ready', '/a/b?x=1', '']) } : {}),
+          ...(this.chance(0.7)
+            ? { path: this.pick(['/', '/healthz', 'ready', '/a/b?x=1', '', '/x\ny']) }
+            : {}),
           ...(this.chance(0.5) ? { scheme: this.pick(['HTTP', 'HTTPS', 'HTTPS', 'http', '']) } : {}),
-          ...(this.chance(0.3) ? { httpHeaders: [{ name: 'X-A', value: String(this.int(0, 9)) }] } : {}),
+          ...(this.chance(0.3)
+            ? {
+                httpHeaders: [
+                  { name: this.pick(['X-A', 'X-A', 'Host', 'X B']), value: this.pick(['1', 'a b', 'c\r']) },
+                ],
+              }
+            : {}),
           ...(this.chance(0.05) ? { host: '10.1.2.3' } : {}),
         },
       }),
       () => ({ ...common(), tcpSocket: { port: this.port(names) as number } }),
       () => ({
         ...common(),
-        grpc: { port: this.int(0, 66000), ...(this.chance(0.5) ? { service: this.pick(['', 'a.B']) } : {}) },
+        grpc: {
+          port: this.int(0, 66000),
+          ...(this.chance(0.5) ? { service: this.pick(['', 'a.B', 'x\ty']) } : {}),
+        },
       }),
       () => ({ ...common(), exec: { command: ['true'] } }),
       () => ({ httpGet: { port: 80 }, tcpSocket: { port: 81 } }),
@@ -91,7 +102,9 @@ class Gen {
   }
   pod(): unknown {
     const n = this.int(1, 4);
-    const containers: unknown[] = Array.from({ length: n }, (_, i) => this.container(`c${i}`));
+    const containers: unknown[] = Array.from({ length: n }, (_, i) =>
+      this.container(this.chance(0.01) ? `C_${i}` : `c${i}`),
+    );
     if (this.chance(0.02)) containers.push(this.pick([null, 'x', { name: '' }, { name: 'c0' }]));
     const annotations: Record<string, unknown> = {};
     if (this.chance(0.2))

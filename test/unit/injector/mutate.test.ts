@@ -210,6 +210,11 @@ describe('mutatePod', () => {
       /spec.initContainers\[0\].name "fsm-init" is reserved/,
     ],
     [
+      'a container name that is not a DNS label',
+      (p) => (p.spec!.containers[1]!.name = 'API_v2'),
+      /spec.containers\[1\].name: must be a DNS-1123 label .*, got "API_v2"/,
+    ],
+    [
       'duplicate container names',
       (p) => p.spec!.containers.push({ name: 'web' }),
       /spec.containers\[3\].name: must be unique among the containers, got "web"/,
@@ -282,6 +287,19 @@ describe('mutatePod', () => {
     expect(r.outcome).toBe('injected');
     expect(r.warnings).toEqual([
       'pod app/web-5f7c-*: container a liveness probe: port "missing" does not resolve to a port (1-65535) of the container; left unchanged',
+    ]);
+  });
+
+  it('warns about container ports the sidecar reserves', () => {
+    const original = pod('p', [
+      { name: 'a', ports: [{ containerPort: 8080 }, { containerPort: 15001 }] },
+      { name: 'b', ports: [{ containerPort: 15904 }] },
+    ]);
+    const r = run(original);
+    expect(r.outcome).toBe('injected');
+    expect(r.warnings).toEqual([
+      'pod app/p: container a port 15001 is reserved by the fsm sidecar',
+      'pod app/p: container b port 15904 is reserved by the fsm sidecar',
     ]);
   });
 

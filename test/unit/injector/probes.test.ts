@@ -559,6 +559,38 @@ const cases: Case[] = [
     warnings: [/several handlers \(httpGet, tcpSocket\)/],
   },
   {
+    name: 'paths, header names or values and gRPC services that cannot travel in HTTP are left unchanged',
+    containers: [
+      {
+        name: 'app',
+        livenessProbe: { httpGet: { port: 80, path: '/a\nb' } },
+        readinessProbe: { httpGet: { port: 80, httpHeaders: [{ name: 'X Bad', value: 'v' }] } },
+        startupProbe: { grpc: { port: 9000, service: 'svc\r' } },
+      },
+      {
+        name: 'two',
+        livenessProbe: { httpGet: { port: 80, httpHeaders: [{ name: 'X-Ok', value: 'a\u0000' }] } },
+      },
+    ],
+    expect: {
+      app: {
+        livenessProbe: { httpGet: { port: 80, path: '/a\nb' } },
+        readinessProbe: { httpGet: { port: 80, httpHeaders: [{ name: 'X Bad', value: 'v' }] } },
+        startupProbe: { grpc: { port: 9000, service: 'svc\r' } },
+      },
+      two: { livenessProbe: { httpGet: { port: 80, httpHeaders: [{ name: 'X-Ok', value: 'a\u0000' }] } } },
+    },
+    originals: {},
+    proxyTypes: [],
+    hcPorts: [],
+    warnings: [
+      /container app liveness probe: httpGet path or headers are not valid HTTP; left unchanged/,
+      /container app readiness probe: httpGet path or headers are not valid HTTP/,
+      /container app startup probe: grpc.service contains control characters/,
+      /container two liveness probe: httpGet path or headers are not valid HTTP/,
+    ],
+  },
+  {
     name: 'gRPC port out of range is left unchanged',
     containers: [{ name: 'g', livenessProbe: { grpc: { port: 70000 } } }],
     expect: { g: { livenessProbe: { grpc: { port: 70000 } } } },
