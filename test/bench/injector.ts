@@ -6,11 +6,13 @@
  *
  * Env: FSM_BENCH_SECONDS (per phase, default 4), FSM_BENCH_CONCURRENCY (default 8).
  */
+import { randomUUID } from 'node:crypto';
 import https from 'node:https';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { createCA } from '../../pkg/tls/index.js';
-import { admissionReview, realisticPod } from '../support/injector.js';
+import { defaultInjectorConfig, handleAdmission } from '../../pkg/injector/index.js';
+import { admissionReview, namespace, realisticPod } from '../support/injector.js';
 import { Latencies, printComparison } from '../support/bench-stats.js';
 
 const SECONDS = Number(process.env['FSM_BENCH_SECONDS'] ?? 4);
@@ -133,6 +135,20 @@ async function load(
   };
 }
 
+function opsPerSecond(fn: () => unknown): number {
+  for (let i = 0; i < 2000; i++) fn();
+  let n = 0;
+  const start = process.hrtime.bigint();
+  const end = start + BigInt(Math.round(SECONDS * 1e9));
+  let now = start;
+  while (now < end) {
+    for (let i = 0; i < 100; i++) fn();
+    n += 100;
+    now = process.hrtime.bigint();
+  }
+  return n / (Number(now - start) / 1e9);
+}
+
 async function main(): Promise<void> {
   const ca = await createCA('bench-ca');
   const serving = await ca.issue({
@@ -158,6 +174,20 @@ async function main(): Promise<void> {
       `bench:injector  pod: 3 containers, 6 probes; body ${body.length} B, patch ${patchOps} ops; ` +
         `${SECONDS}s per phase after ${WARMUP_MS}ms warm-up; HTTPS keep-alive; servers in worker threads`,
     );
+    // The handler alone, no network: what one core can do for the admission logic itself, against
+    // the least any JSON webhook does (parse the review, serialise a reply of the same size).
+    const ns = namespace('app', { mesh: 'fsm' });
+    const ctx = { config: defaultInjectorConfig(), namespace: () => ns, newProxyUuid: () => randomUUID() };
+    const text = body.toString('utf8');
+    const replySize = handleAdmission(text, ctx).body.length;
+    const handler = opsPerSecond(() => handleAdmission(text, ctx));
+    const floor = opsPerSecond(() =>
+      Buffer.from(JSON.stringify({ r: JSON.parse(text), pad: 'x'.repeat(replySize) })),
+    );
+    console.log('-- in-process handler (main thread, no TLS/HTTP)');
+    printComparison('admissions/s (handler only)', handler, floor, 'op/s', 0);
+    printComparison('us per admission (handler only)', 1e6 / handler, 1e6 / floor, 'us', 1);
+
     for (const c of [1, CONCURRENCY]) {
       // Alternate so both servers see the same machine conditions.
       const ours = await load(injector.worker, injector.port, ca.certPem, body, c, SECONDS);
