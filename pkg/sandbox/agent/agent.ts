@@ -1,0 +1,253 @@
+/**
+ * The xDS probe agent: the part of a sidecar that probes need, standing in for Envoy in the
+ * sandbox. It subscribes to Clusters and Listeners (and the RouteConfigurations its listeners name
+ * over RDS) on the controller's ADS with the pod's proxy UUID as node.id, and serves the probe
+ * listeners on the pod address. A configuration it cannot serve is NACKed and the last good one
+ * keeps serving — also while the controller is away.
+ */
+import net from 'node:net';
+import { contentVersion } from '../../ads/resources.js';
+import {
+  CLUSTER_TYPE_URL,
+  LISTENER_TYPE_URL,
+  ROUTE_CONFIGURATION_TYPE_URL,
+  shortTypeName,
+} from '../../envoy/index.js';
+import { silentLogger, type Logger } from '../../logger/index.js';
+import { AdsClient, type AdsClientStatus, type NodeIdentity, type XdsResource } from './ads-client.js';
+import type { BackoffOptions } from './backoff.js';
+import { ListenerSet, type ListenerStatus } from './listeners.js';
+import type { ClusterModel, RouteConfigModel } from './model.js';
+import { EndpointPicker, type DataPlaneContext } from './upstream.js';
+import { ConfigError, parseCluster, parseListener, parseRouteConfiguration } from './xds-config.js';
+
+export interface ProbeAgentOptions {
+  /** host:port of the controller's ADS. */
+  adsAddress: string;
+  /** The pod's proxy UUID (node.id). */
+  nodeId: string;
+  /** node.cluster; default '' (the injected bootstrap uses `<serviceAccount>.<namespace>`). */
+  nodeCluster?: string;
+  locality?: NodeIdentity['locality'];
+  /** The pod's own loopback address (127.x.y.z): every listener binds it instead of 0.0.0.0. */
+  podAddress: string;
+  logger?: Logger;
+  /**
+   * Configured listener port → port actually bound; 0 binds any free port (tests run in parallel
+   * and 1590x may be taken). Ports not listed bind as configured.
+   */
+  portMap?: Readonly<Record<number, number>>;
+  /**
+   * Cluster endpoint host → host actually dialed. Envoy dials 127.0.0.1:<port> inside the pod's
+   * network namespace; in the sandbox the app listens on the pod address, so the sandbox passes
+   * `{ '127.0.0.1': podAddress }`. Empty by default: endpoints are dialed as configured.
+   */
+  endpointHostMap?: Readonly<Record<string, string>>;
+  /** Reconnect backoff of the ADS stream. */
+  backoff?: BackoffOptions;
+  /** Jitter source of the backoff (tests). */
+  random?: () => number;
+}
+
+export interface ProbeAgentStatus {
+  nodeId: string;
+  podAddress: string;
+  /** The ADS stream is up. */
+  connected: boolean;
+  /** ADS streams opened so far (1 + reconnects). */
+  streams: number;
+  lastDisconnect?: string;
+  /** Last ACKed version_info per type ('LDS', 'CDS', 'RDS'); '' before the first ACK. */
+  versions: Record<string, string>;
+  /** The last NACK per type since the last ACK of that type. */
+  nacks: Record<string, { version: string; message: string }>;
+  listeners: ListenerStatus[];
+  clusters: string[];
+  routeConfigs: string[];
+}
+
+export interface ProbeAgent {
+  /** Closes the ADS stream and every listener. Idempotent. */
+  stop(): Promise<void>;
+  status(): ProbeAgentStatus;
+  /** The port a listener is bound on (useful with port-0 maps), undefined when not bound. */
+  boundPort(listenerName: string): number | undefined;
+  /** Resolves once a Cluster and a Listener configuration have both been applied. */
+  configured(): Promise<void>;
+  /** Calls `fn` after every change of status (connect, disconnect, ACK, NACK); returns the unsubscribe. */
+  onChange(fn: () => void): () => void;
+}
+
+function validateOptions(o: ProbeAgentOptions): void {
+  if (typeof o.nodeId !== 'string' || o.nodeId === '') {
+    throw new Error(`nodeId: must be a non-empty string, got ${JSON.stringify(o.nodeId)}`);
+  }
+  if (typeof o.podAddress !== 'string' || net.isIP(o.podAddress) === 0) {
+    throw new Error(`podAddress: must be an IP address, got ${JSON.stringify(o.podAddress)}`);
+  }
+  if (typeof o.adsAddress !== 'string' || !/^.+:\d+$/.test(o.adsAddress)) {
+    throw new Error(`adsAddress: must be host:port, got ${JSON.stringify(o.adsAddress)}`);
+  }
+  for (const [from, to] of Object.entries(o.portMap ?? {})) {
+    const f = Number(from);
+    if (!Number.isInteger(f) || f < 1 || f > 65535 || !Number.isInteger(to) || to < 0 || to > 65535) {
+      throw new Error(`portMap: invalid entry ${from} → ${String(to)}`);
+    }
+  }
+  for (const [from, to] of Object.entries(o.endpointHostMap ?? {})) {
+    if (net.isIP(from) === 0 || net.isIP(to) === 0) {
+      throw new Error(`endpointHostMap: entries must map an IP to an IP, got ${from} → ${String(to)}`);
+    }
+  }
+}
+
+function uniqueByName<T extends { name: string }>(items: T[], kind: string): Map<string, T> {
+  const out = new Map<string, T>();
+  for (const item of items) {
+    if (out.has(item.name)) throw new ConfigError(`${kind} ${JSON.stringify(item.name)}: duplicate name`);
+    out.set(item.name, item);
+  }
+  return out;
+}
+
+/** Starts the agent: the ADS stream opens at once; listeners are bound when configuration arrives. */
+export async function startProbeAgent(options: ProbeAgentOptions): Promise<ProbeAgent> {
+  validateOptions(options);
+  const logger = (options.logger ?? silentLogger()).child({ component: 'probe-agent', node: options.nodeId });
+  let clusters = new Map<string, ClusterModel>();
+  const routes = new Map<string, RouteConfigModel>();
+  let rdsSubscribed = false;
+  const picker = new EndpointPicker(options.endpointHostMap ?? {});
+  const context: DataPlaneContext = {
+    logger,
+    cluster: (name) => clusters.get(name),
+    routeConfig: (name) => routes.get(name),
+    pickEndpoint: (c) => picker.pick(c),
+  };
+  const listenerSet = new ListenerSet({
+    podAddress: options.podAddress,
+    portMap: options.portMap ?? {},
+    context,
+    logger,
+  });
+  const watchers = new Set<() => void>();
+  const notify = (): void => {
+    for (const w of [...watchers]) {
+      try {
+        w();
+      } catch (err) {
+        logger.warn('onChange callback failed', { error: String(err) });
+      }
+    }
+  };
+  let applied = { cds: false, lds: false };
+  let resolveConfigured: () => void = () => undefined;
+  const configuredPromise = new Promise<void>((r) => (resolveConfigured = r));
+
+  const applyClusters = (resources: XdsResource[]): void => {
+    clusters = uniqueByName(
+      resources.map((r) => parseCluster(r.message)),
+      'Cluster',
+    );
+    applied.cds = true;
+  };
+
+  const applyListeners = async (resources: XdsResource[]): Promise<void> => {
+    const models = resources.map((r) => {
+      const m = parseListener(r.message);
+      m.fingerprint = contentVersion(r.bytes);
+      return m;
+    });
+    uniqueByName(models, 'Listener');
+    await listenerSet.update(models);
+    applied.lds = true;
+    const rds = [...new Set(models.flatMap((m) => m.rdsNames))].sort();
+    if (rds.length > 0 || rdsSubscribed) {
+      rdsSubscribed = true;
+      for (const name of [...routes.keys()]) if (!rds.includes(name)) routes.delete(name);
+      client.subscribe(ROUTE_CONFIGURATION_TYPE_URL, rds);
+    }
+  };
+
+  const applyRoutes = (resources: XdsResource[]): void => {
+    // RDS responses carry only what changed: merge (all or nothing).
+    const parsed = uniqueByName(
+      resources.map((r) => parseRouteConfiguration(r.message)),
+      'RouteConfiguration',
+    );
+    for (const [name, rc] of parsed) routes.set(name, rc);
+  };
+
+  const client = new AdsClient({
+    address: options.adsAddress,
+    node: { id: options.nodeId, cluster: options.nodeCluster, locality: options.locality },
+    logger,
+    backoff: options.backoff,
+    random: options.random,
+    apply: async (typeUrl, resources) => {
+      switch (typeUrl) {
+        case CLUSTER_TYPE_URL:
+          applyClusters(resources);
+          break;
+        case LISTENER_TYPE_URL:
+          await applyListeners(resources);
+          break;
+        case ROUTE_CONFIGURATION_TYPE_URL:
+          applyRoutes(resources);
+          break;
+        default:
+          throw new ConfigError(`type ${typeUrl} is not handled by the probe agent`);
+      }
+    },
+    onChange: () => {
+      // After the ACK is recorded, so status() already shows the versions.
+      if (applied.cds && applied.lds) resolveConfigured();
+      notify();
+    },
+  });
+  client.subscribe(CLUSTER_TYPE_URL);
+  client.subscribe(LISTENER_TYPE_URL);
+  client.start();
+  logger.info('probe agent started', { ads: options.adsAddress, podAddress: options.podAddress });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    stop: () => {
+      stopping ??= (async () => {
+        await client.stop();
+        await listenerSet.closeAll();
+        applied = { cds: false, lds: false };
+        logger.info('probe agent stopped');
+      })();
+      return stopping;
+    },
+    status: () => {
+      const s: AdsClientStatus = client.status();
+      const versions: Record<string, string> = {};
+      const nacks: Record<string, { version: string; message: string }> = {};
+      for (const [typeUrl, t] of Object.entries(s.types)) {
+        const short = shortTypeName(typeUrl);
+        versions[short] = t.version;
+        if (t.lastNack) nacks[short] = t.lastNack;
+      }
+      return {
+        nodeId: options.nodeId,
+        podAddress: options.podAddress,
+        connected: s.connected,
+        streams: s.streams,
+        ...(s.lastDisconnect !== undefined ? { lastDisconnect: s.lastDisconnect } : {}),
+        versions,
+        nacks,
+        listeners: listenerSet.status(),
+        clusters: [...clusters.keys()].sort(),
+        routeConfigs: [...routes.keys()].sort(),
+      };
+    },
+    boundPort: (name) => listenerSet.boundPort(name),
+    configured: () => configuredPromise,
+    onChange: (fn) => {
+      watchers.add(fn);
+      return () => watchers.delete(fn);
+    },
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * The HTTP connection manager of a probe listener: route by virtual host and path, rewrite the
+ * target, mutate headers, forward to the cluster's endpoint and stream the answer back. Local
+ * replies mirror Envoy's status codes and bodies: 404 without a route, 503 when the cluster is
+ * unknown / has no endpoint / refuses or resets, 504 when the route timeout fires first.
+ */
+import http from 'node:http';
+import type net from 'node:net';
+import { errorMessage } from '../../logger/index.js';
+import type { HttpHandlerModel } from './model.js';
+import { applyHeaderMutations, endToEndHeaders, rewriteRequestTarget, routeRequest } from './routing.js';
+import { LOCAL_REPLY, connectUpstream, failureOf, type DataPlaneContext } from './upstream.js';
+
+function localReply(res: http.ServerResponse, status: number, body: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const headers: http.OutgoingHttpHeaders = { 'content-length': Buffer.byteLength(body) };
+  if (body) headers['content-type'] = 'text/plain';
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
+/**
+ * Serves one request. `closeAfter`: the listener was updated since this connection was accepted,
+ * so the connection is closed after this response (new connections get the new configuration).
+ */
+export function serveHttp(
+  handler: HttpHandlerModel,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  ctx: DataPlaneContext,
+  closeAfter: boolean,
+): void {
+  if (closeAfter) res.setHeader('connection', 'close');
+  const target = req.url ?? '/';
+  const config = 'inline' in handler.routes ? handler.routes.inline : ctx.routeConfig(handler.routes.rds);
+  const routed = config ? routeRequest(config, req.headers.host, target) : undefined;
+  if (!config || !routed) {
+    ctx.logger.debug('no route', { path: target, host: req.headers.host, listener: handler.statPrefix });
+    req.resume();
+    localReply(res, 404, '');
+    return;
+  }
+  const { vhost, route } = routed;
+  const action = route.action;
+  if (action.kind === 'direct') {
+    req.resume();
+    localReply(res, action.status, action.body);
+    return;
+  }
+  const cluster = ctx.cluster(action.cluster);
+  if (!cluster) {
+    ctx.logger.debug('route names an unknown cluster', { cluster: action.cluster, route: route.name });
+    req.resume();
+    localReply(res, 503, '');
+    return;
+  }
+  const endpoint = ctx.pickEndpoint(cluster);
+  if (!endpoint) {
+    req.resume();
+    localReply(res, 503, LOCAL_REPLY.noHealthyUpstream);
+    return;
+  }
+
+  const headers = endToEndHeaders(req.headers);
+  if (action.hostRewrite !== undefined) headers.host = action.hostRewrite;
+  headers['x-forwarded-proto'] ??= 'http';
+  applyHeaderMutations(headers, [route.headers, vhost.headers, config.headers]);
+  const path = rewriteRequestTarget(route, target);
+
+  let finished = false;
+  let upstreamSocket: net.Socket | undefined;
+  let upstreamReq: http.ClientRequest | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const finish = (): void => {
+    finished = true;
+    if (timer) clearTimeout(timer);
+  };
+  const abortUpstream = (): void => {
+    upstreamReq?.destroy();
+    upstreamSocket?.destroy();
+  };
+  const fail = (status: number, body: string): void => {
+    if (finished) return;
+    finish();
+    abortUpstream();
+    localReply(res, status, body);
+  };
+  if (action.timeoutMs > 0) {
+    timer = setTimeout(() => fail(504, LOCAL_REPLY.timeout), action.timeoutMs);
+  }
+  // The client went away before the answer was complete: drop the upstream request too.
+  res.on('close', () => {
+    if (!res.writableFinished) {
+      finish();
+      abortUpstream();
+    }
+  });
+
+  connectUpstream(endpoint, cluster.connectTimeoutMs).then(
+    (socket) => {
+      if (finished) {
+        socket.destroy();
+        return;
+      }
+      upstreamSocket = socket;
+      const up = http.request({
+        method: req.method,
+        path,
+        headers,
+        setHost: false,
+        // No `agent`: with createConnection alone, the request uses exactly this socket.
+        createConnection: () => socket,
+      });
+      upstreamReq = up;
+      up.on('response', (upRes) => {
+        if (finished) {
+          upRes.resume();
+          return;
+        }
+        res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, endToEndHeaders(upRes.headers));
+        upRes.on('end', finish);
+        upRes.on('error', () => fail(503, LOCAL_REPLY.termination));
+        upRes.pipe(res);
+      });
+      up.on('error', (err) => {
+        ctx.logger.debug('upstream request failed', { cluster: cluster.name, error: errorMessage(err) });
+        fail(503, LOCAL_REPLY.termination);
+      });
+      req.pipe(up);
+    },
+    (err: unknown) => {
+      ctx.logger.debug('upstream connect failed', { cluster: cluster.name, error: errorMessage(err) });
+      const f = failureOf(err);
+      fail(
+        503,
+        f === 'timeout'
+          ? LOCAL_REPLY.connectTimeout
+          : f === 'refused'
+            ? LOCAL_REPLY.connectRefused
+            : LOCAL_REPLY.connectFailure,
+      );
+    },
+  );
+}

@@ -1,0 +1,90 @@
+/**
+ * What the data plane reads of the current configuration: clusters (CDS), route configurations
+ * (RDS) and where a cluster's endpoint really is (the explicit endpoint host map), plus the local
+ * replies the agent sends in Envoy's words when it cannot reach an upstream.
+ */
+import net from 'node:net';
+import type { Logger } from '../../logger/index.js';
+import type { ClusterModel, Endpoint, RouteConfigModel } from './model.js';
+
+export interface DataPlaneContext {
+  readonly logger: Logger;
+  cluster(name: string): ClusterModel | undefined;
+  routeConfig(name: string): RouteConfigModel | undefined;
+  /** The endpoint to dial for a cluster (round robin), after the endpoint host map; undefined: none. */
+  pickEndpoint(cluster: ClusterModel): Endpoint | undefined;
+}
+
+/** Envoy's local reply bodies (text/plain), without any x-envoy-* header. */
+export const LOCAL_REPLY = {
+  noHealthyUpstream: 'no healthy upstream',
+  timeout: 'upstream request timeout',
+  connectTimeout:
+    'upstream connect error or disconnect/reset before headers. reset reason: connection timeout',
+  connectRefused:
+    'upstream connect error or disconnect/reset before headers. reset reason: remote connection failure, transport failure reason: delayed connect error: 111',
+  connectFailure:
+    'upstream connect error or disconnect/reset before headers. reset reason: connection failure',
+  termination:
+    'upstream connect error or disconnect/reset before headers. reset reason: connection termination',
+} as const;
+
+/** Round-robin endpoint picking with a host map ('127.0.0.1' → the pod address, when told so). */
+export class EndpointPicker {
+  private readonly next = new Map<string, number>();
+
+  constructor(private readonly hostMap: Readonly<Record<string, string>>) {}
+
+  pick(cluster: ClusterModel): Endpoint | undefined {
+    if (cluster.endpoints.length === 0) return undefined;
+    const i = (this.next.get(cluster.name) ?? 0) % cluster.endpoints.length;
+    this.next.set(cluster.name, i + 1);
+    const ep = cluster.endpoints[i]!;
+    return { host: this.hostMap[ep.host] ?? ep.host, port: ep.port };
+  }
+}
+
+export type ConnectFailure = 'timeout' | 'refused' | 'failure';
+
+/**
+ * Opens a TCP connection to an endpoint within `timeoutMs` (0: no bound). Resolves with the
+ * connected socket or rejects with an Error whose `failure` says why.
+ */
+export function connectUpstream(ep: Endpoint, timeoutMs: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: ep.host, port: ep.port, allowHalfOpen: true });
+    let timer: NodeJS.Timeout | undefined;
+    const done = (err?: Error & { failure?: ConnectFailure }): void => {
+      if (timer) clearTimeout(timer);
+      socket.removeListener('error', onError);
+      socket.removeListener('connect', onConnect);
+      if (err) {
+        socket.destroy();
+        reject(err);
+      } else {
+        resolve(socket);
+      }
+    };
+    const onError = (err: NodeJS.ErrnoException): void =>
+      done(Object.assign(err, { failure: err.code === 'ECONNREFUSED' ? 'refused' : 'failure' } as const));
+    const onConnect = (): void => done();
+    socket.once('error', onError);
+    socket.once('connect', onConnect);
+    if (timeoutMs > 0) {
+      timer = setTimeout(
+        () =>
+          done(
+            Object.assign(new Error(`connect to ${ep.host}:${ep.port} timed out after ${timeoutMs} ms`), {
+              failure: 'timeout' as const,
+            }),
+          ),
+        timeoutMs,
+      );
+    }
+  });
+}
+
+export function failureOf(err: unknown): ConnectFailure {
+  const f = (err as { failure?: unknown } | null)?.failure;
+  return f === 'timeout' || f === 'refused' ? f : 'failure';
+}
