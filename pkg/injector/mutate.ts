@@ -126,7 +126,9 @@ function reservedPortWarnings(ref: string, containers: readonly V1Container[]): 
 function podRef(namespace: string, pod: V1Pod): string {
   const m = pod.metadata ?? {};
   const name = m.name || (m.generateName ? `${m.generateName}*` : '<unnamed>');
-  return `${namespace}/${name}`;
+  // Warnings travel as HTTP headers: no control characters (names are validated later by the API server).
+  // eslint-disable-next-line no-control-regex
+  return `${namespace}/${name}`.replace(/[\u0000-\u001f\u007f]/g, '?');
 }
 
 function reservedNameError(pod: V1Pod): string | undefined {

@@ -67,6 +67,9 @@ export class WebhookServer {
       (req, res) => this.handle(req, res),
     );
     this.server.keepAliveTimeout = 65_000;
+    // kube-apiserver gives a webhook at most 30 s: a request slower than that is abandoned anyway.
+    this.server.headersTimeout = 10_000;
+    this.server.requestTimeout = 30_000;
     this.server.on('tlsClientError', (err) => this.log.debug(`TLS handshake failed: ${errorMessage(err)}`));
     this.server.on('clientError', (err, socket) => {
       this.log.debug(`bad HTTP from client: ${errorMessage(err)}`);

@@ -303,6 +303,11 @@ describe('mutatePod', () => {
     ]);
   });
 
+  it('control characters in the pod name do not reach the warnings', () => {
+    const original = pod('a\nb', [{ name: 'a', livenessProbe: { httpGet: { port: 'missing' } } }]);
+    expect(run(original).warnings[0]).toMatch(/^pod app\/a\?b: container a liveness probe/);
+  });
+
   it('creates labels and annotations when the pod has none', () => {
     const original: V1Pod = { metadata: { name: 'bare' }, spec: { containers: [{ name: 'a' }] } };
     const out = apply(original, run(original));
