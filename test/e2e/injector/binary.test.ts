@@ -85,16 +85,6 @@ describe('fsm-injector binary', () => {
     const missing = await runBinaryToExit('fsm-injector', ['--tls-key-file', 'b']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/--tls-cert-file <path>' not specified/);
-    const mesh = await runBinaryToExit('fsm-injector', [
-      '--mesh-name',
-      'Bad_Mesh',
-      '--tls-cert-file',
-      'a',
-      '--tls-key-file',
-      'b',
-    ]);
-    expect(mesh.code).toBe(2);
-    expect(mesh.stderr).toMatch(/--mesh-name <name>' argument 'Bad_Mesh' is invalid/);
   });
 
   it('a missing or mismatched TLS file fails the start (exit 1) naming the file', async () => {
