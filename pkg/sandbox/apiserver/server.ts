@@ -53,6 +53,7 @@ import {
   sameObject,
 } from './objects.js';
 import { WatchConnection } from './watch.js';
+import { listJson } from './encode.js';
 import { tableVersion, toTable, wantsTable, type IncludeObject } from './table.js';
 import { kubeconfigYaml, writeKubeconfig } from './kubeconfig.js';
 import { openapiV3Document, openapiV3Index } from './openapi.js';
@@ -312,7 +313,15 @@ export class ApiServer {
     body: unknown,
     headers: Record<string, string | string[]> = {},
   ): void {
-    const text = JSON.stringify(body);
+    this.sendText(res, code, JSON.stringify(body), headers);
+  }
+
+  private sendText(
+    res: ServerResponse,
+    code: number,
+    text: string,
+    headers: Record<string, string | string[]> = {},
+  ): void {
     res.writeHead(code, {
       'Content-Type': 'application/json',
       'Content-Length': Buffer.byteLength(text),
@@ -603,18 +612,7 @@ export class ApiServer {
       return;
     }
     // Items of a list carry no kind/apiVersion on the wire.
-    const items = page.items.map((o) => {
-      const { kind: _k, apiVersion: _a, ...rest } = o;
-      void _k;
-      void _a;
-      return rest;
-    });
-    this.send(res, 200, {
-      kind: `${r.info.kind}List`,
-      apiVersion: apiVersionOf(r.info),
-      metadata: meta,
-      items,
-    });
+    this.sendText(res, 200, listJson(`${r.info.kind}List`, apiVersionOf(r.info), meta, page.items));
   }
 
   private watch(req: IncomingMessage, res: ServerResponse, r: Route, q: URLSearchParams): void {
@@ -714,6 +712,45 @@ export class ApiServer {
   ): Promise<void> {
     this.fault('create', r);
     const obj = await this.decodeObject(req, r);
+    const dryRun = q.getAll('dryRun').includes('All');
+    const { stored, warnings } = await this.createIn(r, obj, dryRun, true);
+    this.send(res, 201, stored, this.warningHeaders(warnings));
+  }
+
+  /**
+   * Creates an object in-process with the same naming, defaulting, validation and (unless
+   * skipAdmission) admission as a POST: for seeding benchmarks and demos without HTTP.
+   * `resource` is a plural (`pods`) or a store key (`apps/deployments`); the namespace comes from
+   * metadata.namespace. Throws StatusError as the HTTP API would answer.
+   */
+  async createObject(
+    resource: string,
+    obj: Record<string, unknown>,
+    opts: { skipAdmission?: boolean } = {},
+  ): Promise<KubeObject> {
+    const info = RESOURCES.find((x) => resourceKey(x) === resource || x.resource === resource);
+    if (!info) throw notFound('', 'resources', resource);
+    const copy = structuredClone(obj);
+    if (copy['metadata'] !== undefined && !isObj(copy['metadata']))
+      throw badRequest('metadata must be an object');
+    const md = (copy['metadata'] ??= {}) as O;
+    const ns = typeof md['namespace'] === 'string' && md['namespace'] ? md['namespace'] : undefined;
+    if (info.namespaced && !ns) throw badRequest(`${info.resource}: metadata.namespace is required`);
+    const r: Route = {
+      info,
+      key: resourceKey(info),
+      namespace: info.namespaced ? ns : undefined,
+      watchPrefix: false,
+    };
+    return (await this.createIn(r, copy, false, !opts.skipAdmission)).stored;
+  }
+
+  private async createIn(
+    r: Route,
+    obj: O,
+    dryRun: boolean,
+    admit: boolean,
+  ): Promise<{ stored: KubeObject; warnings?: string[] }> {
     const md = (obj['metadata'] ??= {}) as O;
     if (typeof md['name'] !== 'string' || md['name'] === '') {
       if (typeof md['generateName'] === 'string' && md['generateName'] !== '') {
@@ -732,10 +769,9 @@ export class ApiServer {
     const now = Date.now();
     initMetadata(r.info, obj, now);
     applyDefaults(r.info, obj);
-    const dryRun = q.getAll('dryRun').includes('All');
     let stored = obj as KubeObject;
     let warnings: string[] | undefined;
-    if (this.admission) {
+    if (this.admission && admit) {
       const out = await this.admission({
         info: r.info,
         operation: 'CREATE',
@@ -759,7 +795,7 @@ export class ApiServer {
       stored = this.store.put(r.key, stored);
       if (r.key === 'namespaces') this.createDefaultServiceAccount(name, now);
     }
-    this.send(res, 201, stored, this.warningHeaders(warnings));
+    return { stored, warnings };
   }
 
   private createDefaultServiceAccount(namespace: string, now: number): void {

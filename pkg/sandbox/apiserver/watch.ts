@@ -8,6 +8,7 @@ import type { KubeObject, Store, StoreEvent } from './store.js';
 import type { ResourceInfo } from './resources.js';
 import { StatusError } from './status.js';
 import { toTable, type IncludeObject } from './table.js';
+import { objectJson } from './encode.js';
 
 export interface WatchFilter {
   namespace?: string;
@@ -150,7 +151,13 @@ export class WatchConnection {
 
   private send(type: string, o: KubeObject): void {
     if (this.closed) return;
-    let object: unknown = withKind(this.opts.info, o);
+    const { info } = this.opts;
+    if (!this.opts.table && type !== 'BOOKMARK') {
+      const apiVersion = info.group ? `${info.group}/${info.version}` : info.version;
+      this.write(`{"type":"${type}","object":${objectJson(o, info.kind, apiVersion)}}\n`);
+      return;
+    }
+    let object: unknown = withKind(info, o);
     if (this.opts.table && type !== 'BOOKMARK') {
       object = toTable(this.opts.info, [o], {
         now: Date.now(),
