@@ -80,3 +80,10 @@ export function parseHost(value: string): string {
   }
   return v;
 }
+
+/** A non-empty string (paths, images), trimmed. */
+export function parseNonEmpty(value: string): string {
+  const v = value.trim();
+  if (v === '') throw new InvalidArgumentError('must not be empty.');
+  return v;
+}

@@ -6,3 +6,5 @@ export * from './probePlan.js';
 export * from './probesView.js';
 export * from './desired.js';
 export * from './diff.js';
+export * from './metrics.js';
+export * from './propagator.js';

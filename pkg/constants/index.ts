@@ -6,3 +6,4 @@ export * from './probes.js';
 export * from './injector.js';
 export * from './xds.js';
 export * from './k8s.js';
+export * from './controller.js';

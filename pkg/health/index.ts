@@ -1,2 +1,3 @@
 export * from './readiness.js';
 export * from './server.js';
+export * from './debug.js';
