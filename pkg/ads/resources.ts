@@ -2,7 +2,7 @@
  * A resource encoded once: its protobuf bytes, a content-hash version and the pre-built response
  * chunks that every stream needing it shares (the same Buffer objects, never re-serialized).
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { encodeMessage, hasMessageType, type PlainMessage } from '../envoy/index.js';
 import { deltaResourceChunk, sotwResourceChunk } from './wire.js';
 
@@ -14,7 +14,7 @@ export interface ResourceInput {
 
 /** Content hash of bytes, short and stable: the resource version. */
 export function contentVersion(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('base64url').slice(0, 16);
+  return hash('sha256', bytes, 'base64url').slice(0, 16);
 }
 
 /** Version of a set of resources: hash over the sorted (name, version) pairs. Order-independent. */
@@ -22,7 +22,7 @@ export function setVersion(resources: Iterable<{ readonly name: string; readonly
   const parts: string[] = [];
   for (const r of resources) parts.push(`${r.name}\u0000${r.version}`);
   parts.sort();
-  return createHash('sha256').update(parts.join('\u0001')).digest('base64url').slice(0, 16);
+  return hash('sha256', parts.join('\u0001'), 'base64url').slice(0, 16);
 }
 
 export class EncodedResource {

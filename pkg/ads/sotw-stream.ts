@@ -41,7 +41,12 @@ export interface SotwTypeState {
   forced: boolean;
   ackedVersion: string | undefined;
   nacked: { version: string; message: string } | undefined;
+  /** The snapshot's TypeSnapshot (or NONE) this type was last found fully in sync with. */
+  synced: unknown;
 }
+
+/** Marker for "the snapshot has no resources of this type". */
+const NONE = Symbol('none');
 
 function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
   if (a.size !== b.size) return false;
@@ -68,8 +73,10 @@ export class SotwStream extends AdsStream<DiscoveryRequestMsg> {
         forced: true,
         ackedVersion: undefined,
         nacked: undefined,
+        synced: undefined,
       };
       this.types.set(typeUrl, st);
+      this.ordered = undefined;
     }
 
     // ACK / NACK: only a request answering our latest nonce of this type.
@@ -139,14 +146,23 @@ export class SotwStream extends AdsStream<DiscoveryRequestMsg> {
     return out;
   }
 
+  private ordered: SotwTypeState[] | undefined;
+
   private orderedTypes(): SotwTypeState[] {
+    if (this.ordered) return this.ordered;
     const out: SotwTypeState[] = [];
     for (const t of XDS_PUSH_ORDER) {
       const st = this.types.get(t);
       if (st) out.push(st);
     }
     for (const st of this.types.values()) if (!XDS_PUSH_ORDER.includes(st.typeUrl)) out.push(st);
+    this.ordered = out;
     return out;
+  }
+
+  /** True when nothing can be owed for this type: same type snapshot as when last in sync. */
+  private inSync(st: SotwTypeState): boolean {
+    return !st.forced && st.synced === (this.snapshot!.types.get(st.typeUrl) ?? NONE);
   }
 
   protected nextResponse(): OutgoingResponse | undefined {
@@ -154,6 +170,7 @@ export class SotwStream extends AdsStream<DiscoveryRequestMsg> {
     const ordered = this.orderedTypes();
     // Phase A, forward order: additions and updates (removed resources still kept).
     for (const st of ordered) {
+      if (this.inSync(st)) continue;
       const desired = this.desired(st);
       const full = FULL_STATE_TYPES.has(st.typeUrl);
       let changed = false;
@@ -186,12 +203,14 @@ export class SotwStream extends AdsStream<DiscoveryRequestMsg> {
     // Phase B, reverse order: full-state types whose resources were removed.
     for (let i = ordered.length - 1; i >= 0; i--) {
       const st = ordered[i]!;
-      if (!FULL_STATE_TYPES.has(st.typeUrl)) continue;
+      if (!FULL_STATE_TYPES.has(st.typeUrl) || this.inSync(st)) continue;
       const desired = this.desired(st);
       let removals = false;
       for (const n of st.sent.keys()) if (!desired.has(n)) removals = true;
       if (removals || st.forced) return this.respond(st, desired, new Map(desired));
     }
+    // Nothing owed: remember which type snapshots this stream is in sync with.
+    for (const st of ordered) st.synced = this.snapshot.types.get(st.typeUrl) ?? NONE;
     return undefined;
   }
 

@@ -58,6 +58,8 @@ export abstract class AdsStream<Req extends { node?: NodeInfo; type_url: string 
   private waitTimer: NodeJS.Timeout | undefined;
   private inFlight = 0;
   private flushScheduled = false;
+  /** A flush stopped at maxInFlight: the next write completion resumes it. */
+  private held = false;
   private closed = false;
   private nonceCounter = 0;
   /** Responses written since the stream opened (debug/bench). */
@@ -167,7 +169,12 @@ export abstract class AdsStream<Req extends { node?: NodeInfo; type_url: string 
 
   private flush(): void {
     if (this.closed || !this.snapshot) return;
-    while (this.inFlight < this.ctx.maxInFlight && !this.closed) {
+    this.held = false;
+    while (!this.closed) {
+      if (this.inFlight >= this.ctx.maxInFlight) {
+        this.held = true; // resumed by the next write completion
+        return;
+      }
       const out = this.nextResponse();
       if (!out) return;
       this.write(out);
@@ -186,7 +193,7 @@ export abstract class AdsStream<Req extends { node?: NodeInfo; type_url: string 
       if (setAt !== undefined) {
         this.ctx.metrics.latency(type, Number(process.hrtime.bigint() - setAt) / 1e9);
       }
-      this.scheduleFlush();
+      if (this.held) this.scheduleFlush();
     });
   }
 

@@ -45,9 +45,21 @@ export function stringField(field: number, value: string): Buffer {
 
 const EMPTY = Buffer.alloc(0);
 
+/** String fields that repeat on every message (type URLs): encoded once. */
+const fieldCache = new Map<string, Buffer>();
+function cachedStringField(field: number, value: string): Buffer {
+  const key = `${field}|${value}`;
+  let b = fieldCache.get(key);
+  if (!b) {
+    b = stringField(field, value);
+    if (fieldCache.size < 1024) fieldCache.set(key, b);
+  }
+  return b;
+}
+
 /** google.protobuf.Any bytes: type_url = 1, value = 2. */
 export function anyBytes(typeUrl: string, value: Uint8Array): Buffer {
-  return Buffer.concat([stringField(1, typeUrl), lengthDelimited(2, value)]);
+  return Buffer.concat([cachedStringField(1, typeUrl), lengthDelimited(2, value)]);
 }
 
 /** The `resources` field (2) of a DiscoveryResponse for one resource: built once per resource. */
@@ -92,7 +104,7 @@ export function encodeDiscoveryResponse(
   return Buffer.concat([
     stringField(1, versionInfo),
     ...resourceChunks,
-    stringField(4, typeUrl),
+    cachedStringField(4, typeUrl),
     stringField(5, nonce),
     controlPlane,
   ]);
@@ -113,7 +125,7 @@ export function encodeDeltaDiscoveryResponse(
   return Buffer.concat([
     stringField(1, systemVersionInfo),
     ...resourceChunks,
-    stringField(4, typeUrl),
+    cachedStringField(4, typeUrl),
     stringField(5, nonce),
     ...removed.map((r) => stringField(6, r)),
     controlPlane,

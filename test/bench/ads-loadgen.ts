@@ -117,3 +117,6 @@ process.on('message', (m: LoadgenCommand) => {
       break;
   }
 });
+
+// The parent (the benchmark) is gone: never linger.
+process.on('disconnect', () => process.exit(0));

@@ -55,6 +55,26 @@ const nowNs = (): bigint => process.hrtime.bigint();
 const ms = (ns: bigint): number => Number(ns) / 1e6;
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
+/** A bench never hangs: a phase that makes no progress fails loudly, naming itself. */
+function within<T>(p: Promise<T>, seconds: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`bench:ads: ${what} did not complete within ${seconds} s`)),
+      seconds * 1000,
+    );
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+async function untilCount(get: () => number, target: number, what: string): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (get() < target) {
+    if (Date.now() > deadline) throw new Error(`bench:ads: ${what}: ${get()} of ${target} after 120 s`);
+    await tick();
+  }
+}
+
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
@@ -137,7 +157,7 @@ async function runOurs(
   const { port } = await server.start({ port: 0, host: '127.0.0.1' });
   const rssBefore = rssMb();
   const lg = new Loadgen();
-  const ready = await lg.start(`127.0.0.1:${port}`);
+  const ready = await within(lg.start(`127.0.0.1:${port}`), 600, 'opening the streams');
   const rssWith = rssMb();
   console.log(
     `ours: ${N} streams ready in ${(ready.ms / 1000).toFixed(1)} s (loadgen RSS ${ready.rssMb.toFixed(0)} MB)`,
@@ -152,7 +172,7 @@ async function runOurs(
     const got = lg.received(k);
     const t0 = nowNs();
     cache.setSnapshot(nodeId(k), input);
-    targeted.push(ms((await got) - t0));
+    targeted.push(ms((await within(got, 30, `targeted push to node ${k}`)) - t0));
   }
   // Restore a known state for every node before the mesh-wide change.
   for (let i = 0; i < N; i++) cache.setSnapshot(nodeId(i), probeSnapshotInput({ appPort: basePort(i) }));
@@ -166,8 +186,8 @@ async function runOurs(
   const acksBase = server.metrics.totals.acks;
   const t0 = nowNs();
   for (let i = 0; i < N; i++) cache.setSnapshot(nodeId(i), inputs[i]!);
-  const receivedAt = await received;
-  while (server.metrics.totals.acks < acksBase + N) await tick();
+  const receivedAt = await within(received, 120, 'mesh-wide push');
+  await untilCount(() => server.metrics.totals.acks, acksBase + N, 'mesh-wide ACKs');
   const meshAckedMs = ms(nowNs() - t0);
   const meshReceivedMs = ms(receivedAt - t0);
 
@@ -178,8 +198,8 @@ async function runOurs(
   const acksBase2 = server.metrics.totals.acks;
   const t1 = nowNs();
   for (let i = 0; i < N; i++) cache.setSnapshot(nodeId(i), plain[i]!);
-  await received2;
-  while (server.metrics.totals.acks < acksBase2 + N) await tick();
+  await within(received2, 120, 'mesh-wide push (plain objects)');
+  await untilCount(() => server.metrics.totals.acks, acksBase2 + N, 'mesh-wide ACKs (plain objects)');
   const meshPlainMs = ms(nowNs() - t1);
 
   await lg.stop();
@@ -236,7 +256,7 @@ async function runBare(cache: SnapshotCache): Promise<Figures> {
     ),
   );
   const lg = new Loadgen();
-  const ready = await lg.start(`127.0.0.1:${port}`);
+  const ready = await within(lg.start(`127.0.0.1:${port}`), 600, 'opening the streams');
   console.log(`bare: ${N} streams ready in ${(ready.ms / 1000).toFixed(1)} s`);
 
   lg.armTargeted();
@@ -247,7 +267,7 @@ async function runBare(cache: SnapshotCache): Promise<Figures> {
     const got = lg.received(k);
     const t0 = nowNs();
     calls.get(k)!.write(prebuilt[j]!);
-    targeted.push(ms((await got) - t0));
+    targeted.push(ms((await within(got, 30, `targeted push to node ${k}`)) - t0));
   }
   const mesh = Array.from({ length: N }, (_, i) => response(i, CLUSTER_TYPE_URL));
   await new Promise((r) => setTimeout(r, 300));
@@ -255,8 +275,8 @@ async function runBare(cache: SnapshotCache): Promise<Figures> {
   const acksBase = acks;
   const t0 = nowNs();
   for (let i = 0; i < N; i++) calls.get(i)!.write(mesh[i]!);
-  const receivedAt = await received;
-  while (acks < acksBase + N) await tick();
+  const receivedAt = await within(received, 120, 'mesh-wide push');
+  await untilCount(() => acks, acksBase + N, 'bare mesh-wide ACKs');
   const meshAckedMs = ms(nowNs() - t0);
   await lg.stop();
   server.forceShutdown();
@@ -306,6 +326,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
+  process.exitCode = 1;
   console.error(e);
   process.exit(1);
 });
