@@ -187,16 +187,32 @@ describe('probe agent, end to end', () => {
     expect(Object.keys(down.headers).filter((h) => h.startsWith('x-envoy'))).toEqual([]);
   });
 
-  test('a connect that never completes is bounded by the cluster connect timeout: 503', async () => {
+  test('a connect that never completes: 503 after the cluster connect timeout, 504 when the route timeout is shorter', async () => {
     const hole = await startBlackhole();
     cleanups.push(() => hole.close());
-    cache.setSnapshot(NODE, proxySnapshot(livenessInput(hole.port, '/healthz', 1)));
+    // connect_timeout 100 ms < route timeout 1 s: the connect attempt gives up first.
+    const snap = proxySnapshot(livenessInput(hole.port, '/healthz', 1));
+    const withConnectTimeout = (nanos: number) => ({
+      ...snap,
+      [CLUSTER_TYPE_URL]: snap[CLUSTER_TYPE_URL]!.map((c) => ({
+        name: c.name,
+        resource: { ...(c.resource as object), connect_timeout: { seconds: 0, nanos } },
+      })),
+    });
+    cache.setSnapshot(NODE, withConnectTimeout(100_000_000));
     const ag = await startAgent();
     await ag.configured();
     const res = await httpRequest(liveness(ag));
-    // Connect timeout and route timeout are both 1 s: either local reply is Envoy's.
-    expect([503, 504]).toContain(res.status);
-    if (res.status === 503) expect(res.body).toContain('connection timeout');
+    expect(res.status).toBe(503);
+    expect(res.body).toBe(
+      'upstream connect error or disconnect/reset before headers. reset reason: connection timeout',
+    );
+    // connect_timeout 0 (none): the route timeout (1 s) answers.
+    const next = cache.setSnapshot(NODE, withConnectTimeout(0)).snapshot;
+    await waitForStatus(ag, (s) => s.versions.CDS === next.types.get(CLUSTER_TYPE_URL)!.version, 'CDS v2');
+    const timedOut = await httpRequest(liveness(ag));
+    expect(timedOut.status).toBe(504);
+    expect(timedOut.body).toBe('upstream request timeout');
   });
 
   test('an HTTPS probe is passed through: the handshake is answered by the app with its own certificate', async () => {
