@@ -20,14 +20,18 @@ export function adsAddress(fsmNamespace: string): string {
   return `${CONTROLLER_SERVICE_NAME}.${fsmNamespace}.svc`;
 }
 
+function bootstrapNode(opts: BootstrapOptions): Record<string, unknown> {
+  return {
+    id: opts.proxyUuid,
+    cluster: `${opts.serviceAccount}.${opts.namespace}`,
+    metadata: { namespace: opts.namespace, service_account: opts.serviceAccount },
+  };
+}
+
 export function envoyBootstrap(opts: BootstrapOptions): Record<string, unknown> {
   const ads = { ads: {}, resource_api_version: 'V3' };
   return {
-    node: {
-      id: opts.proxyUuid,
-      cluster: `${opts.serviceAccount}.${opts.namespace}`,
-      metadata: { namespace: opts.namespace, service_account: opts.serviceAccount },
-    },
+    node: bootstrapNode(opts),
     admin: {
       address: { socket_address: { address: '127.0.0.1', port_value: opts.adminPort ?? PROXY_ADMIN_PORT } },
     },
@@ -78,7 +82,22 @@ export function envoyBootstrap(opts: BootstrapOptions): Record<string, unknown> 
   };
 }
 
-/** The bootstrap as a compact JSON string (valid YAML for --config-yaml). */
+const restCache = new Map<string, string>();
+
+/**
+ * The bootstrap as a compact JSON string (valid YAML for --config-yaml), equal to
+ * JSON.stringify(envoyBootstrap(opts)). Everything after `node` depends only on the control plane's
+ * address, so that part is serialised once per address (admission is on the hot path).
+ */
 export function envoyBootstrapYaml(opts: BootstrapOptions): string {
-  return JSON.stringify(envoyBootstrap(opts));
+  const key = `${opts.fsmNamespace}|${opts.adsPort ?? ''}|${opts.adminPort ?? ''}`;
+  let rest = restCache.get(key);
+  if (rest === undefined) {
+    const others: Record<string, unknown> = { ...envoyBootstrap(opts) };
+    delete others['node'];
+    rest = JSON.stringify(others).slice(1);
+    if (restCache.size >= 64) restCache.clear();
+    restCache.set(key, rest);
+  }
+  return `{"node":${JSON.stringify(bootstrapNode(opts))},${rest}`;
 }

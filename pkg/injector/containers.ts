@@ -63,13 +63,17 @@ export function sidecarContainer(opts: SidecarOptions): V1Container {
   };
 }
 
+/** The rules are the same for every pod: generated once. */
+let initArgs: string | undefined;
+
 export function initContainer(image: string): V1Container {
+  initArgs ??= initScript(iptablesRules());
   return {
     name: INIT_CONTAINER_NAME,
     image,
     imagePullPolicy: 'IfNotPresent',
     command: ['/bin/sh', '-c'],
-    args: [initScript(iptablesRules())],
+    args: [initArgs],
     securityContext: {
       runAsUser: 0,
       runAsNonRoot: false,

@@ -71,6 +71,14 @@ describe('container builders', () => {
     );
     // --config-yaml accepts it: the JSON is valid YAML that parses back to the same object.
     expect(parse(envoyBootstrapYaml(boot))).toEqual(b);
+    // The cached serialisation is exactly the object's, for every input (including a second call).
+    for (const o of [
+      boot,
+      { ...boot, proxyUuid: 'u-2', namespace: 'n"q' },
+      { ...boot, fsmNamespace: 'x', adsPort: 1 },
+    ]) {
+      expect(envoyBootstrapYaml(o)).toBe(JSON.stringify(envoyBootstrap(o)));
+    }
   });
 
   it('sidecar: Envoy with the inline bootstrap and ports only for probe types in use', () => {
