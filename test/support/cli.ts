@@ -5,6 +5,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { AppsV1Api, CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
@@ -133,5 +134,19 @@ export async function startDebugEndpoint(
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/**
+ * A controller address that fails every request: it holds its port (so no other test's server can
+ * take it over) and resets each connection as soon as it is accepted.
+ */
+export async function startHangUpEndpoint(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = net.createServer((socket) => socket.resetAndDestroy());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

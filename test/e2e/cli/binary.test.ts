@@ -122,6 +122,7 @@ describe('fsm binary', () => {
     const r = await fsm(['mesh', 'list', '--kubeconfig', stopped.kubeconfigPath]);
     await stopped.stop().catch(() => undefined);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^Error: cannot list Deployments labelled app=fsm-controller: .*ECONNREFUSED/);
+    // The port is free again (or, rarely, taken by another test's server): either way the request fails.
+    expect(r.stderr).toMatch(/^Error: cannot list Deployments labelled app=fsm-controller: \S/);
   });
 });

@@ -27,6 +27,7 @@ import {
   golden,
   runFsm,
   startDebugEndpoint,
+  startHangUpEndpoint,
 } from '../../support/cli.js';
 import { appPod, fixtureUuid, http, injectedPod, tcp } from '../../support/pods.js';
 
@@ -230,16 +231,20 @@ describe('fsm check probes', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe(golden('check-controller-unreachable', r.stdout));
-    const closed = await startDebugEndpoint(new Map());
-    await closed.close();
-    const refused = await runFsm(
-      ['check', 'probes', 'bookstore-v1', '-n', 'bookstore', '--controller-url', closed.url],
-      h.kc,
-    );
-    expect(refused.code).toBe(1);
-    expect(refused.stdout).toMatch(
-      /✗ Proxy config has a listener for each rewritten probe\n {4}cannot read the proxy config from the controller: http:\/\/127\.0\.0\.1:\d+: GET \/debug\/proxies\/bookstore\/bookstore-v1: .*ECONNREFUSED/,
-    );
+    const broken = await startHangUpEndpoint();
+    try {
+      const reset = await runFsm(
+        ['check', 'probes', 'bookstore-v1', '-n', 'bookstore', '--controller-url', broken.url],
+        h.kc,
+      );
+      expect(reset.code).toBe(1);
+      expect(reset.stdout).toContain(
+        `✗ Proxy config has a listener for each rewritten probe\n    cannot read the proxy config from the controller: ${broken.url}: GET /debug/proxies/bookstore/bookstore-v1: `,
+      );
+      expect(reset.stdout).toMatch(/ECONNRESET|socket hang up/);
+    } finally {
+      await broken.close();
+    }
   });
 
   it('prints JSON and YAML reports', async () => {

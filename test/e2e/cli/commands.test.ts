@@ -19,6 +19,7 @@ import {
   golden,
   runFsm,
   startDebugEndpoint,
+  startHangUpEndpoint,
 } from '../../support/cli.js';
 import { appPod, http, injectedPod } from '../../support/pods.js';
 
@@ -435,17 +436,20 @@ describe('fsm with two meshes', () => {
     });
 
     it('reports an unreachable controller URL', async () => {
-      const closed = await startDebugEndpoint(new Map());
-      await closed.close();
-      const r = await runFsm(
-        ['proxy', 'get', 'config', 'bookstore-v1', '-n', 'bookstore', '--controller-url', closed.url],
-        h.kc,
-      );
-      expect(r.code).toBe(1);
-      expect(r.stderr).toContain(
-        'cannot get the config of proxy bookstore/bookstore-v1 from the controller of mesh [fsm]',
-      );
-      expect(r.stderr).toContain('ECONNREFUSED');
+      const broken = await startHangUpEndpoint();
+      try {
+        const r = await runFsm(
+          ['proxy', 'get', 'config', 'bookstore-v1', '-n', 'bookstore', '--controller-url', broken.url],
+          h.kc,
+        );
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain(
+          `Error: cannot get the config of proxy bookstore/bookstore-v1 from the controller of mesh [fsm]: ${broken.url}: GET /debug/proxies/bookstore/bookstore-v1: `,
+        );
+        expect(r.stderr).toMatch(/ECONNRESET|socket hang up/);
+      } finally {
+        await broken.close();
+      }
     });
 
     it('rejects a bad --controller-url and -o table with exit 2', async () => {
