@@ -195,7 +195,8 @@ export class WebhookServer {
       } catch (err) {
         // Only a bug of ours gets here: caller input is handled above.
         this.log.error(`admission failed: ${errorMessage(err)}`);
-        this.reply(res, 500, TEXT, 'internal error\n');
+        if (!res.headersSent) this.reply(res, 500, TEXT, 'internal error\n');
+        else res.destroy();
       } finally {
         done(result);
       }
