@@ -8,6 +8,7 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import YAML from 'yaml';
 import { createCA, type CertificateAuthority } from '../../tls/index.js';
 import { silentLogger, errorMessage, type Logger } from '../../logger/index.js';
 import {
@@ -41,7 +42,7 @@ import {
   parseFieldSelector,
   parseLabelSelector,
 } from './selectors.js';
-import { PatchError, applyPatch } from './patch.js';
+import { PatchError, applyPatch, strategicMergePatch } from './patch.js';
 import {
   applyDefaults,
   assertValid,
@@ -331,7 +332,7 @@ export class ApiServer {
     res.end(text);
   }
 
-  private async readBody(req: IncomingMessage): Promise<unknown> {
+  private async readBody(req: IncomingMessage, yaml = false): Promise<unknown> {
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of req) {
@@ -342,7 +343,7 @@ export class ApiServer {
     const text = Buffer.concat(chunks).toString('utf8');
     if (text.trim() === '') return undefined;
     try {
-      return JSON.parse(text) as unknown;
+      return yaml ? (YAML.parse(text) as unknown) : (JSON.parse(text) as unknown);
     } catch (e) {
       throw badRequest(`the body of the request could not be decoded: json parse error: ${errorMessage(e)}`);
     }
@@ -879,7 +880,8 @@ export class ApiServer {
     this.fault('patch', r);
     const ct = String(req.headers['content-type'] ?? '');
     if (ct.startsWith('application/apply-patch')) {
-      throw unsupportedMediaType(`${ct} (server-side apply is not supported by the sandbox API server)`);
+      await this.serverSideApply(req, res, r, q);
+      return;
     }
     const body = await this.readBody(req);
     const prev = this.mustGet(r);
@@ -888,6 +890,46 @@ export class ApiServer {
     const pmd = patched['metadata'];
     if (pmd !== undefined && !isObj(pmd)) throw badRequest('metadata must be an object');
     // A patch that sets metadata.resourceVersion is a precondition on it.
+    await this.write(res, r, prev, patched, q, true);
+  }
+
+  /**
+   * Server-side apply, simplified: the applied configuration (YAML or JSON) creates the object when
+   * absent, else is strategic-merged onto it. There is no field ownership (no managedFields, no
+   * conflicts between managers) and fields dropped from the applied configuration are not pruned.
+   */
+  private async serverSideApply(
+    req: IncomingMessage,
+    res: ServerResponse,
+    r: Route,
+    q: URLSearchParams,
+  ): Promise<void> {
+    if (!q.get('fieldManager')) {
+      throw badRequest('PATCH, application/apply-patch+yaml: fieldManager is required for apply requests');
+    }
+    const body = await this.readBody(req, true);
+    if (!isObj(body)) throw badRequest('the applied configuration must be an object');
+    if (body['kind'] !== r.info.kind || body['apiVersion'] !== apiVersionOf(r.info)) {
+      throw badRequest(
+        `the applied configuration must have apiVersion ${apiVersionOf(r.info)} and kind ${r.info.kind}; got ${String(body['apiVersion'])} ${String(body['kind'])}`,
+      );
+    }
+    const md = isObj(body['metadata']) ? body['metadata'] : {};
+    if (md['name'] !== undefined && md['name'] !== r.name) {
+      throw badRequest(
+        `the name of the object (${String(md['name'])}) does not match the name on the URL (${r.name})`,
+      );
+    }
+    const prev = this.store.get(r.key, r.namespace, r.name!);
+    if (!prev) {
+      const obj = structuredClone(body);
+      obj['metadata'] = { ...md, name: r.name };
+      const { stored, warnings } = await this.createIn(r, obj, q.getAll('dryRun').includes('All'), true);
+      this.send(res, 201, stored, this.warningHeaders(warnings));
+      return;
+    }
+    const patched = strategicMergePatch(structuredClone(prev), body);
+    if (!isObj(patched)) throw badRequest('the patched object is not a JSON object');
     await this.write(res, r, prev, patched, q, true);
   }
 

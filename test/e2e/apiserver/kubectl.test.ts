@@ -207,6 +207,22 @@ describe('kubectl', () => {
     expect(again.stderr.trim()).toBe('Error from server (NotFound): pods "bookstore-v1" not found');
   });
 
+  it('apply --server-side creates, then updates (simplified server-side apply)', async () => {
+    const cm = (v: string): string =>
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: mesh-config\n  namespace: bookstore\ndata:\n  level: "${v}"\n`;
+    const first = await kubectl.run(['apply', '--server-side', '-f', '-'], cm('1'));
+    expect(first.stderr).toBe('');
+    expect(first.stdout.trim()).toBe('configmap/mesh-config serverside-applied');
+    await kubectl.run(['apply', '--server-side', '-f', '-'], cm('2'));
+    expect(h.server.store.get('configmaps', 'bookstore', 'mesh-config')!['data']).toEqual({ level: '2' });
+  });
+
+  it('typed create commands send protobuf, which the server refuses with a hint', async () => {
+    const r = await kubectl.run(['create', 'configmap', 'x', '-n', 'bookstore', '--from-literal=a=b']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('accepts JSON only: use kubectl apply -f / create -f');
+  });
+
   it('apply and delete a namespace from YAML on stdin', async () => {
     const yaml = 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: from-stdin\n';
     const r = await kubectl.run(['apply', '-f', '-'], yaml);
