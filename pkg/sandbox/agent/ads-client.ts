@@ -73,6 +73,7 @@ export interface TypeStatus {
 }
 
 export interface AdsClientStatus {
+  /** The stream is open and the server has answered on it (headers or a response). */
   connected: boolean;
   /** Streams opened since start (1 + reconnects). */
   streams: number;
@@ -251,6 +252,8 @@ export class AdsClient {
     call.on('data', (resp: RawResponse) => {
       if (generation !== this.generation) return;
       this.markConnected();
+      // Only a real response proves the controller is back: then the backoff starts over.
+      this.attempt = 0;
       this.queue = this.queue.then(() => this.handle(resp, generation));
     });
     call.on('error', () => undefined); // reported through 'status'
@@ -274,7 +277,6 @@ export class AdsClient {
   private markConnected(): void {
     if (this.connectedFlag) return;
     this.connectedFlag = true;
-    this.attempt = 0;
     this.log.info('ADS stream connected', { address: this.options.address, node: this.options.node.id });
     this.options.onChange?.();
   }
@@ -285,7 +287,18 @@ export class AdsClient {
     this.log.debug('ADS reconnect scheduled', { delayMs: delay, attempt: this.attempt });
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      this.open();
+      try {
+        this.open();
+      } catch (err) {
+        // A channel that cannot even be created: try again later rather than crash the process.
+        this.lastDisconnect = `cannot open the ADS stream: ${errorMessage(err)}`;
+        this.log.warn('ADS stream failed to open', {
+          address: this.options.address,
+          error: errorMessage(err),
+        });
+        this.closeStream();
+        this.scheduleReconnect();
+      }
     }, delay);
   }
 

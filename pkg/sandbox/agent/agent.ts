@@ -52,7 +52,7 @@ export interface ProbeAgentOptions {
 export interface ProbeAgentStatus {
   nodeId: string;
   podAddress: string;
-  /** The ADS stream is up. */
+  /** The ADS stream is open and the controller has answered on it (headers or a response). */
   connected: boolean;
   /** ADS streams opened so far (1 + reconnects). */
   streams: number;

@@ -53,7 +53,10 @@ class BoundListener {
   generation = 1;
   readonly server: net.Server;
   private readonly http: http.Server;
+  /** Dispatched connections and the chain each one was given. */
   private readonly sockets = new Map<net.Socket, Conn>();
+  /** Every open accepted connection, including those still being inspected. */
+  private readonly accepted = new Set<net.Socket>();
   port = 0;
 
   constructor(
@@ -108,6 +111,8 @@ class BoundListener {
 
   private accept(socket: net.Socket): void {
     socket.on('error', () => undefined);
+    this.accepted.add(socket);
+    socket.once('close', () => this.accepted.delete(socket));
     const generation = this.generation;
     if (!this.model.tlsInspector) {
       this.dispatch(socket, this.chainFor('raw_buffer'), generation);
@@ -143,7 +148,8 @@ class BoundListener {
   close(): Promise<void> {
     return new Promise((resolve) => {
       this.server.close(() => resolve());
-      for (const s of this.sockets.keys()) s.destroy();
+      for (const s of this.accepted) s.destroy();
+      this.accepted.clear();
       this.sockets.clear();
     });
   }

@@ -357,6 +357,26 @@ describe('listeners', () => {
     await expect(httpRequest(`http://${POD}:${portB!}/`)).rejects.toThrow(/ECONNREFUSED/);
   });
 
+  test('removing a listener closes connections still being inspected (nothing sent yet)', async () => {
+    const inspected = {
+      ...httpListener(
+        'mixed',
+        15970,
+        { route_config: { name: 'rc', virtual_hosts: [] } },
+        { filter_chain_match: { transport_protocol: 'raw_buffer' } },
+      ),
+      listener_filters: [{ name: 'envoy.filters.listener.tls_inspector' }],
+    };
+    await set.update([model(inspected)]);
+    const silent = net.connect(set.boundPort('mixed')!, POD);
+    silent.on('error', () => undefined);
+    await new Promise<void>((r) => silent.once('connect', () => r()));
+    const closed = new Promise<void>((r) => silent.once('close', () => r()));
+    await set.update([]);
+    await closed;
+    expect(set.status()).toEqual([]);
+  });
+
   test('two listeners on one address are refused and nothing changes', async () => {
     await set.update([model(httpListener('a', 15970, { route_config: { name: 'rc', virtual_hosts: [] } }))]);
     const before = set.status();
