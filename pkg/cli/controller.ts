@@ -70,7 +70,13 @@ export function controllerViaServiceProxy(
       if (!cluster) throw new ControllerError(`${where}: the kubeconfig has no current cluster`);
       const url = new URL(cluster.server.replace(/\/+$/, '') + prefix + path);
       const opts: https.RequestOptions = {};
-      await kc.applyToHTTPSOptions(opts);
+      try {
+        await kc.applyToHTTPSOptions(opts);
+      } catch (e) {
+        throw new ControllerError(`${where}: kubeconfig: ${errorMessage(e)}`);
+      }
+      // A plain-http API server (e.g. through kubectl proxy): the TLS agent does not apply.
+      if (url.protocol === 'http:') delete opts.agent;
       return request(url, opts, where, timeoutMs);
     },
   };

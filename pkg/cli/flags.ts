@@ -33,6 +33,8 @@ export function controllerUrlOption(): Option {
 
 export function parseControllerUrl(value: string): string {
   let url: URL;
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value))
+    throw new InvalidUrl('must be an absolute http:// or https:// URL.');
   try {
     url = new URL(value);
   } catch {
