@@ -71,12 +71,18 @@ export async function runBinary<O>(spec: BinarySpec<O>, argv: string[] = process
   const logger = createLogger({ level: opts.verbosity, defaultMeta: { binary: spec.name } });
   // Handlers go in before start: a signal that arrives while starting stops the server as soon as
   // start resolves, instead of killing the process half-started.
-  const started = spec.start(opts, logger).catch((err: unknown) => {
+  const started = spec.start(opts, logger).catch(async (err: unknown) => {
     logger.error(`${spec.name} failed to start: ${errorMessage(err)}`);
-    process.exit(EXIT_FAILURE);
+    return exitAfterFlush(logger, EXIT_FAILURE);
   });
   onShutdownSignal(logger, started, spec.graceMs ?? SHUTDOWN_GRACE_MS);
   await started;
+}
+
+/** Exits once the logger has written every line (bounded): the last lines say why it exits. */
+export async function exitAfterFlush(logger: Logger, code: number): Promise<never> {
+  await logger.close();
+  process.exit(code);
 }
 
 /**
@@ -98,7 +104,7 @@ export function onShutdownSignal(
     logger.info(`received ${signal}: stopping gracefully`, { graceMs });
     const timer = setTimeout(() => {
       logger.error('graceful stop did not finish within the grace period: exiting', { graceMs });
-      process.exit(EXIT_FAILURE);
+      void exitAfterFlush(logger, EXIT_FAILURE);
     }, graceMs);
     timer.unref();
     Promise.resolve(server)
@@ -106,11 +112,11 @@ export function onShutdownSignal(
       .then(
         () => {
           logger.info('stopped');
-          process.exit(EXIT_OK);
+          return exitAfterFlush(logger, EXIT_OK);
         },
         (err: unknown) => {
           logger.error(`stop failed: ${errorMessage(err)}`);
-          process.exit(EXIT_FAILURE);
+          return exitAfterFlush(logger, EXIT_FAILURE);
         },
       );
   };

@@ -21,6 +21,12 @@ export interface Logger {
   isLevelEnabled(level: LogLevel): boolean;
   /** Changes the level of this logger and every child. */
   setLevel(level: LogLevel): void;
+  /**
+   * Ends the logger and resolves once every line has reached its stream (at most `timeoutMs`).
+   * Call before process.exit: winston writes through a stream pipeline, and lines still in it
+   * when the process exits are lost — typically the one explaining why it exits.
+   */
+  close(timeoutMs?: number): Promise<void>;
 }
 
 export interface LoggerOptions {
@@ -50,7 +56,11 @@ function readableFormat(): winston.Logform.Format {
 }
 
 class WinstonLogger implements Logger {
-  constructor(private readonly w: winston.Logger) {}
+  /** `root` is the logger that owns the transports (children share it). */
+  constructor(
+    private readonly w: winston.Logger,
+    private readonly root: winston.Logger = w,
+  ) {}
   error(message: string, meta?: Record<string, unknown>): void {
     this.w.log('error', message, meta);
   }
@@ -67,13 +77,34 @@ class WinstonLogger implements Logger {
     this.w.log('trace', message, meta);
   }
   child(fields: Record<string, unknown>): Logger {
-    return new WinstonLogger(this.w.child(fields));
+    return new WinstonLogger(this.w.child(fields), this.root);
   }
   isLevelEnabled(level: LogLevel): boolean {
     return this.w.isLevelEnabled(level);
   }
   setLevel(level: LogLevel): void {
     this.w.level = level;
+  }
+  close(timeoutMs = 1000): Promise<void> {
+    const root = this.root;
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      if (root.writableFinished) return done();
+      // 'finish' of the transports, not of the logger: they finish after the last line is written.
+      let pending = root.transports.length;
+      if (pending === 0) root.once('finish', done);
+      for (const t of root.transports) {
+        t.once('finish', () => {
+          if (--pending === 0) done();
+        });
+      }
+      if (!root.writableEnded) root.end();
+    });
   }
 }
 

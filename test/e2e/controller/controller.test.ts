@@ -50,7 +50,7 @@ function bookstore(name: string, livenessPath = '/healthz'): V1Pod {
 class Sidecar {
   private stream: RawStream<SotwResponse>;
   constructor(
-    private readonly client: RawAdsClient,
+    client: RawAdsClient,
     readonly uuid: string,
   ) {
     this.stream = client.sotw();

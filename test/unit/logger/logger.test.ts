@@ -44,3 +44,17 @@ describe('logger', () => {
     expect(isLogLevel('verbose')).toBe(false);
   });
 });
+
+describe('logger.close', () => {
+  it('resolves after every line reached the stream, including lines of child loggers', async () => {
+    const out = capture();
+    const log = createLogger({ stream: out.stream, json: true });
+    const child = log.child({ component: 'x' });
+    for (let i = 0; i < 200; i++) child.info(`line ${i}`);
+    log.error('why the process exits');
+    await log.close();
+    const lines = out.lines();
+    expect(lines).toHaveLength(201);
+    expect(JSON.parse(lines[200]!).message).toBe('why the process exits');
+  });
+});
