@@ -378,6 +378,29 @@ describe('probe agent, end to end', () => {
     expect(a.requests.map((r) => r.url)).toEqual(['/before', '/before', '/after']);
   });
 
+  test('a restarted controller that has not built the config yet: the agent waits on its stream, serving the old one', async () => {
+    const a = await app();
+    cache.setSnapshot(NODE, proxySnapshot(livenessInput(a.port, '/old')));
+    const ag = await startAgent();
+    await ag.configured();
+    const versionsBefore = ag.status().versions;
+    const port = Number(adsAddress.split(':')[1]);
+    await server.stop(0);
+    cache = new SnapshotCache(); // the new controller starts empty (informers still syncing)
+    await startAds(port);
+    while (server.streamsOf(NODE).length === 0) await new Promise((r) => setTimeout(r, 5));
+    expect(ag.status().versions).toEqual(versionsBefore);
+    expect((await httpRequest(liveness(ag))).status).toBe(200);
+    const next = cache.setSnapshot(NODE, proxySnapshot(livenessInput(a.port, '/new'))).snapshot;
+    await waitForStatus(
+      ag,
+      (s) => s.versions.LDS === next.types.get(LISTENER_TYPE_URL)!.version,
+      'converged',
+    );
+    await httpRequest(liveness(ag));
+    expect(a.requests.map((r) => r.url)).toEqual(['/old', '/new']);
+  });
+
   test('a refused connect is the Envoy 503 remote connection failure', async () => {
     const port = await closedPort();
     cache.setSnapshot(NODE, proxySnapshot(livenessInput(port)));
