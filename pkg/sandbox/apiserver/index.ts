@@ -22,3 +22,4 @@ export {
 } from './patch.js';
 export { humanDuration } from './table.js';
 export * from './admission.js';
+export { decodeKubeProtobuf, PROTOBUF_CONTENT_TYPE } from './protobuf.js';

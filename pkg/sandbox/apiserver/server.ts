@@ -55,6 +55,7 @@ import {
 } from './objects.js';
 import { WatchConnection } from './watch.js';
 import { listJson } from './encode.js';
+import { PROTOBUF_CONTENT_TYPE, decodeKubeProtobuf } from './protobuf.js';
 import { tableVersion, toTable, wantsTable, type IncludeObject } from './table.js';
 import { kubeconfigYaml, writeKubeconfig } from './kubeconfig.js';
 import { openapiV3Document, openapiV3Index } from './openapi.js';
@@ -332,7 +333,7 @@ export class ApiServer {
     res.end(text);
   }
 
-  private async readBody(req: IncomingMessage, yaml = false): Promise<unknown> {
+  private async readRaw(req: IncomingMessage): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of req) {
@@ -340,7 +341,11 @@ export class ApiServer {
       if (size > MAX_BODY_BYTES) throw statusFor(413, 'the request body is too large');
       chunks.push(chunk as Buffer);
     }
-    const text = Buffer.concat(chunks).toString('utf8');
+    return Buffer.concat(chunks);
+  }
+
+  private async readBody(req: IncomingMessage, yaml = false): Promise<unknown> {
+    const text = (await this.readRaw(req)).toString('utf8');
     if (text.trim() === '') return undefined;
     try {
       return yaml ? (YAML.parse(text) as unknown) : (JSON.parse(text) as unknown);
@@ -656,13 +661,15 @@ export class ApiServer {
     const ct = String(req.headers['content-type'] ?? 'application/json')
       .split(';')[0]!
       .trim();
-    if (ct !== 'application/json' && ct !== '') {
-      // kubectl's typed commands (create namespace/secret/...) send protobuf; apply/create -f send JSON.
+    let body: unknown;
+    if (ct === PROTOBUF_CONTENT_TYPE) {
+      // kubectl's typed create commands (namespace, configmap, secret, serviceaccount) send protobuf.
+      body = decodeKubeProtobuf(await this.readRaw(req));
+    } else if (ct !== 'application/json' && ct !== '') {
       throw unsupportedMediaType(
-        `${ct} (the sandbox API server accepts JSON only: use kubectl apply -f / create -f)`,
+        `${ct} (the sandbox API server accepts JSON: use kubectl apply -f / create -f)`,
       );
-    }
-    const body = await this.readBody(req);
+    } else body = await this.readBody(req);
     if (!isObj(body)) throw badRequest('the body of the request must be a JSON object');
     if (body['kind'] !== undefined && body['kind'] !== r.info.kind) {
       throw badRequest(

@@ -217,10 +217,60 @@ describe('kubectl', () => {
     expect(h.server.store.get('configmaps', 'bookstore', 'mesh-config')!['data']).toEqual({ level: '2' });
   });
 
-  it('typed create commands send protobuf, which the server refuses with a hint', async () => {
-    const r = await kubectl.run(['create', 'configmap', 'x', '-n', 'bookstore', '--from-literal=a=b']);
+  it('typed create commands (protobuf bodies): namespace, configmap, secret, serviceaccount', async () => {
+    expect((await kubectl.run(['create', 'namespace', 'typed'])).stdout.trim()).toBe(
+      'namespace/typed created',
+    );
+    expect(h.server.store.get('namespaces', undefined, 'typed')!.metadata['labels']).toEqual({
+      'kubernetes.io/metadata.name': 'typed',
+    });
+    const cm = await kubectl.run([
+      'create',
+      'configmap',
+      'c1',
+      '-n',
+      'typed',
+      '--from-literal=a=b',
+      '--from-literal=c=d',
+    ]);
+    expect(cm.stderr).toBe('');
+    expect(cm.stdout.trim()).toBe('configmap/c1 created');
+    expect(h.server.store.get('configmaps', 'typed', 'c1')!['data']).toEqual({ a: 'b', c: 'd' });
+    const sec = await kubectl.run([
+      'create',
+      'secret',
+      'generic',
+      's1',
+      '-n',
+      'typed',
+      '--from-literal=k=v',
+      '--type=fsm/test',
+    ]);
+    expect(sec.stdout.trim()).toBe('secret/s1 created');
+    const stored = h.server.store.get('secrets', 'typed', 's1')!;
+    expect(stored['data']).toEqual({ k: Buffer.from('v').toString('base64') });
+    expect(stored['type']).toBe('fsm/test');
+    expect((await kubectl.run(['create', 'serviceaccount', 'sa1', '-n', 'typed'])).stdout.trim()).toBe(
+      'serviceaccount/sa1 created',
+    );
+    expect(h.server.store.get('serviceaccounts', 'typed', 'sa1')).toBeDefined();
+    const labeled = await kubectl.run([
+      'create',
+      'configmap',
+      'c2',
+      '-n',
+      'typed',
+      '--from-literal=x=y',
+      '--dry-run=server',
+    ]);
+    expect(labeled.code).toBe(0);
+    expect(h.server.store.get('configmaps', 'typed', 'c2')).toBeUndefined();
+  });
+
+  it('a typed create of a kind the decoder does not know is refused with a hint', async () => {
+    const r = await kubectl.run(['create', 'deployment', 'd', '-n', 'bookstore', '--image=nginx']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('accepts JSON only: use kubectl apply -f / create -f');
+    expect(r.stderr).toContain('use kubectl apply -f / create -f');
   });
 
   it('apply and delete a namespace from YAML on stdin', async () => {

@@ -80,7 +80,13 @@ describe('sandbox API server', () => {
       headers: { 'Content-Type': 'application/vnd.kubernetes.protobuf' },
     });
     expect(pb.status).toBe(415);
-    expect(String(pb.json['message'])).toContain('accepts JSON only');
+    expect(String(pb.json['message'])).toContain('does not start with the k8s protobuf magic');
+    const yaml = await request('POST', '/api/v1/namespaces', {
+      body: {},
+      headers: { 'Content-Type': 'application/yaml' },
+    });
+    expect(yaml.status).toBe(415);
+    expect(String(yaml.json['message'])).toContain('accepts JSON');
     expect((await request('PUT', '/api/v1/namespaces')).status).toBe(405);
   });
 
