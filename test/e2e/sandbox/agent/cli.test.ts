@@ -75,15 +75,11 @@ test('serves the liveness probe from the controller config, then stops on SIGTER
   proc = undefined;
 });
 
+// One bad flag through the real process (every parser is table-tested in test/unit/sandbox/agent/cli.test.ts).
 test.each([
-  [['--node-id', 'n', '--pod-address', POD], "required option '--ads-address <host:port>' not specified"],
   [
     ['--ads-address', '127.0.0.1:1', '--node-id', 'n', '--pod-address', 'pod'],
     "option '--pod-address <ip>' argument 'pod' is invalid",
-  ],
-  [
-    ['--ads-address', '127.0.0.1:1', '--node-id', 'n', '--pod-address', POD, '--port-map', '15901'],
-    "'15901' is not <port>=<port>",
   ],
 ])('bad flags %j exit 2 naming the flag', async (args, message) => {
   proc = startAgentProcess(args);
