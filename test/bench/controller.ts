@@ -1,0 +1,480 @@
+/**
+ * `npm run bench:controller [-- --pods 50000 --updates 1000 --cpu-prof <dir> --controller-arg <flag>...]`
+ *
+ * Three processes, so none shares an event loop with another: the sandbox API server seeded with
+ * `--pods` injected pods in a namespace of the mesh (test/support/controller-bench-apiserver.ts),
+ * the built fsm-controller binary, and this process (clients and clocks). Measured in one run:
+ *   1. time to ready: controller spawned → GET /health/ready answers 200 (informers synced, ADS
+ *      serving), and its RSS (/proc/<pid>/status VmRSS) then and once every pod's snapshot is set;
+ *      bare baseline: a fresh process listing the same pods with @kubernetes/client-node (CoreV1Api,
+ *      all pages of 500), spawned → last page received, and its RSS holding them;
+ *   2. update → push: `--updates` merge-patches of distinct pods' original-probes annotation
+ *      (liveness path changed) sent one at a time with the real client; for each, the time from
+ *      sending the PATCH until a raw ADS client with that pod's proxy UUID as node id receives the
+ *      Listener response carrying the new path (the controller's snapshot set and pushed, seen from
+ *      outside the process); bare baseline: the same PATCH → its MODIFIED event arriving on a bare
+ *      client-node watch of all pods in this process.
+ * The controller runs with its default flags (incl. its reconcile debounce) unless --controller-arg
+ * adds some; --cpu-prof <dir> runs it under `node --cpu-prof` and prints the profile's path.
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  CoreV1Api,
+  KubeConfig,
+  PatchStrategy,
+  Watch,
+  setHeaderOptions,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import { DEFAULT_MESH_NAME, ORIGINAL_PROBES_ANNOTATION } from '../../pkg/constants/index.js';
+import type { OriginalProbesAnnotation } from '../../pkg/constants/index.js';
+import { LISTENER_TYPE_URL } from '../../pkg/envoy/index.js';
+import { RawAdsClient, ackOf, type RawStream, type SotwResponse } from '../support/ads-client.js';
+import { Latencies, fmt, printComparison, rssMiB, sleep } from '../support/bench-stats.js';
+import {
+  BENCH_NAMESPACE,
+  BENCH_POD_PREFIX,
+  type BenchApiCommand,
+  type BenchApiEvent,
+  type BenchListEvent,
+} from '../support/controller-bench-shared.js';
+import { closedPort, httpRequest } from '../support/net.js';
+import { fixtureUuid, manyInjectedPods } from '../support/pods.js';
+import { binaryPath } from '../support/process.js';
+
+// ---- flags ----
+
+function flagValues(name: string): string[] {
+  const out: string[] = [];
+  for (let i = 2; i < process.argv.length; i++) {
+    if (process.argv[i] !== `--${name}`) continue;
+    const v = process.argv[i + 1];
+    if (v === undefined) usage(`--${name}: a value is required`);
+    out.push(v);
+  }
+  return out;
+}
+
+function usage(message: string): never {
+  console.error(`bench:controller: ${message}`);
+  process.exit(2);
+}
+
+function intFlag(name: string, def: number): number {
+  const v = flagValues(name).at(-1);
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0)
+    usage(`--${name}: expected a positive integer, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+const PODS = intFlag('pods', 50_000);
+const UPDATES = intFlag('updates', 1000);
+const PAGE_SIZE = 500;
+const CPU_PROF_DIR = flagValues('cpu-prof').at(-1);
+const CONTROLLER_ARGS = flagValues('controller-arg');
+if (UPDATES > PODS) usage(`--updates (${UPDATES}) must not exceed --pods (${PODS}): one update per pod`);
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const supportJs = (name: string): string => path.join(here, '..', 'support', name);
+const nowNs = (): bigint => process.hrtime.bigint();
+const msSince = (t0: bigint): number => Number(nowNs() - t0) / 1e6;
+
+/** A bench never hangs: a phase that makes no progress fails loudly, naming itself. */
+function within<T>(p: Promise<T>, seconds: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`bench:controller: ${what} did not complete within ${seconds} s`)),
+      seconds * 1000,
+    );
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+// ---- the API server process ----
+
+class ApiProcess {
+  readonly child: ChildProcess;
+  private waiter?: {
+    resolve: (e: Extract<BenchApiEvent, { evt: 'seeded' }>) => void;
+    reject: (e: Error) => void;
+  };
+
+  constructor() {
+    this.child = fork(supportJs('controller-bench-apiserver.js'), [], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    this.child.on('message', (e: BenchApiEvent) => {
+      if (e.evt === 'seeded') this.waiter?.resolve(e);
+      else this.waiter?.reject(new Error(`API server process: ${e.message}`));
+    });
+    this.child.on('exit', (code) => this.waiter?.reject(new Error(`API server process exited (${code})`)));
+  }
+
+  seed(pods: number): Promise<Extract<BenchApiEvent, { evt: 'seeded' }>> {
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
+      const c: BenchApiCommand = { cmd: 'seed', pods, meshName: DEFAULT_MESH_NAME };
+      this.child.send(c);
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((r) => this.child.once('exit', r));
+    this.waiter = undefined;
+    const c: BenchApiCommand = { cmd: 'stop' };
+    this.child.send(c);
+    await within(exited, 30, 'API server process exit').catch(() => this.child.kill('SIGKILL'));
+  }
+}
+
+// ---- baseline 1: a bare client-node list of every pod, in a fresh process ----
+
+async function bareList(
+  kubeconfigPath: string,
+): Promise<Extract<BenchListEvent, { evt: 'listed' }> & { spawnToListedMs: number }> {
+  const t0 = nowNs();
+  const child = fork(supportJs('controller-bench-list.js'), [kubeconfigPath, String(PAGE_SIZE)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const e = await within(
+    new Promise<BenchListEvent>((resolve, reject) => {
+      child.once('message', (m: BenchListEvent) => resolve(m));
+      child.once('exit', (code) => reject(new Error(`bare list process exited (${code}) without a result`)));
+    }),
+    300,
+    'bare list of all pods',
+  );
+  await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(undefined)));
+  if (e.evt !== 'listed') throw new Error(`bare list: ${e.message}`);
+  return { ...e, spawnToListedMs: Number(BigInt(e.doneNs) - t0) / 1e6 };
+}
+
+// ---- the controller process ----
+
+interface ControllerProcess {
+  child: ChildProcess;
+  adsPort: number;
+  healthPort: number;
+  spawnedNs: bigint;
+  output(): string;
+}
+
+async function spawnController(kubeconfigPath: string): Promise<ControllerProcess> {
+  const [adsPort, healthPort] = [await closedPort(), await closedPort()];
+  const nodeArgs: string[] = [];
+  if (CPU_PROF_DIR) {
+    await mkdir(CPU_PROF_DIR, { recursive: true });
+    nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF_DIR)}`);
+  }
+  const args = [
+    ...nodeArgs,
+    binaryPath('fsm-controller'),
+    '--kubeconfig',
+    kubeconfigPath,
+    '--ads-port',
+    String(adsPort),
+    '--health-port',
+    String(healthPort),
+    '--bind-address',
+    '127.0.0.1',
+    '--verbosity',
+    'warn',
+    ...CONTROLLER_ARGS,
+  ];
+  const spawnedNs = nowNs();
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const keep = (d: Buffer): void => {
+    out = (out + d.toString('utf8')).slice(-8192);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  return { child, adsPort, healthPort, spawnedNs, output: () => out };
+}
+
+async function waitReady(c: ControllerProcess): Promise<bigint> {
+  const url = `http://127.0.0.1:${c.healthPort}/health/ready`;
+  for (;;) {
+    if (c.child.exitCode !== null)
+      throw new Error(`fsm-controller exited (${c.child.exitCode}):\n${c.output()}`);
+    const status = await httpRequest(url).then(
+      (r) => r.status,
+      () => 0,
+    );
+    if (status === 200) return nowNs();
+    await sleep(10);
+  }
+}
+
+/** Polls /metrics until fsm_controller_proxies reaches `count` (every pod's snapshot set). */
+async function waitProxies(c: ControllerProcess, count: number): Promise<bigint> {
+  const url = `http://127.0.0.1:${c.healthPort}/metrics`;
+  for (;;) {
+    const r = await httpRequest(url);
+    const n = Number(/^fsm_controller_proxies (\d+)/m.exec(r.body)?.[1] ?? -1);
+    if (n >= count) return nowNs();
+    await sleep(50);
+  }
+}
+
+async function stopController(c: ControllerProcess): Promise<void> {
+  if (c.child.exitCode !== null || c.child.signalCode !== null) return;
+  const exited = new Promise((r) => c.child.once('exit', r));
+  c.child.kill('SIGTERM');
+  await within(exited, 60, 'fsm-controller exit after SIGTERM').catch(() => c.child.kill('SIGKILL'));
+}
+
+// ---- the sidecars (raw ADS clients) and the bare watch ----
+
+/** One proxy's LDS stream: every response is ACKed; wait(text) resolves at the first carrying it. */
+class Sidecar {
+  private readonly stream: RawStream<SotwResponse>;
+  private waiter?: { needle: Buffer; resolve: (ns: bigint) => void };
+  readonly first: Promise<void>;
+
+  constructor(
+    client: RawAdsClient,
+    readonly nodeId: string,
+  ) {
+    this.stream = client.sotw();
+    this.stream.send({ node: { id: nodeId }, type_url: LISTENER_TYPE_URL });
+    let firstSeen: () => void = () => undefined;
+    this.first = new Promise((r) => (firstSeen = r));
+    void this.loop(firstSeen);
+  }
+
+  private async loop(firstSeen: () => void): Promise<void> {
+    for (;;) {
+      let r: SotwResponse;
+      try {
+        r = await this.stream.next();
+      } catch {
+        return; // stream ended (bench shutdown)
+      }
+      const at = nowNs();
+      this.stream.send({ ...ackOf(r), node: { id: this.nodeId } });
+      firstSeen();
+      const w = this.waiter;
+      if (w && r.resources.some((x) => Buffer.from(x.value).includes(w.needle))) {
+        this.waiter = undefined;
+        w.resolve(at);
+      }
+    }
+  }
+
+  /** Resolves with the arrival time of the first response whose listeners contain `text`. */
+  wait(text: string): Promise<bigint> {
+    return new Promise((resolve) => (this.waiter = { needle: Buffer.from(text), resolve }));
+  }
+
+  close(): void {
+    this.stream.cancel();
+  }
+}
+
+/** A bare @kubernetes/client-node watch of all pods from `resourceVersion`. */
+class BareWatch {
+  private readonly waiters = new Map<string, { needle: string; resolve: (ns: bigint) => void }>();
+  private ctl?: AbortController;
+  private ended?: Error;
+
+  async start(kc: KubeConfig, resourceVersion: string): Promise<void> {
+    const w = new Watch(kc);
+    // As the informer does: the client's 30 s inactivity timeout would cut a quiet watch.
+    (w as unknown as { requestTimeoutMs: number }).requestTimeoutMs = 3_600_000;
+    this.ctl = await w.watch(
+      '/api/v1/pods',
+      { resourceVersion, timeoutSeconds: 3600 },
+      (type: string, obj: V1Pod) => {
+        const at = nowNs();
+        if (type !== 'MODIFIED') return;
+        const name = obj.metadata?.name ?? '';
+        const waiter = this.waiters.get(name);
+        if (waiter && obj.metadata?.annotations?.[ORIGINAL_PROBES_ANNOTATION]?.includes(waiter.needle)) {
+          this.waiters.delete(name);
+          waiter.resolve(at);
+        }
+      },
+      (err: unknown) => {
+        this.ended = new Error(`bare watch ended: ${err instanceof Error ? err.message : String(err)}`);
+      },
+    );
+  }
+
+  wait(pod: string, text: string): Promise<bigint> {
+    if (this.ended) return Promise.reject(this.ended);
+    return new Promise((resolve) => this.waiters.set(pod, { needle: text, resolve }));
+  }
+
+  stop(): void {
+    this.ctl?.abort();
+  }
+}
+
+// ---- the run ----
+
+async function main(): Promise<void> {
+  console.log(
+    `bench:controller: ${PODS} injected pods, ${UPDATES} updates; controller = built binary in its own ` +
+      `process${CONTROLLER_ARGS.length ? ` (extra flags: ${CONTROLLER_ARGS.join(' ')})` : ' (default flags)'}; ` +
+      `API server in its own process. Machine shared and loaded: figures are noisy.`,
+  );
+  const api = new ApiProcess();
+  let ctl: ControllerProcess | undefined;
+  const clients: RawAdsClient[] = [];
+  const sidecars: Sidecar[] = [];
+  const watch = new BareWatch();
+  const marks: Record<string, bigint> = {};
+  try {
+    const seeded = await within(api.seed(PODS), 600, `seeding ${PODS} pods`);
+    console.log(
+      `seeded ${seeded.pods} pods in ${fmt(seeded.seedMs / 1000)} s (API server RSS ${fmt(seeded.rssMb, 0)} MiB)`,
+    );
+
+    // The first list makes the server encode every pod once (it memoizes per version): it is
+    // reported, not compared, so neither side of the comparison pays that cost.
+    const cold = await bareList(seeded.kubeconfigPath);
+    const bare = await bareList(seeded.kubeconfigPath);
+    if (bare.items < PODS) throw new Error(`bare list saw ${bare.items} pods, expected ≥ ${PODS}`);
+    console.log(
+      `bare client-node list: ${bare.items} pods in ${bare.pages} pages; list alone ${fmt(bare.listMs)} ms ` +
+        `(first, cold list ${fmt(cold.listMs)} ms, unused)`,
+    );
+
+    // 1. time to ready, RSS
+    ctl = await spawnController(seeded.kubeconfigPath);
+    const readyNs = await within(waitReady(ctl), 300, 'controller readiness');
+    const readyMs = Number(readyNs - ctl.spawnedNs) / 1e6;
+    marks['spawned'] = ctl.spawnedNs;
+    marks['ready'] = readyNs;
+    const rssReady = await rssMiB(ctl.child.pid!);
+    const allSetNs = await within(waitProxies(ctl, PODS), 600, `snapshots of all ${PODS} proxies`);
+    const allSetMs = Number(allSetNs - ctl.spawnedNs) / 1e6;
+    const rssAll = await rssMiB(ctl.child.pid!);
+    marks['allSet'] = allSetNs;
+
+    // 2. update → push
+    const kc = new KubeConfig();
+    kc.loadFromFile(seeded.kubeconfigPath);
+    const core = kc.makeApiClient(CoreV1Api);
+    const template = manyInjectedPods(1, BENCH_POD_PREFIX, BENCH_NAMESPACE).next().value as V1Pod;
+    const record = JSON.parse(
+      template.metadata!.annotations![ORIGINAL_PROBES_ANNOTATION]!,
+    ) as OriginalProbesAnnotation;
+    const targets = Array.from({ length: UPDATES }, (_, k) => {
+      const name = `${BENCH_POD_PREFIX}-${Math.floor((k * PODS) / UPDATES)}`;
+      return { name, uuid: fixtureUuid(BENCH_NAMESPACE, name) };
+    });
+    const adsAddress = `127.0.0.1:${ctl.adsPort}`;
+    const tConnect = nowNs();
+    for (const t of targets) {
+      const client = new RawAdsClient(adsAddress);
+      clients.push(client);
+      sidecars.push(new Sidecar(client, t.uuid));
+    }
+    await within(Promise.all(sidecars.map((s) => s.first)), 120, `first config on ${UPDATES} ADS streams`);
+    const connectMs = msSince(tConnect);
+    const rv = (await core.listPodForAllNamespaces({ limit: 1 })).metadata?.resourceVersion ?? '';
+    await watch.start(kc, rv);
+
+    const push = new Latencies();
+    const watched = new Latencies();
+    const patched = new Latencies();
+    const tUpdates = nowNs();
+    marks['updatesStart'] = tUpdates;
+    for (let k = 0; k < UPDATES; k++) {
+      const t = targets[k]!;
+      const sidecar = sidecars[k]!;
+      // A path no other update uses, with a terminator so that /live-u1z is not found in /live-u10z.
+      const newPath = `/live-u${k}z`;
+      const value = structuredClone(record);
+      value.containers['app']!.liveness!.path = newPath;
+      const pushed = sidecar.wait(newPath);
+      const seen = watch.wait(t.name, newPath);
+      const t0 = nowNs();
+      const done = core
+        .patchNamespacedPod(
+          {
+            name: t.name,
+            namespace: BENCH_NAMESPACE,
+            body: { metadata: { annotations: { [ORIGINAL_PROBES_ANNOTATION]: JSON.stringify(value) } } },
+          },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        )
+        .then(() => nowNs());
+      const [pushedNs, seenNs, doneNs] = await within(
+        Promise.all([pushed, seen, done]),
+        30,
+        `update ${k} (${t.name}) → push`,
+      );
+      push.add(Number(pushedNs - t0) / 1e6);
+      watched.add(Number(seenNs - t0) / 1e6);
+      patched.add(Number(doneNs - t0) / 1e6);
+    }
+    const updatesMs = msSince(tUpdates);
+    marks['updatesEnd'] = nowNs();
+
+    console.log('');
+    console.log(
+      '1. time to ready = fsm-controller spawned → /health/ready 200 (informers synced, ADS serving);',
+    );
+    console.log('   bare = fresh process spawned → @kubernetes/client-node CoreV1Api list of all pods done');
+    printComparison('time to ready', readyMs, bare.spawnToListedMs, 'ms', 0);
+    printComparison('RSS at ready (VmRSS)', rssReady, bare.rssMb, 'MiB', 0);
+    printComparison(`spawned → all ${PODS} snapshots set`, allSetMs, bare.spawnToListedMs, 'ms', 0);
+    printComparison('RSS with every snapshot set', rssAll, bare.rssMb, 'MiB', 0);
+    console.log('');
+    console.log(
+      `2. update → push = PATCH sent → the proxy's raw ADS stream (node id = proxy UUID) receives the`,
+    );
+    console.log(
+      `   Listener set with the new path (controller: informer → queue → catalog → snapshot → push);`,
+    );
+    console.log('   bare = the same PATCH sent → its MODIFIED event on a bare client-node watch of all pods');
+    printComparison('update → push p50', push.percentile(50), watched.percentile(50), 'ms');
+    printComparison('update → push p99', push.percentile(99), watched.percentile(99), 'ms');
+    printComparison('update → push max', push.percentile(100), watched.percentile(100), 'ms');
+    console.log(
+      `(PATCH round trip p50 ${fmt(patched.percentile(50))} ms; ${UPDATES} updates one at a time took ` +
+        `${fmt(updatesMs / 1000)} s; ${UPDATES} ADS streams got their first config in ${fmt(connectMs)} ms)`,
+    );
+    console.log('');
+    const goal = (ok: boolean): string => (ok ? 'met' : 'MISSED');
+    console.log(
+      `goals: ready < 10 s: ${goal(readyMs < 10_000)} (${fmt(readyMs / 1000)} s); ` +
+        `update → snapshot p99 < 20 ms: ${goal(push.percentile(99) < 20)} (${fmt(push.percentile(99))} ms)`,
+    );
+  } finally {
+    watch.stop();
+    for (const s of sidecars) s.close();
+    for (const c of clients) c.close();
+    if (ctl) await stopController(ctl);
+    await api.stop();
+  }
+  if (CPU_PROF_DIR && ctl) {
+    // Phase boundaries on the profile's clock (µs of CLOCK_MONOTONIC, as V8's startTime/endTime).
+    await writeFile(
+      path.join(CPU_PROF_DIR, 'phases.json'),
+      JSON.stringify(Object.fromEntries(Object.entries(marks).map(([k, v]) => [k, Number(v / 1000n)]))),
+    );
+    const files = (await readdir(CPU_PROF_DIR)).filter((f) => f.endsWith('.cpuprofile'));
+    console.log(
+      `controller CPU profile(s) in ${path.resolve(CPU_PROF_DIR)}: ${files.join(', ')} (phases.json: phase marks)`,
+    );
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    process.exit(1);
+  },
+);
