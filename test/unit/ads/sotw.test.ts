@@ -479,3 +479,38 @@ describe('slow consumers', () => {
     expect(serverStream('slow').responsesSent).toBeLessThan(changes);
   });
 });
+
+describe('bad input', () => {
+  it('malformed request bytes fail only that stream; the server keeps serving others', async () => {
+    h = await new AdsHarness().start();
+    h.cache.setSnapshot('n1', baseSnapshot());
+    const raw = new grpc.Client(h.address, grpc.credentials.createInsecure());
+    const call = raw.makeBidiStreamRequest<Buffer, Buffer>(
+      '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources',
+      (b) => b,
+      (b) => b,
+    );
+    const status = new Promise<grpc.StatusObject>((resolve) => call.on('status', resolve));
+    call.on('error', () => undefined);
+    call.write(Buffer.from([0x12, 0xff, 0xff, 0xff, 0x0f, 0x01])); // length far beyond the message
+    const st = await status;
+    expect(st.code).not.toBe(grpc.status.OK);
+    raw.close();
+    const p = await open();
+    expect((await p.nextOf(CDS)).names.sort()).toEqual(['c1', 'c2']);
+    expect(h.server.state).toBe('serving');
+  });
+
+  it('a cancelled stream is forgotten: gauge and watchers go back to zero', async () => {
+    h = await new AdsHarness().start();
+    h.cache.setSnapshot('n1', baseSnapshot());
+    const p = await open();
+    await p.nextOf(CDS);
+    expect(await h.metric('fsm_ads_connected_streams')).toBe(1);
+    expect(h.cache.watcherCount('n1')).toBe(1);
+    p.s.cancel();
+    await h.until(() => h.server.openStreams.length === 0);
+    expect(await h.metric('fsm_ads_connected_streams')).toBe(0);
+    expect(h.cache.watcherCount('n1')).toBe(0);
+  });
+});
