@@ -398,7 +398,12 @@ export class ApiServer {
       this.send(res, 200, doc);
       return;
     }
-    const segs = path.split('/').filter(Boolean).map(decodeURIComponent);
+    let segs: string[];
+    try {
+      segs = path.split('/').filter(Boolean).map(decodeURIComponent);
+    } catch {
+      throw badRequest(`the request path is not valid percent-encoding: ${JSON.stringify(path)}`);
+    }
     let group: string;
     let version: string;
     let rest: string[];

@@ -88,6 +88,9 @@ describe('sandbox API server', () => {
     expect(yaml.status).toBe(415);
     expect(String(yaml.json['message'])).toContain('accepts JSON');
     expect((await request('PUT', '/api/v1/namespaces')).status).toBe(405);
+    expect((await request('GET', '/api/v1/namespaces/%E0%A4%A')).status).toBe(400);
+    // The server is still fine afterwards.
+    expect((await request('GET', '/api/v1/namespaces')).status).toBe(200);
   });
 
   it('prints Tables for kubectl (Accept as=Table)', async () => {
