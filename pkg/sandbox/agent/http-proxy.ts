@@ -106,14 +106,27 @@ export function serveHttp(
         return;
       }
       upstreamSocket = socket;
-      const up = http.request({
-        method: req.method,
-        path,
-        headers,
-        setHost: false,
-        // No `agent`: with createConnection alone, the request uses exactly this socket.
-        createConnection: () => socket,
-      });
+      let up: http.ClientRequest;
+      try {
+        up = http.request({
+          method: req.method,
+          path,
+          headers,
+          setHost: false,
+          // No `agent`: with createConnection alone, the request uses exactly this socket.
+          createConnection: () => socket,
+        });
+      } catch (err) {
+        // Node refuses the request line or a header (e.g. a rewrite produced an invalid path):
+        // never a crash, a local reply as Envoy gives for an upstream it cannot use.
+        ctx.logger.warn('upstream request refused', {
+          cluster: cluster.name,
+          path,
+          error: errorMessage(err),
+        });
+        fail(503, LOCAL_REPLY.connectFailure);
+        return;
+      }
       upstreamReq = up;
       up.on('response', (upRes) => {
         if (finished) {

@@ -197,6 +197,13 @@ const APPEND_ACTIONS: ReadonlySet<string> = new Set([
   'OVERWRITE_IF_EXISTS',
 ]);
 
+/** Control characters other than tab: never valid in a header value (RFC 9110 field-value). */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const INVALID_HEADER_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
+/** What an HTTP/1 request target may not contain: whitespace and control characters. */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const INVALID_TARGET = /[\x00-\x20\x7f]/;
+
 /** HTTP header names as an HTTP/1 server accepts them (RFC 9110 token). */
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
@@ -214,7 +221,7 @@ function parseHeaderMutations(o: Obj, path: string): HeaderMutations {
       fail(`${hp}.header.raw_value`, 'raw_value is not supported, use value');
     }
     const value = str(header.value, `${hp}.header.value`, '');
-    if (/[\r\n\0]/.test(value)) fail(`${hp}.header.value`, `invalid header value ${show(value)}`);
+    if (INVALID_HEADER_VALUE.test(value)) fail(`${hp}.header.value`, `invalid header value ${show(value)}`);
     let action = str(hv.append_action, `${hp}.append_action`, 'APPEND_IF_EXISTS_OR_ADD');
     if (!APPEND_ACTIONS.has(action)) fail(`${hp}.append_action`, `unknown action ${show(action)}`);
     // The deprecated BoolValue `append`, when set, wins (false = overwrite).
@@ -289,6 +296,9 @@ function parseRoute(v: unknown, path: string): RouteModel {
   let prefixRewrite: string | undefined;
   if (typeof a.prefix_rewrite === 'string' && a.prefix_rewrite !== '') {
     if (match.kind === 'regex') fail(`${ap}.prefix_rewrite`, 'cannot be used with a safe_regex match');
+    if (!a.prefix_rewrite.startsWith('/') || INVALID_TARGET.test(a.prefix_rewrite)) {
+      fail(`${ap}.prefix_rewrite`, `not a valid request path ${show(a.prefix_rewrite)}`);
+    }
     prefixRewrite = a.prefix_rewrite;
   }
   let regexRewrite: { regex: RegExp; substitution: string } | undefined;
@@ -296,12 +306,22 @@ function parseRoute(v: unknown, path: string): RouteModel {
     if (prefixRewrite !== undefined) fail(`${ap}.regex_rewrite`, 'cannot be combined with prefix_rewrite');
     const rp = `${ap}.regex_rewrite`;
     const { regex } = compileRegex(a.regex_rewrite.pattern, `${rp}.pattern`, false);
-    regexRewrite = { regex, substitution: str(a.regex_rewrite.substitution, `${rp}.substitution`, '') };
+    const substitution = str(a.regex_rewrite.substitution, `${rp}.substitution`, '');
+    if (INVALID_TARGET.test(substitution)) {
+      fail(
+        `${rp}.substitution`,
+        `would put whitespace or control characters in the path: ${show(substitution)}`,
+      );
+    }
+    regexRewrite = { regex, substitution };
   }
   const hostRewrite =
     typeof a.host_rewrite_literal === 'string' && a.host_rewrite_literal !== ''
       ? a.host_rewrite_literal
       : undefined;
+  if (hostRewrite !== undefined && INVALID_TARGET.test(hostRewrite)) {
+    fail(`${ap}.host_rewrite_literal`, `invalid host ${show(hostRewrite)}`);
+  }
   if (boolValue(a.auto_host_rewrite, false))
     fail(`${ap}.auto_host_rewrite`, 'not supported by the probe agent');
   const timeoutMs = durationMs(a.timeout, `${ap}.timeout`, DEFAULT_ROUTE_TIMEOUT_MS);

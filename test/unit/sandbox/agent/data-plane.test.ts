@@ -245,6 +245,37 @@ describe('HTTP connection manager', () => {
     expect((await httpRequest(url('l', '/p'))).status).toBe(200);
   });
 
+  test('a route the upstream request cannot carry (bypassing validation) is a 503, never a crash', async () => {
+    clusters.set('app', staticCluster('app', apps[0]!.port));
+    await set.update([
+      model(httpListener('l', 15970, { rds: { route_config_name: 'raw', config_source: { ads: {} } } })),
+    ]);
+    const none = { add: [], remove: [] };
+    routes.set('raw', {
+      name: 'raw',
+      headers: none,
+      virtualHosts: [
+        {
+          name: 'vh',
+          domains: ['*'],
+          headers: none,
+          routes: [
+            {
+              name: 'r',
+              match: { kind: 'path', value: '/p', caseSensitive: true },
+              action: { kind: 'forward', cluster: 'app', prefixRewrite: '/a b', timeoutMs: 1000 },
+              headers: none,
+            },
+          ],
+        },
+      ],
+    });
+    expect((await httpRequest(url('l', '/p'))).status).toBe(503);
+    expect(apps[0]!.requests).toEqual([]);
+    // The listener still serves.
+    expect((await httpRequest(url('l', '/other'))).status).toBe(404);
+  });
+
   test('endpoints are used round robin; the request method is forwarded', async () => {
     clusters.set('app', staticCluster('app', apps[0]!.port, apps[1]!.port));
     await set.update([

@@ -444,6 +444,31 @@ describe('route configurations the agent refuses', () => {
       'invalid header value',
     ],
     [
+      'a prefix_rewrite that is not a path',
+      routeConfig([route({}, { prefix_rewrite: 'healthz' })]),
+      'route.prefix_rewrite: not a valid request path "healthz"',
+    ],
+    [
+      'a prefix_rewrite with a space',
+      routeConfig([route({}, { prefix_rewrite: '/a b' })]),
+      'route.prefix_rewrite: not a valid request path "/a b"',
+    ],
+    [
+      'a regex substitution with a space',
+      routeConfig([route({}, { regex_rewrite: { pattern: { regex: 'a' }, substitution: 'b c' } })]),
+      'regex_rewrite.substitution: would put whitespace or control characters in the path',
+    ],
+    [
+      'a host rewrite with a space',
+      routeConfig([route({}, { host_rewrite_literal: 'a b' })]),
+      'route.host_rewrite_literal: invalid host "a b"',
+    ],
+    [
+      'a header value with a control character',
+      routeConfig([route({ request_headers_to_add: [{ header: { key: 'x', value: 'a\u0001' } }] })]),
+      'invalid header value',
+    ],
+    [
       'a direct response with an invalid status',
       routeConfig([{ name: 'r', match: { path: '/' }, direct_response: { status: 99 } }]),
       'direct_response.status: invalid status 99',
