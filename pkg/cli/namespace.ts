@@ -5,7 +5,12 @@
  */
 import { Command, Option } from 'commander';
 import { PatchStrategy, setHeaderOptions, type V1Namespace } from '@kubernetes/client-node';
-import { IGNORE_LABEL, MONITORED_BY_LABEL, SIDECAR_INJECTION_ANNOTATION } from '../constants/index.js';
+import {
+  IGNORE_LABEL,
+  MONITORED_BY_LABEL,
+  SIDECAR_INJECTION_ANNOTATION,
+  SYSTEM_NAMESPACES,
+} from '../constants/index.js';
 import { CliError, type CliContext, type KubeClients } from './context.js';
 import { fsmNamespaceOption, meshNameOption } from './flags.js';
 import { apiErrorMessage, isNotFound } from './kube-errors.js';
@@ -141,6 +146,12 @@ export async function addNamespaces(
       fail(
         `namespace ${name} is the control-plane namespace (--fsm-namespace); ` +
           'a control-plane namespace cannot be added to a mesh',
+      );
+      continue;
+    }
+    if (SYSTEM_NAMESPACES.includes(name)) {
+      fail(
+        `namespace ${name} is a Kubernetes system namespace; fsm never injects it, so it cannot be added to a mesh`,
       );
       continue;
     }

@@ -24,6 +24,7 @@ import { loadCliKubeConfig, type KubeConfigLoader } from './kubeconfig.js';
 import { meshCommand } from './mesh.js';
 import { namespaceCommand } from './namespace.js';
 import { proxyCommand } from './proxy.js';
+import { sandboxCommand } from '../sandbox/command.js';
 
 /** A command group: a top-level sub-command built from the shared context. */
 export type CommandGroup = (ctx: CliContext) => Command;
@@ -34,6 +35,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   namespaceCommand,
   proxyCommand,
   checkCommand,
+  sandboxCommand,
 ];
 
 export interface CliDeps {

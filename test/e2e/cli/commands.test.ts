@@ -219,6 +219,13 @@ describe('fsm with two meshes', () => {
       expect(flagged.code).toBe(1);
       expect(flagged.stderr).toContain('namespace plain is the control-plane namespace (--fsm-namespace)');
       expect((await labelsOf('fsm-system')).labels[MONITORED_BY_LABEL]).toBeUndefined();
+      const system = await runFsm(['namespace', 'add', 'kube-system'], h.kc);
+      expect(system).toEqual({
+        code: 1,
+        stdout: '',
+        stderr:
+          'Error: namespace kube-system is a Kubernetes system namespace; fsm never injects it, so it cannot be added to a mesh\n',
+      });
     });
 
     it('refuses an ignored namespace and says how to un-ignore it', async () => {
