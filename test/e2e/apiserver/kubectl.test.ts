@@ -6,7 +6,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { CoreV1Api } from '@kubernetes/client-node';
+import { createCA } from '../../../pkg/tls/index.js';
 import { startTestApiServer, type TestApiServer } from '../../support/apiserver.js';
 import { Kubectl, findKubectl } from '../../support/apiserver-kubectl.js';
 import { MONITORED_BY_LABEL } from '../../../pkg/constants/index.js';
@@ -280,5 +283,69 @@ describe('kubectl', () => {
     const d = await kubectl.run(['delete', 'namespace', 'from-stdin']);
     expect(d.stdout.trim()).toBe('namespace "from-stdin" deleted');
     expect(h.server.store.get('namespaces', undefined, 'from-stdin')).toBeUndefined();
+  });
+});
+
+describe('kubectl through webhook admission', () => {
+  let hook: https.Server;
+
+  beforeAll(async () => {
+    const ca = await createCA('kubectl-webhook-ca');
+    const cert = await ca.issue({ commonName: 'hook', ipAddresses: ['127.0.0.1'] });
+    hook = https.createServer({ key: cert.keyPem, cert: cert.certPem }, (req, res) => {
+      let data = '';
+      req.on('data', (c: Buffer) => (data += c.toString()));
+      req.on('end', () => {
+        const { request } = JSON.parse(data) as { request: { uid: string } };
+        const patch = [{ op: 'add', path: '/metadata/annotations', value: { 'fsm.test/injected': 'yes' } }];
+        res.setHeader('Content-Type', 'application/json');
+        res.end(
+          JSON.stringify({
+            apiVersion: 'admission.k8s.io/v1',
+            kind: 'AdmissionReview',
+            response: {
+              uid: request.uid,
+              allowed: true,
+              warnings: ['probes rewritten for the mesh'],
+              patchType: 'JSONPatch',
+              patch: Buffer.from(JSON.stringify(patch)).toString('base64'),
+            },
+          }),
+        );
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    h.server.enableWebhookAdmission();
+    await h.server.createObject('mutatingwebhookconfigurations', {
+      metadata: { name: 'kubectl-hook' },
+      webhooks: [
+        {
+          name: 'hook.fsm.test',
+          clientConfig: {
+            url: `https://127.0.0.1:${(hook.address() as AddressInfo).port}/mutate`,
+            caBundle: Buffer.from(ca.certPem).toString('base64'),
+          },
+          rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
+          namespaceSelector: { matchLabels: { [MONITORED_BY_LABEL]: 'fsm' } },
+          sideEffects: 'None',
+          admissionReviewVersions: ['v1'],
+        },
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    h.server.setAdmission(undefined);
+    hook.closeAllConnections();
+    await new Promise<void>((r) => hook.close(() => r()));
+  });
+
+  it('apply -f into a meshed namespace prints the webhook warning and stores the mutation', async () => {
+    const r = await kubectl.run(['apply', '-f', '-'], POD_YAML('flomesh/bookstore:v1'));
+    expect(r.stdout.trim()).toBe('pod/bookstore-v1 created');
+    expect(r.stderr.trim()).toBe('Warning: probes rewritten for the mesh');
+    expect(h.server.store.get('pods', 'bookstore', 'bookstore-v1')!.metadata['annotations']).toMatchObject({
+      'fsm.test/injected': 'yes',
+    });
   });
 });
