@@ -168,7 +168,8 @@ export class Store {
       this.history.set(resource, h);
     }
     h.push(ev);
-    if (h.length > this.maxHistory) {
+    // Compact in batches (a tenth of the window at a time) so a full history is not shifted per write.
+    if (h.length > this.maxHistory + Math.floor(this.maxHistory / 10)) {
       const drop = h.length - this.maxHistory;
       this.compacted.set(resource, h[drop - 1]!.rv);
       h.splice(0, drop);
