@@ -133,7 +133,15 @@ export function serveHttp(
           upRes.resume();
           return;
         }
-        res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, endToEndHeaders(upRes.headers));
+        try {
+          res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, endToEndHeaders(upRes.headers));
+        } catch (err) {
+          // A status line or header Node will not write back: Envoy's "protocol error" is a 503 too.
+          ctx.logger.debug('upstream response refused', { cluster: cluster.name, error: errorMessage(err) });
+          upRes.resume();
+          fail(503, LOCAL_REPLY.termination);
+          return;
+        }
         upRes.on('end', finish);
         upRes.on('error', () => fail(503, LOCAL_REPLY.termination));
         upRes.pipe(res);
