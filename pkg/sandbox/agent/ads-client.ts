@@ -254,7 +254,11 @@ export class AdsClient {
       this.markConnected();
       // Only a real response proves the controller is back: then the backoff starts over.
       this.attempt = 0;
-      this.queue = this.queue.then(() => this.handle(resp, generation));
+      this.queue = this.queue
+        .then(() => this.handle(resp, generation))
+        .catch((err: unknown) =>
+          this.log.error('ADS response handling failed', { error: errorMessage(err) }),
+        );
     });
     call.on('error', () => undefined); // reported through 'status'
     call.on('status', (s: grpc.StatusObject) => {
