@@ -29,14 +29,16 @@ import { sandboxCommand } from '../sandbox/command.js';
 /** A command group: a top-level sub-command built from the shared context. */
 export type CommandGroup = (ctx: CliContext) => Command;
 
-/** The groups of `fsm`, in help order. install/uninstall/sandbox get one line each here. */
-export const COMMAND_GROUPS: readonly CommandGroup[] = [
+/** The operator groups (issue 7): what in-process tests build, independent of the other groups. */
+export const OPERATOR_COMMAND_GROUPS: readonly CommandGroup[] = [
   meshCommand,
   namespaceCommand,
   proxyCommand,
   checkCommand,
-  sandboxCommand,
 ];
+
+/** The groups of `fsm`, in help order. install/uninstall/sandbox get one line each here. */
+export const COMMAND_GROUPS: readonly CommandGroup[] = [...OPERATOR_COMMAND_GROUPS, sandboxCommand];
 
 export interface CliDeps {
   /** Default: process.stdout / process.stderr. */

@@ -16,7 +16,7 @@ import {
   DEBUG_PROXIES_PATH,
   MESH_NAME_LABEL,
 } from '../../pkg/constants/index.js';
-import { runCli, type CliDeps } from '../../pkg/cli/index.js';
+import { OPERATOR_COMMAND_GROUPS, runCli, type CliDeps } from '../../pkg/cli/index.js';
 import { silentLogger } from '../../pkg/logger/index.js';
 import { repoRoot } from './process.js';
 
@@ -26,7 +26,7 @@ export interface CliRun {
   stderr: string;
 }
 
-/** `fsm <args>` in-process against `kc`. */
+/** `fsm <args>` in-process against `kc`, with the operator command groups (the binary tests run them all). */
 export async function runFsm(args: string[], kc: KubeConfig, deps: Partial<CliDeps> = {}): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
@@ -34,6 +34,7 @@ export async function runFsm(args: string[], kc: KubeConfig, deps: Partial<CliDe
     io: { out: (t) => void (stdout += t), err: (t) => void (stderr += t) },
     kubeConfig: () => kc,
     logger: silentLogger(),
+    groups: OPERATOR_COMMAND_GROUPS,
     ...deps,
   });
   return { code, stdout, stderr };
