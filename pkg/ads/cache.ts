@@ -68,30 +68,45 @@ export class SnapshotCache {
       const prevRes = previous?.types.get(typeUrl)?.resources;
       const resources = new Map<string, EncodedResource>();
       for (const [i, item] of list.entries()) {
-        const where = `node ${JSON.stringify(nodeId)} ${messageNameOf(typeUrl)}[${i}]`;
+        const where = (): string => `node ${JSON.stringify(nodeId)} ${messageNameOf(typeUrl)}[${i}]`;
         if (!item || typeof item.name !== 'string' || item.name === '') {
-          throw new Error(`${where}.name: must be a non-empty string, got ${JSON.stringify(item?.name)}`);
+          throw new Error(`${where()}.name: must be a non-empty string, got ${JSON.stringify(item?.name)}`);
         }
         if (resources.has(item.name)) {
-          throw new Error(`${where}.name: duplicate resource name ${JSON.stringify(item.name)}`);
+          throw new Error(`${where()}.name: duplicate resource name ${JSON.stringify(item.name)}`);
         }
         try {
           resources.set(item.name, EncodedResource.from(typeUrl, item, prevRes?.get(item.name)));
         } catch (err) {
           const msg = err instanceof Error ? err.message : String(err);
-          throw new Error(`${where} (${JSON.stringify(item.name)}): ${msg}`);
+          throw new Error(`${where()} (${JSON.stringify(item.name)}): ${msg}`);
         }
       }
       if (resources.size === 0) continue;
-      const version = setVersion(resources.values());
       const prevType = previous?.types.get(typeUrl);
-      types.set(
-        typeUrl,
-        prevType && prevType.version === version ? prevType : { typeUrl, version, resources },
-      );
+      let same = prevType !== undefined && prevType.resources.size === resources.size;
+      if (same) {
+        for (const [n, r] of resources) {
+          if (prevType!.resources.get(n) !== r) {
+            same = false;
+            break;
+          }
+        }
+      }
+      // Unchanged type (every resource reused): keep the very same TypeSnapshot, no hashing.
+      types.set(typeUrl, same ? prevType! : { typeUrl, version: setVersion(resources.values()), resources });
     }
+    let unchanged = previous !== undefined && previous.types.size === types.size;
+    if (unchanged) {
+      for (const [t, ts] of types) {
+        if (previous!.types.get(t) !== ts) {
+          unchanged = false;
+          break;
+        }
+      }
+    }
+    if (unchanged) return { snapshot: previous!, changed: false };
     const version = setVersion([...types.values()].map((t) => ({ name: t.typeUrl, version: t.version })));
-    if (previous && previous.version === version) return { snapshot: previous, changed: false };
     const snapshot: Snapshot = { nodeId, version, types, setAt: process.hrtime.bigint() };
     this.snapshots.set(nodeId, snapshot);
     this.notify(nodeId, snapshot);
