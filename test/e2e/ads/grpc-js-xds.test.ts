@@ -26,7 +26,8 @@ async function startBackend(id: string): Promise<{ server: grpc.Server; port: nu
   const server = new grpc.Server();
   server.register<Buffer, Buffer>(
     METHOD,
-    (_call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => cb(null, Buffer.from(id)),
+    (_call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) =>
+      cb(null, Buffer.from(id)),
     (b: Buffer) => b,
     (b: Buffer) => b,
     'unary',
