@@ -49,8 +49,7 @@ test: install tools build lint
 
 ## run: the sandbox (see README)
 run: node_modules/.package-lock.json build
-	@echo "The sandbox (issue: make run) is not built yet. What exists: dist/cmd/*/main.js; try:"
-	@echo "  node dist/cmd/fsm-healthcheck/main.js --port 15904 --help"
+	node dist/cmd/fsm/main.js sandbox run
 
 bench: build
 	npm run bench:healthcheck

@@ -45,3 +45,21 @@ export function workloadKindForImage(image: string | undefined): WorkloadKind {
   for (const kind of WORKLOAD_KINDS) if (SANDBOX_IMAGES[kind] === repo) return kind;
   return 'http';
 }
+
+/**
+ * Pod annotation: the containers whose app is "broken" (comma list of names, or `*` for all):
+ * HTTP answers 503, TCP closes its port, gRPC reports NOT_SERVING. Remove it to fix them:
+ *   kubectl annotate pod bookstore-v1 sandbox.flomesh.io/unhealthy='*'
+ *   kubectl annotate pod bookstore-v1 sandbox.flomesh.io/unhealthy-
+ */
+export const UNHEALTHY_ANNOTATION = 'sandbox.flomesh.io/unhealthy';
+
+/** Which of these containers the annotation value marks unhealthy. */
+export function unhealthyContainers(value: string | undefined, containers: readonly string[]): Set<string> {
+  if (value === undefined) return new Set();
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return new Set(names.includes('*') ? containers : containers.filter((c) => names.includes(c)));
+}
