@@ -49,6 +49,8 @@ export interface Sandbox {
   logDir: string;
   /** Creates a pod through the API server (and so through the webhook). */
   createPod(pod: V1Pod): Promise<V1Pod>;
+  /** Stops fsm-controller (SIGTERM) and starts it again with the same flags; resolves when it serves. */
+  restartController(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -124,16 +126,17 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       logDir,
     );
     components.push(injector);
-    const controller = startComponent(
+    const controllerArgs = (ads: number, health: number): string[] => [
+      ...common,
+      ...verbosity,
+      '--ads-port',
+      String(ads),
+      '--health-port',
+      String(health),
+    ];
+    let controller = startComponent(
       'fsm-controller',
-      [
-        ...common,
-        ...verbosity,
-        '--ads-port',
-        String(ports.ads ?? 0),
-        '--health-port',
-        String(ports.controllerHealth ?? 0),
-      ],
+      controllerArgs(ports.ads ?? 0, ports.controllerHealth ?? 0),
       logDir,
     );
     components.push(controller);
@@ -189,6 +192,15 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       components,
       logDir,
       createPod,
+      async restartController() {
+        await controller.stop();
+        components.splice(components.indexOf(controller), 1);
+        // Same ports as before: the probe agents reconnect to the address they know.
+        const again = controllerArgs(Number(ctlLine.adsPort), Number(ctlLine.healthPort));
+        controller = startComponent('fsm-controller', again, logDir);
+        components.push(controller);
+        await controller.waitForLog(/fsm-controller started/);
+      },
       stop: stopAll,
     };
   } catch (err) {

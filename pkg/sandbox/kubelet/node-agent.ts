@@ -27,7 +27,7 @@ import {
 import { podInformer, WorkQueue, type ResourceInformer } from '../../k8s/index.js';
 import { errorMessage, type Logger } from '../../logger/index.js';
 import type { CertificateAuthority } from '../../tls/index.js';
-import { startProbeAgent, type ProbeAgent } from '../agent/index.js';
+import { startProbeAgent, type ProbeAgent, type ProbeAgentStatus } from '../agent/index.js';
 import {
   startWorkload,
   unhealthyContainers,
@@ -124,6 +124,11 @@ export class NodeAgent {
     await this.queue.stop();
     await this.pods.stop();
     await Promise.all([...this.runtimes.values()].map((rt) => this.teardown(rt)));
+  }
+
+  /** The probe agent (sidecar stand-in) status of a running pod. */
+  probeAgentStatus(namespace: string, name: string): ProbeAgentStatus | undefined {
+    return this.runtimes.get(`${namespace}/${name}`)?.agent?.status();
   }
 
   /** The address of a running pod (tests, the guide). */
