@@ -64,7 +64,17 @@ export function anyBytes(typeUrl: string, value: Uint8Array): Buffer {
 
 /** The `resources` field (2) of a DiscoveryResponse for one resource: built once per resource. */
 export function sotwResourceChunk(typeUrl: string, value: Uint8Array): Buffer {
-  return lengthDelimited(2, anyBytes(typeUrl, value));
+  const typeField = cachedStringField(1, typeUrl);
+  const valueFieldSize = varintSize(0x12) + varintSize(value.length) + value.length;
+  const anyLen = typeField.length + valueFieldSize;
+  const out = Buffer.allocUnsafe(varintSize(0x12) + varintSize(anyLen) + anyLen);
+  let pos = writeVarint(out, 0, 0x12);
+  pos = writeVarint(out, pos, anyLen);
+  pos += typeField.copy(out, pos);
+  pos = writeVarint(out, pos, 0x12);
+  pos = writeVarint(out, pos, value.length);
+  out.set(value, pos);
+  return out;
 }
 
 /**
@@ -90,9 +100,23 @@ export function controlPlaneField(field: number, identifier: string): Buffer {
   return identifier ? lengthDelimited(field, stringField(1, identifier)) : EMPTY;
 }
 
+/** Size of a string field (0 for ''): tag + length + bytes. */
+function stringFieldSize(field: number, byteLength: number): number {
+  return byteLength === 0 ? 0 : varintSize(field << 3) + varintSize(byteLength) + byteLength;
+}
+
+/** Writes a string field of known byte length at `pos`; returns the new position. */
+function putString(out: Buffer, pos: number, field: number, value: string, byteLength: number): number {
+  if (byteLength === 0) return pos;
+  pos = writeVarint(out, pos, (field << 3) | 2);
+  pos = writeVarint(out, pos, byteLength);
+  return pos + out.write(value, pos, 'utf8');
+}
+
 /**
  * DiscoveryResponse: version_info = 1, resources = 2, type_url = 4, nonce = 5, control_plane = 6.
  * `resourceChunks` are pre-built by sotwResourceChunk; `controlPlane` by controlPlaneField(6, ..).
+ * One allocation: the chunks are copied once into the response.
  */
 export function encodeDiscoveryResponse(
   versionInfo: string,
@@ -101,13 +125,18 @@ export function encodeDiscoveryResponse(
   nonce: string,
   controlPlane: Buffer = EMPTY,
 ): Buffer {
-  return Buffer.concat([
-    stringField(1, versionInfo),
-    ...resourceChunks,
-    cachedStringField(4, typeUrl),
-    stringField(5, nonce),
-    controlPlane,
-  ]);
+  const typeField = cachedStringField(4, typeUrl);
+  const vLen = Buffer.byteLength(versionInfo);
+  const nLen = Buffer.byteLength(nonce);
+  let size = stringFieldSize(1, vLen) + typeField.length + stringFieldSize(5, nLen) + controlPlane.length;
+  for (const c of resourceChunks) size += c.length;
+  const out = Buffer.allocUnsafe(size);
+  let pos = putString(out, 0, 1, versionInfo, vLen);
+  for (const c of resourceChunks) pos += c.copy(out, pos);
+  pos += typeField.copy(out, pos);
+  pos = putString(out, pos, 5, nonce, nLen);
+  controlPlane.copy(out, pos);
+  return out;
 }
 
 /**

@@ -44,6 +44,8 @@ function flag(name: string, def: number): number {
 const N = flag('streams', 10_000);
 const M = flag('connections', 100);
 const CHANGES = flag('changes', 1000);
+/** --ours-only: skip the bare baseline (profiling); the ratios are then not printed. */
+const OURS_ONLY = process.argv.includes('--ours-only');
 
 v8.setFlagsFromString('--expose_gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -319,6 +321,10 @@ async function main(): Promise<void> {
   );
 
   const ours = await runOurs(cache);
+  if (OURS_ONLY) {
+    console.log(ours);
+    process.exit(0);
+  }
   const bare = await runBare(cache);
 
   const o = [...ours.targeted].sort((a, b) => a - b);
