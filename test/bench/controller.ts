@@ -409,11 +409,18 @@ async function main(): Promise<void> {
           setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
         )
         .then(() => nowNs());
+      const state = { pushed: false, watched: false, patched: false };
+      void pushed.then(() => (state.pushed = true));
+      void seen.then(() => (state.watched = true));
+      void done.then(() => (state.patched = true));
       const [pushedNs, seenNs, doneNs] = await within(
         Promise.all([pushed, seen, done]),
         30,
         `update ${k} (${t.name}) → push`,
-      );
+      ).catch((err: unknown) => {
+        const got = Object.entries(state).map(([what, ok]) => `${what} ${ok ? 'yes' : 'NO'}`);
+        throw new Error(`${err instanceof Error ? err.message : String(err)} (${got.join(', ')})`);
+      });
       push.add(Number(pushedNs - t0) / 1e6);
       watched.add(Number(seenNs - t0) / 1e6);
       patched.add(Number(doneNs - t0) / 1e6);
