@@ -126,9 +126,16 @@ describe('sandbox: the full probe chain', () => {
 
       await annotate(name, 'app');
       await eventually(`${name} not Ready`, async () => ((await ready(name)) ? undefined : true));
-      const unhealthy = (await events(name)).find((e) => e.reason === 'Unhealthy');
-      expect(unhealthy?.type).toBe('Warning');
-      expect(unhealthy?.message).toBe('Readiness probe failed: HTTP probe failed with statuscode: 503');
+      // Under load an attempt may also time out first (also a kubelet event); the broken app's own
+      // answer must show up as the exact 503 failure.
+      const unhealthy = await eventually(`${name} Unhealthy 503 event`, async () =>
+        (await events(name)).find(
+          (e) =>
+            e.reason === 'Unhealthy' &&
+            e.message === 'Readiness probe failed: HTTP probe failed with statuscode: 503',
+        ),
+      );
+      expect(unhealthy.type).toBe('Warning');
 
       await annotate(name, null);
       await eventually(`${name} Ready again`, async () => ((await ready(name)) ? true : undefined));
