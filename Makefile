@@ -48,11 +48,15 @@ test: install tools build lint
 	npm test
 
 ## run: the sandbox (see README)
-run: node_modules/.package-lock.json build
+run: node_modules/.package-lock.json tools build
 	node dist/cmd/fsm/main.js sandbox run
 
+## bench: every benchmark (each prints ours, the bare baseline of the same run, and the ratio)
 bench: build
 	npm run bench:healthcheck
+	npm run bench:injector
+	npm run bench:ads
+	npm run bench:controller
 
 clean:
 	rm -rf dist coverage
