@@ -43,6 +43,11 @@ export function typeVersion(snap: Snapshot | undefined, typeUrl: string): string
   return snap?.types.get(typeUrl)?.version ?? EMPTY_SET_VERSION;
 }
 
+/** Error context of one input resource (built only when an error is thrown). */
+function where(nodeId: string, typeUrl: string, i: number): string {
+  return `node ${JSON.stringify(nodeId)} ${messageNameOf(typeUrl)}[${i}]`;
+}
+
 /** Called with the new snapshot (undefined after clearSnapshot). */
 export type SnapshotWatcher = (snapshot: Snapshot | undefined) => void;
 
@@ -68,18 +73,21 @@ export class SnapshotCache {
       const prevRes = previous?.types.get(typeUrl)?.resources;
       const resources = new Map<string, EncodedResource>();
       for (const [i, item] of list.entries()) {
-        const where = (): string => `node ${JSON.stringify(nodeId)} ${messageNameOf(typeUrl)}[${i}]`;
         if (!item || typeof item.name !== 'string' || item.name === '') {
-          throw new Error(`${where()}.name: must be a non-empty string, got ${JSON.stringify(item?.name)}`);
+          throw new Error(
+            `${where(nodeId, typeUrl, i)}.name: must be a non-empty string, got ${JSON.stringify(item?.name)}`,
+          );
         }
         if (resources.has(item.name)) {
-          throw new Error(`${where()}.name: duplicate resource name ${JSON.stringify(item.name)}`);
+          throw new Error(
+            `${where(nodeId, typeUrl, i)}.name: duplicate resource name ${JSON.stringify(item.name)}`,
+          );
         }
         try {
           resources.set(item.name, EncodedResource.from(typeUrl, item, prevRes?.get(item.name)));
         } catch (err) {
           const msg = err instanceof Error ? err.message : String(err);
-          throw new Error(`${where()} (${JSON.stringify(item.name)}): ${msg}`);
+          throw new Error(`${where(nodeId, typeUrl, i)} (${JSON.stringify(item.name)}): ${msg}`);
         }
       }
       if (resources.size === 0) continue;
