@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // fsm-injector: the mutating admission webhook (see pkg/injector). Flags → objects → start/stop.
-import { InvalidArgumentError, Option } from 'commander';
+import { Option } from 'commander';
 import { Registry } from 'prom-client';
 import {
   DEFAULT_CERT_RELOAD_INTERVAL_MS,
@@ -17,6 +17,7 @@ import {
   parseDuration,
   parseHost,
   parseListenPort,
+  parseNonEmpty,
   runBinary,
 } from '../../pkg/binary/index.js';
 import { defaultInjectorConfig, Injector } from '../../pkg/injector/index.js';
@@ -41,13 +42,6 @@ interface Options {
 
 const ENVOY_LOG_LEVELS = ['trace', 'debug', 'info', 'warning', 'error', 'critical', 'off'];
 
-function nonEmpty(what: string): (v: string) => string {
-  return (v) => {
-    if (v.trim() === '') throw new InvalidArgumentError(`${what} must not be empty.`);
-    return v.trim();
-  };
-}
-
 await runBinary<Options>({
   name: 'fsm-injector',
   description:
@@ -71,12 +65,12 @@ await runBinary<Options>({
       )
       .addOption(
         new Option('--tls-cert-file <path>', 'serving certificate (PEM), reloaded when it changes')
-          .argParser(nonEmpty('--tls-cert-file'))
+          .argParser(parseNonEmpty)
           .makeOptionMandatory(),
       )
       .addOption(
         new Option('--tls-key-file <path>', 'serving key (PEM), reloaded when it changes')
-          .argParser(nonEmpty('--tls-key-file'))
+          .argParser(parseNonEmpty)
           .makeOptionMandatory(),
       )
       .addOption(
@@ -91,7 +85,7 @@ await runBinary<Options>({
         new Option(
           '--kubeconfig <path>',
           'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, then in-cluster)',
-        ).argParser(nonEmpty('--kubeconfig')),
+        ).argParser(parseNonEmpty),
       )
       .addOption(
         new Option('--mesh-name <name>', 'mesh to inject for')
@@ -105,17 +99,17 @@ await runBinary<Options>({
       )
       .addOption(
         new Option('--sidecar-image <image>', 'Envoy sidecar image')
-          .argParser(nonEmpty('--sidecar-image'))
+          .argParser(parseNonEmpty)
           .default(DEFAULT_SIDECAR_IMAGE),
       )
       .addOption(
         new Option('--init-image <image>', 'fsm-init (iptables) image')
-          .argParser(nonEmpty('--init-image'))
+          .argParser(parseNonEmpty)
           .default(DEFAULT_INIT_IMAGE),
       )
       .addOption(
         new Option('--healthcheck-image <image>', 'fsm-healthcheck image')
-          .argParser(nonEmpty('--healthcheck-image'))
+          .argParser(parseNonEmpty)
           .default(DEFAULT_HEALTHCHECK_IMAGE),
       )
       .addOption(

@@ -45,6 +45,7 @@ import {
 import type { ControllerClient } from './controller.js';
 import { controllerUrlOption, fsmNamespaceOption, meshNameOption, podNamespaceOption } from './flags.js';
 import { apiErrorMessage, isNotFound } from './kube-errors.js';
+import { readPod } from './pods.js';
 import { outputOption, render } from './output.js';
 import type { OutputFormat } from './output.js';
 
@@ -597,13 +598,7 @@ export interface CheckProbesOptions {
 /** Reads the pod, its namespace, events, the control plane and the controller's config; judges them. */
 export async function checkProbes(clients: KubeClients, opts: CheckProbesOptions): Promise<ProbeCheckReport> {
   const { namespace, pod: name } = opts;
-  let pod: V1Pod;
-  try {
-    pod = await clients.core.readNamespacedPod({ name, namespace });
-  } catch (e) {
-    if (isNotFound(e)) throw new CliError(`pod ${namespace}/${name} not found`);
-    throw new CliError(`cannot read pod ${namespace}/${name}: ${apiErrorMessage(e)}`);
-  }
+  const pod = await readPod(clients, namespace, name);
   const readNs = async (n: string): Promise<V1Namespace | undefined> => {
     try {
       return await clients.core.readNamespace({ name: n });

@@ -3,7 +3,6 @@
  * clusters and the Probes view), read from the controller's debug endpoint.
  */
 import { Command } from 'commander';
-import type { V1Pod } from '@kubernetes/client-node';
 import { CONTROLLER_APP, APP_LABEL } from '../constants/index.js';
 import { proxyIdentity } from '../catalog/index.js';
 import { CliError, type CliContext, type KubeClients } from './context.js';
@@ -15,7 +14,7 @@ import {
   type ControllerClient,
 } from './controller.js';
 import { controllerUrlOption, fsmNamespaceOption, meshNameOption, podNamespaceOption } from './flags.js';
-import { apiErrorMessage, isNotFound } from './kube-errors.js';
+import { readPod } from './pods.js';
 import { outputOption, render, type OutputFormat } from './output.js';
 
 export interface ProxyConfigOptions {
@@ -30,13 +29,7 @@ export interface ProxyConfigOptions {
 /** The pod must exist and carry a sidecar; then the controller's JSON for it, as served. */
 export async function getProxyConfig(clients: KubeClients, opts: ProxyConfigOptions): Promise<unknown> {
   const { namespace, pod: name } = opts;
-  let pod: V1Pod;
-  try {
-    pod = await clients.core.readNamespacedPod({ name, namespace });
-  } catch (e) {
-    if (isNotFound(e)) throw new CliError(`pod ${namespace}/${name} not found`);
-    throw new CliError(`cannot read pod ${namespace}/${name}: ${apiErrorMessage(e)}`);
-  }
+  const pod = await readPod(clients, namespace, name);
   const id = proxyIdentity(pod);
   if (!id.isProxy) throw new CliError(`${id.reason}: it has no fsm proxy, so no proxy config`);
   const controller = opts.controller ?? controllerViaServiceProxy(clients.kc, opts.fsmNamespace);

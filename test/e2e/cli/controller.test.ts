@@ -9,6 +9,7 @@ import { silentLogger } from '../../../pkg/logger/index.js';
 import { startTestApiServer, type TestApiServer } from '../../support/apiserver.js';
 import { createPodWithStatus, ensureNamespace, golden, runFsm } from '../../support/cli.js';
 import { http, injectedPod, tcp } from '../../support/pods.js';
+import { eventually } from '../../support/eventually.js';
 
 let api: TestApiServer;
 let core: CoreV1Api;
@@ -16,15 +17,6 @@ let ctl: RunningController;
 let url: string;
 
 /** Polls until `get` returns a value (bounded; not a timing assertion). */
-async function eventually<T>(what: string, get: () => T | undefined, limitMs = 15_000): Promise<T> {
-  const end = Date.now() + limitMs;
-  for (;;) {
-    const v = get();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`${what}: not within ${limitMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 // The same pod as check.test.ts's healthy one: the real controller must give the same report.
 const healthy: V1Pod = injectedPod({

@@ -17,23 +17,9 @@ import { RawAdsClient, ackOf, type RawStream, type SotwResponse } from '../../su
 import { startTestApiServer, type TestApiServer } from '../../support/apiserver.js';
 import { httpRequest } from '../../support/net.js';
 import { http, injectedPod, tcp } from '../../support/pods.js';
+import { eventually } from '../../support/eventually.js';
 
 const NS = 'bookstore';
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
 
 function bookstore(name: string, livenessPath = '/healthz'): V1Pod {
   const pod = injectedPod({

@@ -22,24 +22,10 @@ import { startSandbox, type Sandbox } from '../../../pkg/sandbox/sandbox.js';
 import { SANDBOX_IMAGES, UNHEALTHY_ANNOTATION } from '../../../pkg/sandbox/workloads/index.js';
 import { findKubectl, Kubectl } from '../../support/apiserver-kubectl.js';
 import { closedPort, httpRequest } from '../../support/net.js';
+import { eventually } from '../../support/eventually.js';
 
 const NS = 'shop';
 const fast = { periodSeconds: 1, timeoutSeconds: 1, failureThreshold: 2 } satisfies V1Probe;
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = String(e);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what} ${last}`);
-}
 
 function pod(name: string, image: string, port: number, readinessProbe: V1Probe): V1Pod {
   return {
