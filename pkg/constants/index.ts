@@ -7,3 +7,4 @@ export * from './injector.js';
 export * from './xds.js';
 export * from './k8s.js';
 export * from './controller.js';
+export * from './deploy.js';

@@ -1,0 +1,53 @@
+/**
+ * The MutatingWebhookConfiguration of one mesh: pkg/injector's configuration (CREATE pods,
+ * failurePolicy Fail, sideEffects None, monitored-by=<mesh>, no ignore label) plus one expression
+ * that keeps the control-plane and system namespaces out whatever their labels say.
+ */
+import type { V1LabelSelectorRequirement, V1MutatingWebhookConfiguration } from '@kubernetes/client-node';
+import {
+  INJECTOR_APP,
+  NAMESPACE_NAME_LABEL,
+  SYSTEM_NAMESPACES,
+  WEBHOOK_CONFIGURATION_NAME,
+} from '../constants/index.js';
+import { mutatingWebhookConfiguration } from '../injector/webhookConfig.js';
+import { commonLabels, type InstallParams } from './params.js';
+
+export const WEBHOOK_TIMEOUT_SECONDS = 10;
+
+/** `fsm-injector-<mesh>`: one configuration per mesh. */
+export function webhookConfigurationName(p: Pick<InstallParams, 'meshName'>): string {
+  return `${WEBHOOK_CONFIGURATION_NAME}-${p.meshName}`;
+}
+
+/** Namespaces the webhook never sees: the mesh's own control plane and Kubernetes' system namespaces. */
+export function excludedNamespaces(p: InstallParams): string[] {
+  return [p.fsmNamespace, ...SYSTEM_NAMESPACES.filter((n) => n !== p.fsmNamespace)];
+}
+
+export function renderWebhookConfiguration(p: InstallParams, caPem: string): V1MutatingWebhookConfiguration {
+  const cfg = mutatingWebhookConfiguration({
+    meshName: p.meshName,
+    fsmNamespace: p.fsmNamespace,
+    caPem,
+    name: webhookConfigurationName(p),
+    failurePolicy: 'Fail',
+    timeoutSeconds: WEBHOOK_TIMEOUT_SECONDS,
+  }) as unknown as V1MutatingWebhookConfiguration;
+  const exclude: V1LabelSelectorRequirement = {
+    key: NAMESPACE_NAME_LABEL,
+    operator: 'NotIn',
+    values: excludedNamespaces(p),
+  };
+  return {
+    ...cfg,
+    metadata: { ...cfg.metadata, labels: { ...cfg.metadata?.labels, ...commonLabels(p, INJECTOR_APP) } },
+    webhooks: (cfg.webhooks ?? []).map((w) => ({
+      ...w,
+      namespaceSelector: {
+        ...w.namespaceSelector,
+        matchExpressions: [...(w.namespaceSelector?.matchExpressions ?? []), exclude],
+      },
+    })),
+  };
+}

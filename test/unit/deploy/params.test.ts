@@ -1,0 +1,54 @@
+/** Install parameters: defaults from pkg/binary and pkg/constants; bad values name field and value. */
+import { fsmVersion } from '../../../pkg/binary/index.js';
+import { DEFAULT_FSM_NAMESPACE, DEFAULT_MESH_NAME } from '../../../pkg/constants/index.js';
+import {
+  defaultInstallParams,
+  validateInstallParams,
+  type InstallParams,
+} from '../../../pkg/deploy/index.js';
+
+it('defaults: mesh fsm in fsm-system, images tagged with the fsm version', () => {
+  const p = defaultInstallParams();
+  expect(p.meshName).toBe(DEFAULT_MESH_NAME);
+  expect(p.fsmNamespace).toBe(DEFAULT_FSM_NAMESPACE);
+  expect(p.version).toBe(fsmVersion());
+  expect(p.controllerImage).toBe(`flomesh/fsm-controller:v${fsmVersion()}`);
+  expect(p.injectorImage).toBe(`flomesh/fsm-injector:v${fsmVersion()}`);
+  expect(validateInstallParams(p)).toBe(p);
+});
+
+const BAD: [Partial<InstallParams>, RegExp][] = [
+  [{ meshName: 'Blue' }, /meshName "Blue"/],
+  [{ meshName: '' }, /meshName ""/],
+  [{ meshName: 'a'.repeat(64) }, /meshName/],
+  [{ fsmNamespace: 'fsm_system' }, /fsmNamespace "fsm_system"/],
+  [{ version: 'v1 beta' }, /version "v1 beta"/],
+  [{ version: '' }, /version ""/],
+  [{ controllerImage: 'has space:1' }, /controllerImage "has space:1"/],
+  [{ injectorImage: '' }, /injectorImage ""/],
+  [{ sidecarImage: 'envoy:' }, /sidecarImage "envoy:"/],
+  [{ controllerReplicas: 0 }, /controllerReplicas 0/],
+  [{ injectorReplicas: 1.5 }, /injectorReplicas 1.5/],
+  [{ controllerReplicas: 101 }, /controllerReplicas 101/],
+  [{ logLevel: 'loud' as never }, /logLevel "loud"/],
+  [{ imagePullPolicy: 'Sometimes' as never }, /imagePullPolicy "Sometimes"/],
+];
+
+it.each(BAD)('rejects %j', (overrides, message) => {
+  expect(() => validateInstallParams(defaultInstallParams(overrides))).toThrow(message);
+});
+
+const GOOD: Partial<InstallParams>[] = [
+  { meshName: 'a' },
+  { meshName: 'mesh-2', fsmNamespace: 'x' },
+  { version: '1.2.3-rc.1' },
+  { controllerImage: 'localhost:5000/fsm-controller:dev' },
+  { controllerImage: 'fsm-controller' },
+  { injectorImage: `ghcr.io/o/fsm-injector@sha256:${'0'.repeat(64)}` },
+  { controllerReplicas: 100, injectorReplicas: 1 },
+  { logLevel: 'trace' },
+];
+
+it.each(GOOD)('accepts %j', (overrides) => {
+  expect(() => validateInstallParams(defaultInstallParams(overrides))).not.toThrow();
+});

@@ -1,0 +1,168 @@
+/**
+ * The RBAC of the install covers every API call the control plane makes. The calls are found by
+ * scanning the sources: pkg/k8s informer constructors (their REST collection paths → list+watch of
+ * a resource), which of them the controller and the injector start, and any typed client call
+ * (`listNamespacedPod(`, `patchMutatingWebhookConfiguration(`, ...) or literal REST path in their code.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { V1ClusterRole, V1PolicyRule, V1Role } from '@kubernetes/client-node';
+import { CONTROLLER_APP, INJECTOR_APP } from '../../../pkg/constants/index.js';
+import {
+  clusterScopedName,
+  defaultInstallParams,
+  renderInstall,
+  type InjectorTls,
+} from '../../../pkg/deploy/index.js';
+
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+const tls: InjectorTls = { caPem: 'ca\n', certPem: 'cert\n', keyPem: 'key\n' };
+const P = defaultInstallParams();
+
+interface ApiCall {
+  group: string;
+  resource: string;
+  verb: string;
+  where: string;
+}
+
+function sources(dir: string): { path: string; text: string }[] {
+  return readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => ({ path: join(dir, f), text: readFileSync(join(ROOT, dir, f), 'utf8') }));
+}
+
+/** Informer constructors of pkg/k8s → the resource their REST path lists and watches. */
+function informerResources(): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const { text } of sources('pkg/k8s')) {
+    for (const chunk of text.split(/export function /).slice(1)) {
+      const name = /^(\w+)/.exec(chunk)![1]!;
+      const paths = [...chunk.matchAll(/['`](\/api\/v1\/[^'`]*)['`]/g)].map((m) => m[1]!);
+      if (!/new Informer</.test(chunk) || paths.length === 0) continue;
+      const resources = new Set(paths.map((path) => /\/([a-z]+)$/.exec(path)![1]!));
+      expect(resources.size).toBe(1);
+      out.set(name, [...resources][0]!);
+    }
+  }
+  return out;
+}
+
+/** typed CoreV1Api / AppsV1Api / AdmissionregistrationV1Api method → verb, resource. */
+const TYPED_VERBS: Record<string, string> = {
+  list: 'list',
+  read: 'get',
+  create: 'create',
+  patch: 'patch',
+  replace: 'update',
+  delete: 'delete',
+  watch: 'watch',
+};
+const KINDS: Record<string, [string, string]> = {
+  Pod: ['', 'pods'],
+  Namespace: ['', 'namespaces'],
+  Event: ['', 'events'],
+  Secret: ['', 'secrets'],
+  MutatingWebhookConfiguration: ['admissionregistration.k8s.io', 'mutatingwebhookconfigurations'],
+};
+
+function callsOf(dirs: string[]): ApiCall[] {
+  const informers = informerResources();
+  const calls: ApiCall[] = [];
+  for (const dir of dirs) {
+    for (const { path, text } of sources(dir)) {
+      for (const [fn, resource] of informers) {
+        if (new RegExp(`\\b${fn}\\(`).test(text)) {
+          for (const verb of ['list', 'watch'])
+            calls.push({ group: '', resource, verb, where: `${path}: ${fn}` });
+        }
+      }
+      for (const m of text.matchAll(
+        /\.(list|read|create|patch|replace|delete)(?:Namespaced)?(\w+?)(?:ForAllNamespaces)?\(/g,
+      )) {
+        const kind = KINDS[m[2]!];
+        if (kind)
+          calls.push({
+            group: kind[0],
+            resource: kind[1],
+            verb: TYPED_VERBS[m[1]!]!,
+            where: `${path}: ${m[0]}`,
+          });
+      }
+      for (const m of text.matchAll(/['`]\/api\/v1\/(?:namespaces\/\$\{[^}]+\}\/)?([a-z]+)['`/]/g)) {
+        if (dir === 'pkg/k8s') continue; // the informers themselves, counted above
+        for (const verb of ['get', 'list', 'watch'])
+          calls.push({ group: '', resource: m[1]!, verb, where: `${path}: ${m[0]}` });
+      }
+    }
+  }
+  return calls;
+}
+
+function granted(rules: V1PolicyRule[], c: ApiCall): boolean {
+  return rules.some(
+    (r) =>
+      (r.apiGroups ?? []).includes(c.group) &&
+      (r.resources ?? []).includes(c.resource) &&
+      (r.verbs.includes(c.verb) || r.verbs.includes('*')) &&
+      // list/watch/create ignore resourceNames-restricted rules (Kubernetes RBAC semantics).
+      (r.resourceNames === undefined || !['list', 'watch', 'create'].includes(c.verb)),
+  );
+}
+
+function rulesOf(app: string): V1PolicyRule[] {
+  const objects = renderInstall(P, tls);
+  const cluster = objects.find(
+    (o) => o.kind === 'ClusterRole' && o.metadata?.name === clusterScopedName(app, P),
+  ) as V1ClusterRole;
+  const roles = objects.filter((o) => o.kind === 'Role' && o.metadata?.name === app) as V1Role[];
+  return [...(cluster.rules ?? []), ...roles.flatMap((r) => r.rules ?? [])];
+}
+
+it('the informer scan finds the namespace and pod informers', () => {
+  expect(Object.fromEntries(informerResources())).toEqual({
+    namespaceInformer: 'namespaces',
+    podInformer: 'pods',
+  });
+});
+
+describe.each([
+  [CONTROLLER_APP, ['pkg/controller', 'pkg/catalog', 'cmd/fsm-controller'], ['namespaces', 'pods']],
+  [INJECTOR_APP, ['pkg/injector', 'cmd/fsm-injector'], ['namespaces']],
+])('%s', (app, dirs, mustWatch) => {
+  const calls = callsOf(dirs);
+
+  it(`the scan finds list+watch of ${mustWatch.join(', ')}`, () => {
+    for (const resource of mustWatch) {
+      for (const verb of ['list', 'watch'])
+        expect(calls).toContainEqual(expect.objectContaining({ resource, verb }));
+    }
+  });
+
+  it('every API call found is granted by its ServiceAccount’s roles', () => {
+    const rules = rulesOf(app);
+    const missing = calls
+      .filter((c) => !granted(rules, c))
+      .map((c) => `${c.verb} ${c.resource} (${c.where})`);
+    expect(missing).toEqual([]);
+  });
+});
+
+it('the injector gets no rights on pods and the controller none on secrets (least privilege)', () => {
+  expect(granted(rulesOf(INJECTOR_APP), { group: '', resource: 'pods', verb: 'list', where: '' })).toBe(
+    false,
+  );
+  for (const verb of ['get', 'list', 'create']) {
+    expect(granted(rulesOf(CONTROLLER_APP), { group: '', resource: 'secrets', verb, where: '' })).toBe(false);
+  }
+  const writes = rulesOf(CONTROLLER_APP).filter((r) =>
+    r.verbs.some((v) => ['create', 'patch', 'update', 'delete'].includes(v)),
+  );
+  expect(writes.flatMap((r) => r.resources)).toEqual(['events']);
+});
+
+it('the injector may patch only its own webhook configuration', () => {
+  const rule = rulesOf(INJECTOR_APP).find((r) => r.resources?.includes('mutatingwebhookconfigurations'));
+  expect(rule?.resourceNames).toEqual([`fsm-injector-${P.meshName}`]);
+  expect(rule?.verbs.sort()).toEqual(['get', 'patch']);
+});
