@@ -8,7 +8,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { builtBinaryPath } from '../binary/index.js';
-import { DEFAULT_FSM_NAMESPACE, DEFAULT_MESH_NAME, INJECTOR_SERVICE_NAME } from '../constants/index.js';
+import {
+  CONTROLLER_HEALTH_PORT,
+  CONTROLLER_SERVICE_NAME,
+  DEFAULT_FSM_NAMESPACE,
+  DEFAULT_MESH_NAME,
+  INJECTOR_SERVICE_NAME,
+} from '../constants/index.js';
 import { mutatingWebhookConfiguration } from '../injector/index.js';
 import { errorMessage, type Logger } from '../logger/index.js';
 import { ApiServer } from './apiserver/index.js';
@@ -154,6 +160,15 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         ref.namespace === fsmNs && ref.name === INJECTOR_SERVICE_NAME ? injectorUrl : undefined,
       logger: opts.logger,
     });
+    // `fsm proxy get config` and `kubectl get --raw .../services/fsm-controller:9091/proxy/...` reach
+    // the controller through the API server's service proxy, as in a cluster.
+    apiServer.setServiceProxy((ref) =>
+      ref.namespace === fsmNs &&
+      ref.name === CONTROLLER_SERVICE_NAME &&
+      (ref.port === '' || ref.port === String(CONTROLLER_HEALTH_PORT))
+        ? controllerUrl
+        : undefined,
+    );
     await apiServer.createObject(
       'mutatingwebhookconfigurations',
       mutatingWebhookConfiguration({ meshName: mesh, fsmNamespace: fsmNs, caPem: ca.certPem }),

@@ -23,3 +23,4 @@ export {
 export { humanDuration } from './table.js';
 export * from './admission.js';
 export { decodeKubeProtobuf, PROTOBUF_CONTENT_TYPE } from './protobuf.js';
+export * from './service-proxy.js';

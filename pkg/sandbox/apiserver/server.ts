@@ -59,6 +59,7 @@ import { PROTOBUF_CONTENT_TYPE, decodeKubeProtobuf } from './protobuf.js';
 import { tableVersion, toTable, wantsTable, type IncludeObject } from './table.js';
 import { kubeconfigYaml, writeKubeconfig } from './kubeconfig.js';
 import { openapiV3Document, openapiV3Index } from './openapi.js';
+import { forwardToService, parseServiceProxyPath, type ServiceProxyResolver } from './service-proxy.js';
 import { webhookAdmission, type WebhookAdmissionOptions } from './admission.js';
 
 type O = Record<string, unknown>;
@@ -131,6 +132,7 @@ export class ApiServer {
   private readonly watches = new Set<WatchConnection>();
   private readonly logger: Logger;
   private admission?: AdmissionHook;
+  private serviceProxy?: ServiceProxyResolver;
   private address?: AddressInfo;
 
   constructor(private readonly opts: ApiServerOptions = {}) {
@@ -227,6 +229,11 @@ export class ApiServer {
   /** Calls MutatingWebhookConfigurations on create, as kube-apiserver does (see admission.ts). */
   enableWebhookAdmission(opts: Omit<WebhookAdmissionOptions, 'store'> = {}): void {
     this.setAdmission(webhookAdmission({ store: this.store, logger: this.logger, ...opts }));
+  }
+
+  /** Serves services/<name>[:<port>]/proxy/... by forwarding to what the resolver names. */
+  setServiceProxy(resolver: ServiceProxyResolver | undefined): void {
+    this.serviceProxy = resolver;
   }
 
   // ---- fault injection ----
@@ -390,6 +397,19 @@ export class ApiServer {
         return;
       default:
         break;
+    }
+    const proxied = parseServiceProxyPath(path);
+    if (proxied) {
+      const base = this.serviceProxy?.(proxied);
+      const svc = `${proxied.name}${proxied.port ? `:${proxied.port}` : ''}`;
+      if (!base) throw statusFor(503, `no endpoints available for service "${svc}"`);
+      try {
+        await forwardToService(req, res, base, proxied, url.search);
+      } catch (e) {
+        if (res.headersSent) res.destroy();
+        else throw statusFor(503, `error trying to reach service: ${errorMessage(e)}`);
+      }
+      return;
     }
     if (path.startsWith('/openapi/v3/')) {
       const m = path.match(/^\/openapi\/v3\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/);

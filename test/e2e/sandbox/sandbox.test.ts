@@ -22,6 +22,7 @@ import { startSandbox, type Sandbox } from '../../../pkg/sandbox/sandbox.js';
 import { SANDBOX_IMAGES, UNHEALTHY_ANNOTATION } from '../../../pkg/sandbox/workloads/index.js';
 import { findKubectl, Kubectl } from '../../support/apiserver-kubectl.js';
 import { closedPort, httpRequest } from '../../support/net.js';
+import { runBinaryToExit } from '../../support/process.js';
 import { eventually } from '../../support/eventually.js';
 
 const NS = 'shop';
@@ -154,6 +155,16 @@ describe('sandbox: the full probe chain', () => {
     expect(sb.node.probeAgentStatus(NS, name)!.streams).toBeGreaterThan(before.streams);
     expect((await httpRequest(`http://${ip}:15902/fsm-readiness-probe`)).body).toBe('app ok /ready-v2\n');
     expect(await ready(name)).toBe(true);
+  });
+
+  it('fsm proxy get config reaches the controller through the API server service proxy', async () => {
+    const r = await runBinaryToExit('fsm', ['proxy', 'get', 'config', 'web-http', '-n', NS, '-o', 'json'], {
+      KUBECONFIG: sb.kubeconfigPath,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const config = JSON.parse(r.stdout);
+    expect(config.resources.listeners.map((l: { name: string }) => l.name)).toContain('readiness_listener');
   });
 
   describe('kubectl against the sandbox', () => {
