@@ -21,6 +21,7 @@ import {
   type KubeClients,
 } from './context.js';
 import { loadCliKubeConfig, type KubeConfigLoader } from './kubeconfig.js';
+import { installCommand, uninstallCommand } from './install.js';
 import { meshCommand } from './mesh.js';
 import { namespaceCommand } from './namespace.js';
 import { proxyCommand } from './proxy.js';
@@ -38,7 +39,12 @@ export const OPERATOR_COMMAND_GROUPS: readonly CommandGroup[] = [
 ];
 
 /** The groups of `fsm`, in help order. install/uninstall/sandbox get one line each here. */
-export const COMMAND_GROUPS: readonly CommandGroup[] = [...OPERATOR_COMMAND_GROUPS, sandboxCommand];
+export const COMMAND_GROUPS: readonly CommandGroup[] = [
+  ...OPERATOR_COMMAND_GROUPS,
+  installCommand,
+  uninstallCommand,
+  sandboxCommand,
+];
 
 export interface CliDeps {
   /** Default: process.stdout / process.stderr. */

@@ -1,0 +1,177 @@
+/**
+ * `fsm install` / `fsm uninstall`: the control plane rendered by pkg/deploy, applied through the
+ * API (create when absent, merge patch when different, "unchanged" otherwise), or printed as YAML
+ * with --dry-run (`fsm install --dry-run | kubectl apply -f -`). Kinds the API server does not serve
+ * are skipped with a warning on stderr. Uninstall deletes the webhook configuration first.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
+import { parsePositiveInt } from '../binary/index.js';
+import { INJECTOR_TLS_SECRET_NAME, LOG_LEVELS, type LogLevel } from '../constants/index.js';
+import {
+  applyObjects,
+  defaultInstallParams,
+  deleteObjects,
+  issueInjectorTls,
+  readObject,
+  renderInstall,
+  reusableInjectorTls,
+  toYaml,
+  validateInstallParams,
+  type InjectorTls,
+  type InstallParams,
+  type ObjectResult,
+} from '../deploy/index.js';
+import { errorMessage } from '../logger/index.js';
+import { CliError, type CliContext } from './context.js';
+import { fsmNamespaceOption, meshNameOption } from './flags.js';
+import { apiErrorMessage } from './kube-errors.js';
+
+interface InstallOptions {
+  meshName: string;
+  fsmNamespace: string;
+  dryRun?: boolean;
+  controllerImage?: string;
+  injectorImage?: string;
+  sidecarImage?: string;
+  initImage?: string;
+  healthcheckImage?: string;
+  controllerReplicas?: number;
+  injectorReplicas?: number;
+  logLevel?: LogLevel;
+  imagePullPolicy?: InstallParams['imagePullPolicy'];
+}
+
+function paramsFrom(opts: InstallOptions): InstallParams {
+  const overrides: Partial<InstallParams> = { meshName: opts.meshName, fsmNamespace: opts.fsmNamespace };
+  for (const key of [
+    'controllerImage',
+    'injectorImage',
+    'sidecarImage',
+    'initImage',
+    'healthcheckImage',
+    'controllerReplicas',
+    'injectorReplicas',
+    'logLevel',
+    'imagePullPolicy',
+  ] as const) {
+    if (opts[key] !== undefined) (overrides as Record<string, unknown>)[key] = opts[key];
+  }
+  try {
+    return validateInstallParams(defaultInstallParams(overrides));
+  } catch (e) {
+    throw new CliError(errorMessage(e), 2);
+  }
+}
+
+/** Placeholder TLS for rendering names only (uninstall needs no certificate). */
+const NO_TLS: InjectorTls = { caPem: '', certPem: '', keyPem: '' };
+
+function summary<A extends string>(results: readonly ObjectResult<A>[], order: readonly A[]): string {
+  return order.map((a) => `${results.filter((r) => r.action === a).length} ${a}`).join(', ');
+}
+
+function report<A extends string>(ctx: CliContext, results: readonly ObjectResult<A>[]): void {
+  for (const r of results) {
+    if (r.action === 'skipped') ctx.io.err(`Warning: ${r.object} skipped: ${r.reason ?? ''}\n`);
+    else ctx.io.out(`${r.object} ${r.action}\n`);
+  }
+}
+
+export function installCommand(ctx: CliContext): Command {
+  return new Command('install')
+    .description('install an fsm control plane (add --dry-run to print the manifests as YAML instead)')
+    .addOption(meshNameOption())
+    .addOption(fsmNamespaceOption())
+    .addOption(new Option('--dry-run', 'print multi-document YAML on stdout; touch nothing'))
+    .addOption(
+      new Option(
+        '--controller-image <image>',
+        'fsm-controller image (default: flomesh/fsm-controller:v<version>)',
+      ),
+    )
+    .addOption(
+      new Option('--injector-image <image>', 'fsm-injector image (default: flomesh/fsm-injector:v<version>)'),
+    )
+    .addOption(new Option('--sidecar-image <image>', 'proxy sidecar image the injector adds'))
+    .addOption(new Option('--init-image <image>', 'fsm-init image the injector adds'))
+    .addOption(new Option('--healthcheck-image <image>', 'fsm-healthcheck image the injector adds'))
+    .addOption(
+      new Option('--controller-replicas <n>', 'fsm-controller replicas (default 1)').argParser(
+        parsePositiveInt,
+      ),
+    )
+    .addOption(
+      new Option('--injector-replicas <n>', 'fsm-injector replicas (default 1)').argParser(parsePositiveInt),
+    )
+    .addOption(
+      new Option('--log-level <level>', 'control-plane --verbosity (default info)').choices(LOG_LEVELS),
+    )
+    .addOption(
+      new Option(
+        '--image-pull-policy <policy>',
+        'imagePullPolicy of the control plane (default IfNotPresent)',
+      ).choices(['Always', 'IfNotPresent', 'Never']),
+    )
+    .action(async (opts: InstallOptions) => {
+      const p = paramsFrom(opts);
+      if (opts.dryRun) {
+        ctx.io.out(toYaml(renderInstall(p, await issueInjectorTls(p))));
+        return;
+      }
+      const kc = ctx.clients().kc;
+      const results = await step('install', async () => {
+        const tls = await injectorTls(ctx, p);
+        return applyObjects(kc, renderInstall(p, tls));
+      });
+      report(ctx, results);
+      ctx.io.out(
+        `fsm mesh [${p.meshName}] in namespace [${p.fsmNamespace}]: ` +
+          summary(results, ['created', 'configured', 'unchanged', 'skipped']) +
+          '\n',
+      );
+    });
+}
+
+export function uninstallCommand(ctx: CliContext): Command {
+  return new Command('uninstall')
+    .description('delete what `fsm install` created for a mesh (its webhook configuration first)')
+    .addOption(meshNameOption())
+    .addOption(fsmNamespaceOption())
+    .action(async (opts: { meshName: string; fsmNamespace: string }) => {
+      const p = paramsFrom(opts);
+      const kc = ctx.clients().kc;
+      const results = await step('uninstall', () => deleteObjects(kc, renderInstall(p, NO_TLS)));
+      report(ctx, results);
+      ctx.io.out(
+        `fsm mesh [${p.meshName}] in namespace [${p.fsmNamespace}]: ` +
+          summary(results, ['deleted', 'not found', 'skipped']) +
+          '\n',
+      );
+    });
+}
+
+/** The serving certificate in the cluster when still good, else a newly issued one (rotation). */
+async function injectorTls(ctx: CliContext, p: InstallParams): Promise<InjectorTls> {
+  const header: KubernetesObject = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: INJECTOR_TLS_SECRET_NAME, namespace: p.fsmNamespace },
+  };
+  const live = (await readObject(ctx.clients().kc, header)) as V1Secret | undefined;
+  const reused = reusableInjectorTls(live, ctx.now().getTime());
+  if (reused) return reused;
+  ctx.logger.info(
+    live ? 'webhook certificate due for rotation: issuing a new one' : 'issuing the webhook certificate',
+  );
+  return issueInjectorTls(p);
+}
+
+async function step<T>(what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    if (e instanceof CliError || e instanceof InvalidArgumentError) throw e;
+    throw new CliError(`${what} failed: ${apiErrorMessage(e)}`);
+  }
+}
