@@ -60,3 +60,19 @@ bench: build
 
 clean:
 	rm -rf dist coverage
+
+## images: one Docker image per binary (deploy/docker/Dockerfile), only where a Docker engine answers
+IMAGE_REGISTRY ?= flomesh
+IMAGE_TAG ?= v$(shell node -p 'require("./package.json").version')
+IMAGE_BINARIES := fsm-controller fsm-injector fsm-healthcheck fsm
+.PHONY: images
+images:
+	@if ! docker info >/dev/null 2>&1; then \
+	  echo "images: skipped (no Docker engine answers 'docker info')"; \
+	else \
+	  set -e; for b in $(IMAGE_BINARIES); do \
+	    echo "docker build $(IMAGE_REGISTRY)/$$b:$(IMAGE_TAG)"; \
+	    DOCKER_BUILDKIT=1 docker build -f deploy/docker/Dockerfile --build-arg BINARY=$$b \
+	      -t $(IMAGE_REGISTRY)/$$b:$(IMAGE_TAG) . ; \
+	  done; \
+	fi
