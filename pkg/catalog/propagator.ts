@@ -247,23 +247,23 @@ export class ProxyPropagator {
    * snapshot is current (reconciling them would change nothing, see isApplied).
    */
   private *resyncKeys(): Generator<string> {
-    const seen = new Set<string>();
+    const member = new Map<string, boolean>();
     for (const pod of this.opts.pods.list()) {
       const key = podKey(pod);
-      seen.add(key);
       const prev = this.known.get(key);
-      const namespace = pod.metadata?.namespace ?? '';
-      if (
-        prev &&
-        !pod.metadata?.deletionTimestamp &&
-        this.membership.has(namespace) &&
-        this.isApplied(key, prev, pod)
-      ) {
-        continue;
+      if (prev && !pod.metadata?.deletionTimestamp && prev.applied) {
+        const namespace = pod.metadata?.namespace ?? '';
+        let isMember = member.get(namespace);
+        if (isMember === undefined) member.set(namespace, (isMember = this.membership.has(namespace)));
+        if (isMember && this.isApplied(key, prev, pod)) continue;
       }
       yield key;
     }
-    for (const key of this.known.keys()) if (!seen.has(key)) yield key;
+    // Known keys whose pod is gone from the cache (a missed delete).
+    for (const key of this.known.keys()) {
+      const [namespace, name] = splitKey(key);
+      if (!this.opts.pods.get(name, namespace)) yield key;
+    }
   }
 
   /**

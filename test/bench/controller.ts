@@ -29,7 +29,11 @@ import {
   setHeaderOptions,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { DEFAULT_MESH_NAME, ORIGINAL_PROBES_ANNOTATION } from '../../pkg/constants/index.js';
+import {
+  DEFAULT_MESH_NAME,
+  DEFAULT_RECONCILE_DEBOUNCE_MS,
+  ORIGINAL_PROBES_ANNOTATION,
+} from '../../pkg/constants/index.js';
 import type { OriginalProbesAnnotation } from '../../pkg/constants/index.js';
 import { LISTENER_TYPE_URL } from '../../pkg/envoy/index.js';
 import { RawAdsClient, ackOf, type RawStream, type SotwResponse } from '../support/ads-client.js';
@@ -445,6 +449,14 @@ async function main(): Promise<void> {
       `   Listener set with the new path (controller: informer → queue → catalog → snapshot → push);`,
     );
     console.log('   bare = the same PATCH sent → its MODIFIED event on a bare client-node watch of all pods');
+    const debounceArg = CONTROLLER_ARGS.find((x) => x.startsWith('--debounce'));
+    console.log(
+      `   ours includes the controller's coalescing delay for a changed pod (--debounce: ${
+        debounceArg
+          ? debounceArg.replace(/^--debounce=?/, '') || 'as given'
+          : `${DEFAULT_RECONCILE_DEBOUNCE_MS}ms, the default`
+      })`,
+    );
     printComparison('update → push p50', push.percentile(50), watched.percentile(50), 'ms');
     printComparison('update → push p99', push.percentile(99), watched.percentile(99), 'ms');
     printComparison('update → push max', push.percentile(100), watched.percentile(100), 'ms');
