@@ -42,6 +42,8 @@ export interface SandboxOptions {
   verbosity?: string;
   /** Delay before a killed container restarts (default 1 s). */
   restartDelayMs?: number;
+  /** Third-octet range of pod addresses 127.0.<block>.x (default 1-255). */
+  podAddressBlocks?: { first: number; last: number };
 }
 
 export interface Sandbox {
@@ -181,6 +183,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       healthcheckBinary: builtBinaryPath('fsm-healthcheck'),
       ca,
       restartDelayMs: opts.restartDelayMs,
+      podAddressBlocks: opts.podAddressBlocks,
     });
     await node.start();
 

@@ -52,6 +52,8 @@ export interface NodeAgentOptions {
   nodeName?: string;
   /** Delay before a killed container starts again (kubelet's back-off starts at 10 s). */
   restartDelayMs?: number;
+  /** Third-octet range of pod addresses 127.0.<block>.x (default 1-255). */
+  podAddressBlocks?: { first: number; last: number };
 }
 
 interface ContainerRuntime {
@@ -91,12 +93,13 @@ export class NodeAgent {
   private readonly pods: ResourceInformer<V1Pod>;
   private readonly queue: WorkQueue;
   private readonly runtimes = new Map<string, PodRuntime>();
-  private readonly addresses = new AddressPool();
+  private readonly addresses: AddressPool;
   private readonly events: EventRecorder;
   private readonly log: Logger;
 
   constructor(private readonly opts: NodeAgentOptions) {
     this.nodeName = opts.nodeName ?? 'sandbox-node';
+    this.addresses = new AddressPool(opts.podAddressBlocks?.first, opts.podAddressBlocks?.last);
     this.log = opts.logger.child({ component: 'kubelet' });
     this.core = opts.kubeConfig.makeApiClient(CoreV1Api);
     this.pods = podInformer(opts.kubeConfig, opts.logger);

@@ -23,20 +23,23 @@ describe('fsm-controller binary: health on :9091', () => {
   });
   afterAll(() => api.stop());
 
+  /** Starts the binary on free ports (port 0) and reads the ports it bound from its started line. */
   async function start(extra: string[] = []) {
-    const [adsPort, healthPort] = [await closedPort(), await closedPort()];
     const bin = startBinary(BIN, [
       '--kubeconfig',
       api.kubeconfigPath,
       '--ads-port',
-      String(adsPort),
+      '0',
       '--health-port',
-      String(healthPort),
+      '0',
       '--bind-address',
       '127.0.0.1',
       ...extra,
     ]);
     running.push(bin);
+    const started = await bin.waitForLog(/fsm-controller started/);
+    const adsPort = Number(started.adsPort);
+    const healthPort = Number(started.healthPort);
     return { bin, adsPort, base: `http://127.0.0.1:${healthPort}`, healthPort };
   }
 
@@ -68,7 +71,6 @@ describe('fsm-controller binary: health on :9091', () => {
 
   it('alive once the ADS serves, ready once informers synced; SIGTERM: ready 503 at once, exit 0', async () => {
     const { bin, adsPort, base } = await start(['--verbosity', 'debug']);
-    await bin.waitForLog(/fsm-controller started/);
     expect(await httpRequest(base + '/health/alive')).toMatchObject({
       status: 200,
       body: 'Service is alive',
@@ -104,8 +106,7 @@ describe('fsm-controller binary: health on :9091', () => {
   it('readiness names an informer that cannot sync (API server refuses the list)', async () => {
     api.server.failNext({ verb: 'list', resource: 'pods', code: 500, count: 10_000 });
     try {
-      const { bin, base } = await start();
-      await bin.waitForLog(/fsm-controller started/);
+      const { base } = await start();
       let body = '';
       for (let i = 0; i < 100; i++) {
         const r = await httpRequest(base + '/health/ready');

@@ -87,6 +87,11 @@ describe('sandbox: the full probe chain', () => {
       logger: silentLogger(),
       demo: false,
       restartDelayMs: 200,
+      // Its own address block: a `make run` sandbox on the same machine uses 127.0.1.x.
+      podAddressBlocks: (() => {
+        const block = 100 + Math.floor(Math.random() * 100);
+        return { first: block, last: block };
+      })(),
       // A fixed ADS port: the restart test brings the controller back on the address agents know.
       ports: { ads: await closedPort() },
     });
