@@ -10,3 +10,4 @@ export * from './webhook.js';
 export * from './tls.js';
 export * from './render.js';
 export * from './apply.js';
+export * from './webhookCert.js';

@@ -27,6 +27,7 @@ interface ApiCall {
 }
 
 function sources(dir: string): { path: string; text: string }[] {
+  if (dir.endsWith('.ts')) return [{ path: dir, text: readFileSync(join(ROOT, dir), 'utf8') }];
   return readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.ts'))
     .map((f) => ({ path: join(dir, f), text: readFileSync(join(ROOT, dir, f), 'utf8') }));
@@ -128,11 +129,12 @@ it('the informer scan finds the namespace and pod informers', () => {
 
 describe.each([
   [CONTROLLER_APP, ['pkg/controller', 'pkg/catalog', 'cmd/fsm-controller'], ['namespaces', 'pods']],
-  [INJECTOR_APP, ['pkg/injector', 'cmd/fsm-injector'], ['namespaces']],
+  [INJECTOR_APP, ['pkg/injector', 'cmd/fsm-injector', 'pkg/deploy/webhookCert.ts'], ['namespaces']],
 ])('%s', (app, dirs, mustWatch) => {
   const calls = callsOf(dirs);
 
   it(`the scan finds list+watch of ${mustWatch.join(', ')}`, () => {
+    expect(calls.length).toBeGreaterThan(0);
     for (const resource of mustWatch) {
       for (const verb of ['list', 'watch'])
         expect(calls).toContainEqual(expect.objectContaining({ resource, verb }));
@@ -165,4 +167,17 @@ it('the injector may patch only its own webhook configuration', () => {
   const rule = rulesOf(INJECTOR_APP).find((r) => r.resources?.includes('mutatingwebhookconfigurations'));
   expect(rule?.resourceNames).toEqual([`fsm-injector-${P.meshName}`]);
   expect(rule?.verbs.sort()).toEqual(['get', 'patch']);
+});
+
+it('the scan sees the webhook certificate manager’s Secret and webhook calls (injector)', () => {
+  const calls = callsOf(['pkg/deploy/webhookCert.ts']).map((c) => `${c.verb} ${c.resource}`);
+  expect(calls.sort()).toEqual(
+    [
+      'create secrets',
+      'get mutatingwebhookconfigurations',
+      'get secrets',
+      'patch mutatingwebhookconfigurations',
+      'update secrets',
+    ].sort(),
+  );
 });
