@@ -13,6 +13,8 @@
  * - the periodic resync re-adds only the keys whose reconcile could change something (every key
  *   not proven applied by isApplied): 50,000 applied keys in the queue cost seconds of queue work
  *   and delayed the real changes queued behind them;
+ * - the desired config objects are not kept per pod (8 KiB each, 400 MiB at 50,000 pods): the
+ *   debug view recomputes them from the cached pod (desiredProxy is pure);
  * - a backlog (the first sync of 50,000 pods) is reconciled in slices of RECONCILE_SLICE_MS that
  *   give the event loop a turn in between: the queue's workers chain through microtasks only, so
  *   without it /health/* (kubelet's probes), ADS streams and watch events waited for the whole
@@ -50,11 +52,14 @@ export interface PropagatorOptions {
 
 interface Known {
   uuid: string;
-  desired: DesiredProxy;
+  /** Counts and problems of the desired config; the config itself is recomputed from `pod` on demand. */
+  listeners: number;
+  clusters: number;
+  problems: readonly string[];
   /** metadata.creationTimestamp, for picking the owner of a shared proxy UUID. */
   created: string;
   problemsLogged: string;
-  /** The pod object `desired` was computed from (informer cache objects are read-only). */
+  /** The pod object the config was computed from (informer cache objects are read-only). */
   pod: V1Pod;
   /** The snapshot this key last set (or found unchanged) as owner; undefined otherwise. */
   applied?: Snapshot;
@@ -199,7 +204,9 @@ export class ProxyPropagator {
     const kept = this.known.get(key);
     const entry: Known = {
       uuid: d.proxy.uuid,
-      desired: d,
+      listeners: d.resources.listeners.length,
+      clusters: d.resources.clusters.length,
+      problems: d.problems,
       created: String(pod.metadata?.creationTimestamp ?? ''),
       problemsLogged: kept ? kept.problemsLogged : '',
       pod,
@@ -314,16 +321,16 @@ export class ProxyPropagator {
 
   private setKnown(key: string, entry: Known): void {
     const old = this.known.get(key);
-    if (old && old.desired.problems.length > 0) this.withProblems--;
-    if (entry.desired.problems.length > 0) this.withProblems++;
+    if (old && old.problems.length > 0) this.withProblems--;
+    if (entry.problems.length > 0) this.withProblems++;
     this.known.set(key, entry);
   }
 
   private logProblems(key: string, entry: Known): void {
-    const text = entry.desired.problems.join('\n');
+    const text = entry.problems.join('\n');
     if (text === entry.problemsLogged) return;
     entry.problemsLogged = text;
-    for (const problem of entry.desired.problems) this.log.warn('pod probe problem', { pod: key, problem });
+    for (const problem of entry.problems) this.log.warn('pod probe problem', { pod: key, problem });
     this.opts.metrics?.podProblems.set(this.withProblems);
   }
 
@@ -349,7 +356,7 @@ export class ProxyPropagator {
     if (!k) return false;
     const wasOwner = this.ownerOf(k.uuid) === key;
     this.known.delete(key);
-    if (k.desired.problems.length > 0) {
+    if (k.problems.length > 0) {
       this.withProblems--;
       this.opts.metrics?.podProblems.set(this.withProblems);
     }
@@ -375,9 +382,9 @@ export class ProxyPropagator {
           namespace,
           pod,
           uuid: k.uuid,
-          listeners: k.desired.resources.listeners.length,
-          clusters: k.desired.resources.clusters.length,
-          problems: k.desired.problems.length,
+          listeners: k.listeners,
+          clusters: k.clusters,
+          problems: k.problems.length,
           owner: this.ownerOf(k.uuid) === key,
         };
       })
@@ -391,7 +398,10 @@ export class ProxyPropagator {
     const snap = this.opts.cache.getSnapshot(k.uuid);
     const versions: Record<string, string> = {};
     for (const [typeUrl, t] of snap?.types ?? []) versions[typeUrl] = t.version;
-    return { ...k.desired, versions };
+    // Pure from the same pod object: the config that was pushed, without keeping 8 KiB per pod.
+    const d = desiredProxy(k.pod);
+    if (!d.isProxy) return undefined;
+    return { ...d, versions };
   }
 }
 
