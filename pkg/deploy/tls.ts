@@ -31,12 +31,17 @@ export function injectorDnsNames(p: InstallParams): string[] {
   return [svc, `${svc}.${ns}`, `${svc}.${ns}.svc`, `${svc}.${ns}.svc.cluster.local`];
 }
 
-export async function issueInjectorTls(p: InstallParams): Promise<InjectorTls> {
+/** `ipAddresses`: extra IP SANs (tests that reach the injector at 127.0.0.1; a cluster needs none). */
+export async function issueInjectorTls(
+  p: InstallParams,
+  opts: { ipAddresses?: string[] } = {},
+): Promise<InjectorTls> {
   const ca = await createCA(`fsm-injector CA (mesh ${p.meshName})`, INJECTOR_CERT_VALIDITY_DAYS);
   const names = injectorDnsNames(p);
   const serving = await ca.issue({
     commonName: names[2]!,
     dnsNames: names,
+    ...(opts.ipAddresses ? { ipAddresses: opts.ipAddresses } : {}),
     validityDays: INJECTOR_CERT_VALIDITY_DAYS,
   });
   return { caPem: ca.certPem, certPem: serving.certPem, keyPem: serving.keyPem };
