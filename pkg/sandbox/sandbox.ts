@@ -163,7 +163,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       logger: opts.logger,
     });
     // `fsm proxy get config` and `kubectl get --raw .../services/fsm-controller:9091/proxy/...` reach
-    // the controller through the API server's service proxy, as in a cluster.
+    // the controller through the API server's service proxy, as in a cluster: its Service exists,
+    // and the proxy resolves it to the local process.
     apiServer.setServiceProxy((ref) =>
       ref.namespace === fsmNs &&
       ref.name === CONTROLLER_SERVICE_NAME &&
@@ -171,6 +172,13 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         ? controllerUrl
         : undefined,
     );
+    await apiServer.createObject('services', {
+      metadata: { name: CONTROLLER_SERVICE_NAME, namespace: fsmNs, labels: { app: CONTROLLER_SERVICE_NAME } },
+      spec: {
+        selector: { app: CONTROLLER_SERVICE_NAME },
+        ports: [{ name: 'health', port: CONTROLLER_HEALTH_PORT, targetPort: CONTROLLER_HEALTH_PORT }],
+      },
+    });
     await apiServer.createObject(
       'mutatingwebhookconfigurations',
       mutatingWebhookConfiguration({ meshName: mesh, fsmNamespace: fsmNs, caPem: ca.certPem }),

@@ -400,6 +400,9 @@ export class ApiServer {
     }
     const proxied = parseServiceProxyPath(path);
     if (proxied) {
+      // As kube-apiserver: no Service → 404; a Service without a reachable endpoint → 503.
+      if (!this.store.get('services', proxied.namespace, proxied.name))
+        throw notFound('', 'services', proxied.name);
       const base = this.serviceProxy?.(proxied);
       const svc = `${proxied.name}${proxied.port ? `:${proxied.port}` : ''}`;
       if (!base) throw statusFor(503, `no endpoints available for service "${svc}"`);

@@ -36,6 +36,16 @@ describe('services/proxy through the real CLI client', () => {
     });
     await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
     api = await startTestApiServer();
+    await api.server.createObject('namespaces', { metadata: { name: 'fsm-system' } });
+    await api.server.createObject('services', {
+      metadata: { name: 'fsm-controller', namespace: 'fsm-system' },
+      spec: { ports: [{ port: 9091 }] },
+    });
+    await api.server.createObject('namespaces', { metadata: { name: 'no-endpoints' } });
+    await api.server.createObject('services', {
+      metadata: { name: 'fsm-controller', namespace: 'no-endpoints' },
+      spec: { ports: [{ port: 9091 }] },
+    });
     const port = (backend.address() as AddressInfo).port;
     api.server.setServiceProxy((ref) =>
       ref.namespace === 'fsm-system' && ref.name === 'fsm-controller' && ref.port === '9091'
@@ -62,8 +72,17 @@ describe('services/proxy through the real CLI client', () => {
     expect((err as ControllerError).apiServer).toBe(false);
   });
 
-  it('503 Status naming the service when it has no endpoint', async () => {
+  it('404 Status when the Service does not exist', async () => {
     const c = controllerViaServiceProxy(api.kc, 'other-ns');
+    const err = (await c.getJson('/debug/proxies').catch((e: unknown) => e)) as ControllerError;
+    expect(err).toBeInstanceOf(ControllerError);
+    expect(err.status).toBe(404);
+    expect(err.apiServer).toBe(true);
+    expect(err.message).toContain('services "fsm-controller" not found');
+  });
+
+  it('503 Status naming the service when it has no endpoint', async () => {
+    const c = controllerViaServiceProxy(api.kc, 'no-endpoints');
     const err = (await c.getJson('/debug/proxies').catch((e: unknown) => e)) as ControllerError;
     expect(err).toBeInstanceOf(ControllerError);
     expect(err.status).toBe(503);
