@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // fsm-injector: the mutating admission webhook (see pkg/injector). Flags → objects → start/stop.
+import { writeFile } from 'node:fs/promises';
 import { Option } from 'commander';
 import { Registry } from 'prom-client';
 import {
@@ -10,6 +11,7 @@ import {
   DEFAULT_MESH_NAME,
   DEFAULT_SIDECAR_IMAGE,
   INJECTOR_METRICS_PORT,
+  INJECTOR_TLS_SECRET_NAME,
   INJECTOR_WEBHOOK_PORT,
 } from '../../pkg/constants/index.js';
 import {
@@ -22,6 +24,8 @@ import {
 } from '../../pkg/binary/index.js';
 import { defaultInjectorConfig, Injector } from '../../pkg/injector/index.js';
 import { loadKubeConfig, namespaceInformer } from '../../pkg/k8s/index.js';
+import { injectorDnsNames, webhookConfigurationName } from '../../pkg/deploy/index.js';
+import { WebhookCertManager } from '../../pkg/deploy/webhookCert.js';
 import { errorMessage } from '../../pkg/logger/index.js';
 
 interface Options {
@@ -38,6 +42,7 @@ interface Options {
   initImage: string;
   healthcheckImage: string;
   proxyLogLevel: string;
+  manageWebhookCert: boolean;
 }
 
 const ENVOY_LOG_LEVELS = ['trace', 'debug', 'info', 'warning', 'error', 'critical', 'off'];
@@ -116,11 +121,37 @@ await runBinary<Options>({
         new Option('--proxy-log-level <level>', 'Envoy --log-level of injected sidecars')
           .choices(ENVOY_LOG_LEVELS)
           .default('info'),
+      )
+      .addOption(
+        new Option(
+          '--manage-webhook-cert',
+          `create or load the CA and serving certificate in Secret ${INJECTOR_TLS_SECRET_NAME}, patch the webhook's ` +
+            'caBundle, rotate before expiry; the pair is written to --tls-cert-file/--tls-key-file',
+        ).default(false),
       ),
   start: async (opts, logger) => {
     // Namespaces come from an informer (pkg/k8s): one list+watch, never a GET per admission.
     const kc = loadKubeConfig(opts.kubeconfig !== undefined ? { kubeconfig: opts.kubeconfig } : {});
     const namespaces = namespaceInformer(kc, logger);
+    // Without cert-manager: the certificate lives in a Secret, the files are written from it.
+    const certs = opts.manageWebhookCert
+      ? new WebhookCertManager(
+          {
+            kc,
+            namespace: opts.fsmNamespace,
+            secretName: INJECTOR_TLS_SECRET_NAME,
+            webhookName: webhookConfigurationName({ meshName: opts.meshName }),
+            dnsNames: injectorDnsNames({ fsmNamespace: opts.fsmNamespace }),
+            logger,
+          },
+          async (tls) => {
+            await writeFile(opts.tlsCertFile, tls.certPem);
+            await writeFile(opts.tlsKeyFile, tls.keyPem, { mode: 0o600 });
+            logger.info('webhook certificate written', { certFile: opts.tlsCertFile });
+          },
+        )
+      : undefined;
+    await certs?.start();
     // Reads and checks the TLS pair now: a bad pair fails the start before anything runs.
     const injector = new Injector({
       port: opts.port,
@@ -154,6 +185,7 @@ await runBinary<Options>({
     }
     return {
       stop: async () => {
+        certs?.stop();
         await injector.stop();
         await namespaces.stop();
       },

@@ -8,7 +8,6 @@ import {
   INJECTOR_HEALTHZ_PATH,
   INJECTOR_METRICS_PORT,
   INJECTOR_TLS_MOUNT_PATH,
-  INJECTOR_TLS_SECRET_NAME,
   INJECTOR_WEBHOOK_PORT,
   TLS_CERT_KEY,
   TLS_KEY_KEY,
@@ -37,7 +36,9 @@ export function renderInjectorDeployment(p: InstallParams): V1Deployment {
           serviceAccountName: INJECTOR_APP,
           securityContext: podSecurityContext(),
           volumes: [
-            { name: TLS_VOLUME, secret: { secretName: INJECTOR_TLS_SECRET_NAME, defaultMode: 0o440 } },
+            // The injector keeps its certificate in Secret INJECTOR_TLS_SECRET_NAME itself
+            // (--manage-webhook-cert) and writes the pair here; memory-backed, never on disk.
+            { name: TLS_VOLUME, emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
           ],
           containers: [
             {
@@ -49,6 +50,7 @@ export function renderInjectorDeployment(p: InstallParams): V1Deployment {
                 `--metrics-port=${INJECTOR_METRICS_PORT}`,
                 `--tls-cert-file=${INJECTOR_TLS_MOUNT_PATH}/${TLS_CERT_KEY}`,
                 `--tls-key-file=${INJECTOR_TLS_MOUNT_PATH}/${TLS_KEY_KEY}`,
+                '--manage-webhook-cert',
                 `--mesh-name=${p.meshName}`,
                 `--fsm-namespace=${p.fsmNamespace}`,
                 `--sidecar-image=${p.sidecarImage}`,
@@ -60,7 +62,7 @@ export function renderInjectorDeployment(p: InstallParams): V1Deployment {
                 { name: WEBHOOK_PORT_NAME, containerPort: INJECTOR_WEBHOOK_PORT, protocol: 'TCP' },
                 { name: METRICS_PORT_NAME, containerPort: INJECTOR_METRICS_PORT, protocol: 'TCP' },
               ],
-              volumeMounts: [{ name: TLS_VOLUME, mountPath: INJECTOR_TLS_MOUNT_PATH, readOnly: true }],
+              volumeMounts: [{ name: TLS_VOLUME, mountPath: INJECTOR_TLS_MOUNT_PATH }],
               startupProbe: { httpGet, periodSeconds: 2, failureThreshold: 30 },
               livenessProbe: { httpGet, periodSeconds: 10, failureThreshold: 3 },
               readinessProbe: { httpGet, periodSeconds: 5, failureThreshold: 3 },

@@ -25,7 +25,7 @@ export interface InjectorTls {
 }
 
 /** DNS names a webhook call may use for the injector Service. */
-export function injectorDnsNames(p: InstallParams): string[] {
+export function injectorDnsNames(p: Pick<InstallParams, 'fsmNamespace'>): string[] {
   const svc = INJECTOR_SERVICE_NAME;
   const ns = p.fsmNamespace;
   return [svc, `${svc}.${ns}`, `${svc}.${ns}.svc`, `${svc}.${ns}.svc.cluster.local`];

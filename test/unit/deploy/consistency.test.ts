@@ -23,7 +23,6 @@ import {
   INJECTOR_METRICS_PORT,
   INJECTOR_SERVICE_NAME,
   INJECTOR_TLS_MOUNT_PATH,
-  INJECTOR_TLS_SECRET_NAME,
   INJECTOR_WEBHOOK_PORT,
   MESH_NAME_LABEL,
   MONITORED_BY_LABEL,
@@ -124,11 +123,14 @@ describe('fsm-injector', () => {
     }
   });
 
-  it('TLS files come from the mounted Secret', () => {
+  it('the injector manages its certificate (Secret) and writes the TLS files to a memory volume', () => {
     expect(arg(c, 'tls-cert-file')).toBe(`${INJECTOR_TLS_MOUNT_PATH}/tls.crt`);
     expect(arg(c, 'tls-key-file')).toBe(`${INJECTOR_TLS_MOUNT_PATH}/tls.key`);
-    expect(c.volumeMounts).toEqual([{ name: 'tls', mountPath: INJECTOR_TLS_MOUNT_PATH, readOnly: true }]);
-    expect(d.spec!.template.spec!.volumes![0]!.secret!.secretName).toBe(INJECTOR_TLS_SECRET_NAME);
+    expect(c.args).toContain('--manage-webhook-cert');
+    expect(c.volumeMounts).toEqual([{ name: 'tls', mountPath: INJECTOR_TLS_MOUNT_PATH }]);
+    expect(d.spec!.template.spec!.volumes).toEqual([
+      { name: 'tls', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
+    ]);
   });
 });
 
