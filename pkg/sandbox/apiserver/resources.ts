@@ -41,6 +41,21 @@ export const RESOURCES: readonly ResourceInfo[] = [
     [],
     'subdomain',
   ),
+  // What `fsm install` applies besides the above: RBAC and PodDisruptionBudgets (stored, not enforced).
+  r('rbac.authorization.k8s.io', 'v1', 'clusterroles', 'ClusterRole', false, [], [], 'subdomain'),
+  r(
+    'rbac.authorization.k8s.io',
+    'v1',
+    'clusterrolebindings',
+    'ClusterRoleBinding',
+    false,
+    [],
+    [],
+    'subdomain',
+  ),
+  r('rbac.authorization.k8s.io', 'v1', 'roles', 'Role', true, [], [], 'subdomain'),
+  r('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding', true, [], [], 'subdomain'),
+  r('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget', true, ['pdb'], ['status'], 'subdomain'),
 ];
 
 function r(

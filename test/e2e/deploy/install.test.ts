@@ -2,7 +2,7 @@
  * `fsm install` / `fsm uninstall` against our API server (in-process CLI): objects created, a second
  * run changes nothing, a changed parameter patches, a certificate near expiry is rotated together
  * with the caBundle, uninstall removes everything (webhook configuration first), --dry-run touches
- * nothing. Kinds the sandbox API server does not serve (RBAC, policy/v1) are skipped with a warning.
+ * nothing. (Kinds an API server does not serve would be skipped with a warning; ours serves all 17.)
  */
 import {
   AdmissionregistrationV1Api,
@@ -69,7 +69,7 @@ async function exists(read: () => Promise<unknown>): Promise<boolean> {
 }
 
 describe('fsm install / uninstall', () => {
-  it('install creates the control plane and skips kinds the API server does not serve', async () => {
+  it('install creates the whole control plane, RBAC and PodDisruptionBudgets included', async () => {
     const r = await fsm('install', ...MESH);
     expect(r.code).toBe(0);
     for (const line of [
@@ -82,18 +82,17 @@ describe('fsm install / uninstall', () => {
       `Deployment ${NS}/${CONTROLLER_APP} created`,
       `Deployment ${NS}/${INJECTOR_APP} created`,
       `MutatingWebhookConfiguration ${WEBHOOK} created`,
+      `ClusterRole fsm-controller-blue created`,
+      `ClusterRoleBinding fsm-injector-blue created`,
+      `Role ${NS}/${INJECTOR_APP} created`,
+      `RoleBinding ${NS}/${INJECTOR_APP} created`,
+      `PodDisruptionBudget ${NS}/${CONTROLLER_APP} created`,
     ]) {
       expect(r.out).toContain(line + '\n');
     }
-    // The sandbox API server serves neither rbac.authorization.k8s.io nor policy/v1.
-    expect(r.err).toContain(
-      'Warning: ClusterRole fsm-controller-blue skipped: the API server does not serve ClusterRole (rbac.authorization.k8s.io/v1)',
-    );
-    expect(r.err).toContain(
-      `Warning: PodDisruptionBudget ${NS}/${CONTROLLER_APP} skipped: the API server does not serve PodDisruptionBudget (policy/v1)`,
-    );
+    expect(r.err).toBe('');
     expect(r.out).toContain(
-      'fsm mesh [blue] in namespace [blue-system]: 9 created, 0 configured, 0 unchanged, 8 skipped',
+      'fsm mesh [blue] in namespace [blue-system]: 17 created, 0 configured, 0 unchanged, 0 skipped',
     );
 
     const d = await apps.readNamespacedDeployment({ name: CONTROLLER_APP, namespace: NS });
@@ -115,7 +114,7 @@ describe('fsm install / uninstall', () => {
     const before = await apps.readNamespacedDeployment({ name: INJECTOR_APP, namespace: NS });
     const r = await fsm('install', ...MESH);
     expect(r.code).toBe(0);
-    expect(r.out).toContain('0 created, 0 configured, 9 unchanged, 8 skipped');
+    expect(r.out).toContain('0 created, 0 configured, 17 unchanged, 0 skipped');
     expect(r.out).not.toMatch(/ (created|configured)\n/);
     const after = await apps.readNamespacedDeployment({ name: INJECTOR_APP, namespace: NS });
     expect(after.metadata?.resourceVersion).toBe(before.metadata?.resourceVersion);
@@ -125,7 +124,7 @@ describe('fsm install / uninstall', () => {
     const r = await fsm('install', ...MESH, '--controller-replicas', '2');
     expect(r.code).toBe(0);
     expect(r.out).toContain(`Deployment ${NS}/${CONTROLLER_APP} configured\n`);
-    expect(r.out).toContain('0 created, 1 configured, 8 unchanged');
+    expect(r.out).toContain('0 created, 1 configured, 16 unchanged');
     const d = await apps.readNamespacedDeployment({ name: CONTROLLER_APP, namespace: NS });
     expect(d.spec?.replicas).toBe(2);
   });
@@ -173,7 +172,7 @@ describe('fsm install / uninstall', () => {
     const deleted = r.out.split('\n').filter((l) => l.endsWith(' deleted'));
     expect(deleted[0]).toBe(`MutatingWebhookConfiguration ${WEBHOOK} deleted`);
     expect(deleted.at(-1)).toBe(`Namespace ${NS} deleted`);
-    expect(r.out).toContain('9 deleted, 0 not found, 8 skipped');
+    expect(r.out).toContain('17 deleted, 0 not found, 0 skipped');
     expect(await exists(() => admission.readMutatingWebhookConfiguration({ name: WEBHOOK }))).toBe(false);
     expect(await exists(() => apps.readNamespacedDeployment({ name: CONTROLLER_APP, namespace: NS }))).toBe(
       false,
@@ -183,7 +182,7 @@ describe('fsm install / uninstall', () => {
     ).toBe(false);
     const again = await fsm('uninstall', ...MESH);
     expect(again.code).toBe(0);
-    expect(again.out).toContain('0 deleted, 9 not found, 8 skipped');
+    expect(again.out).toContain('0 deleted, 17 not found, 0 skipped');
   });
 
   it('--dry-run prints multi-document YAML and creates nothing', async () => {
