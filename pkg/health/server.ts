@@ -3,7 +3,7 @@
  * the controller mounts. The caller starts listening only once the ADS server is bound, so before
  * that kubelet's probe gets no answer at all (connection refused), as the contract says.
  */
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express, type Request, type Response } from 'express';
 import type { Registry } from 'prom-client';
@@ -16,6 +16,7 @@ import {
   VERSION_PATH,
 } from '../constants/index.js';
 import type { LifecycleView } from '../ads/lifecycle.js';
+import { listen } from '../binary/listen.js';
 import type { Logger } from '../logger/index.js';
 import { aliveAnswer, readyAnswer, type HealthAnswer, type ReadinessCheck } from './readiness.js';
 
@@ -66,25 +67,12 @@ export function createHealthServer(opts: HealthServerOptions): HealthServer {
 
   let server: Server | undefined;
   return {
-    listen(port: number, host = '0.0.0.0'): Promise<AddressInfo> {
-      return new Promise((resolve, reject) => {
-        const s = app.listen(port, host);
-        s.once('error', (err: NodeJS.ErrnoException) =>
-          reject(
-            new Error(
-              err.code === 'EADDRINUSE'
-                ? `health port ${port} is already in use on ${host}`
-                : `cannot listen on ${host}:${port}: ${err.message}`,
-            ),
-          ),
-        );
-        s.once('listening', () => {
-          server = s;
-          const addr = s.address() as AddressInfo;
-          log.info('health server listening', { address: `${addr.address}:${addr.port}` });
-          resolve(addr);
-        });
-      });
+    async listen(port: number, host = '0.0.0.0'): Promise<AddressInfo> {
+      const s = http.createServer(app);
+      const addr = await listen(s, port, host, 'health');
+      server = s;
+      log.info('health server listening', { address: `${addr.address}:${addr.port}` });
+      return addr;
     },
     markFatal(reason: string): void {
       fatal ??= reason;

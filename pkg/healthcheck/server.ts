@@ -6,6 +6,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { listen } from '../binary/listen.js';
 import { HEALTHCHECK_PATH } from '../constants/index.js';
 import type { Logger } from '../logger/index.js';
 import { parseCheckRequest, type CheckRequest } from './request.js';
@@ -127,30 +128,15 @@ export function createHealthcheckServer(opts: HealthcheckOptions): HealthcheckSe
     get inFlight() {
       return inFlight;
     },
-    listen(port: number, host = '0.0.0.0'): Promise<AddressInfo> {
-      return new Promise((resolve, reject) => {
-        const onError = (err: NodeJS.ErrnoException): void => {
-          reject(
-            new Error(
-              err.code === 'EADDRINUSE'
-                ? `port ${port} is already in use on ${host}`
-                : `cannot listen on ${host}:${port}: ${err.message}`,
-            ),
-          );
-        };
-        server.once('error', onError);
-        server.listen(port, host, () => {
-          server.off('error', onError);
-          const addr = server.address() as AddressInfo;
-          log.info('fsm-healthcheck listening', {
-            address: formatTarget(addr.address, addr.port),
-            targetHost: opts.targetHost,
-            dialTimeoutMs: opts.dialTimeoutMs,
-            allowedPorts: opts.allowedPorts.length ? opts.allowedPorts.join(',') : 'any',
-          });
-          resolve(addr);
-        });
+    async listen(port: number, host = '0.0.0.0'): Promise<AddressInfo> {
+      const addr = await listen(server, port, host);
+      log.info('fsm-healthcheck listening', {
+        address: formatTarget(addr.address, addr.port),
+        targetHost: opts.targetHost,
+        dialTimeoutMs: opts.dialTimeoutMs,
+        allowedPorts: opts.allowedPorts.length ? opts.allowedPorts.join(',') : 'any',
       });
+      return addr;
     },
     async stop(graceMs = 4000): Promise<void> {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

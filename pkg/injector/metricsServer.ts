@@ -2,6 +2,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { listen } from '../binary/listen.js';
 import { METRICS_PATH } from '../constants/index.js';
 import { errorMessage, type Logger } from '../logger/index.js';
 
@@ -35,13 +36,7 @@ export class MetricsServer {
   }
 
   async start(port: number, host = '0.0.0.0'): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(this.server, port, host, 'metrics');
     this.listening = true;
     this.logger.info('metrics serving', { port: this.port, path: METRICS_PATH });
   }

@@ -19,6 +19,7 @@ import {
   MAX_ADMISSION_BODY_BYTES,
   WEBHOOK_MUTATE_PATH,
 } from '../constants/index.js';
+import { listen } from '../binary/listen.js';
 import { errorMessage, type Logger } from '../logger/index.js';
 import { handleAdmission, type AdmissionContext } from './admission.js';
 import type { AdmissionMetricResult, InjectorMetrics } from './metrics.js';
@@ -80,14 +81,7 @@ export class WebhookServer {
 
   /** Starts serving; resolves once the port is bound. */
   async start(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error): void => reject(err);
-      this.server.once('error', onError);
-      this.server.listen(this.opts.port, this.opts.host ?? '0.0.0.0', () => {
-        this.server.off('error', onError);
-        resolve();
-      });
-    });
+    await listen(this.server, this.opts.port, this.opts.host ?? '0.0.0.0', 'webhook');
     this.listening = true;
     this.log.info('webhook serving HTTPS', { port: this.port, path: WEBHOOK_MUTATE_PATH });
   }
