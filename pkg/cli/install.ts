@@ -2,24 +2,41 @@
  * `fsm install` / `fsm uninstall`: the control plane rendered by pkg/deploy, applied through the
  * API (create when absent, merge patch when different, "unchanged" otherwise), or printed as YAML
  * with --dry-run (`fsm install --dry-run | kubectl apply -f -`). Kinds the API server does not serve
- * are skipped with a warning on stderr. Uninstall deletes the webhook configuration first.
+ * are skipped with a warning on stderr — except cert-manager's with --cert-manager: without them the
+ * webhook would never get a caBundle, so the install refuses before it creates anything. Objects of
+ * the other certificate mode left by an earlier install are deleted after applying. Uninstall
+ * deletes the webhook configuration first, and the objects of both modes.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import { parsePositiveInt } from '../binary/index.js';
-import { INJECTOR_TLS_SECRET_NAME, LOG_LEVELS, type LogLevel } from '../constants/index.js';
+import {
+  CERT_MANAGER_API_VERSION,
+  INJECTOR_TLS_SECRET_NAME,
+  LOG_LEVELS,
+  type LogLevel,
+} from '../constants/index.js';
 import {
   applyObjects,
   defaultInstallParams,
   deleteObjects,
+  injectCaFrom,
   issueInjectorTls,
+  parseIssuerRef,
+  pruneObjects,
   readObject,
+  renderAnyMode,
+  renderCertManagerObjects,
   renderInstall,
   reusableInjectorTls,
+  servingIssuer,
+  staleObjects,
   toYaml,
+  unservedKinds,
   validateInstallParams,
   type InjectorTls,
   type InstallParams,
+  type IssuerRef,
   type ObjectResult,
 } from '../deploy/index.js';
 import { errorMessage } from '../logger/index.js';
@@ -40,6 +57,8 @@ interface InstallOptions {
   injectorReplicas?: number;
   logLevel?: LogLevel;
   imagePullPolicy?: InstallParams['imagePullPolicy'];
+  certManager?: boolean;
+  certManagerIssuer?: IssuerRef;
 }
 
 function paramsFrom(opts: InstallOptions): InstallParams {
@@ -57,15 +76,14 @@ function paramsFrom(opts: InstallOptions): InstallParams {
   ] as const) {
     if (opts[key] !== undefined) (overrides as Record<string, unknown>)[key] = opts[key];
   }
+  if (opts.certManager || opts.certManagerIssuer) overrides.certManager = true;
+  if (opts.certManagerIssuer) overrides.certManagerIssuer = opts.certManagerIssuer;
   try {
     return validateInstallParams(defaultInstallParams(overrides));
   } catch (e) {
     throw new CliError(errorMessage(e), 2);
   }
 }
-
-/** Placeholder TLS for rendering names only (uninstall needs no certificate). */
-const NO_TLS: InjectorTls = { caPem: '', certPem: '', keyPem: '' };
 
 function summary<A extends string>(results: readonly ObjectResult<A>[], order: readonly A[]): string {
   return order.map((a) => `${results.filter((r) => r.action === a).length} ${a}`).join(', ');
@@ -74,7 +92,7 @@ function summary<A extends string>(results: readonly ObjectResult<A>[], order: r
 function report<A extends string>(ctx: CliContext, results: readonly ObjectResult<A>[]): void {
   for (const r of results) {
     if (r.action === 'skipped') ctx.io.err(`Warning: ${r.object} skipped: ${r.reason ?? ''}\n`);
-    else ctx.io.out(`${r.object} ${r.action}\n`);
+    else ctx.io.out(`${r.object} ${r.action}${r.reason ? ` (${r.reason})` : ''}\n`);
   }
 }
 
@@ -113,23 +131,47 @@ export function installCommand(ctx: CliContext): Command {
         'imagePullPolicy of the control plane (default IfNotPresent)',
       ).choices(['Always', 'IfNotPresent', 'Never']),
     )
+    .addOption(
+      new Option(
+        '--cert-manager',
+        'let cert-manager issue the webhook certificate (a self-signed CA chain in the fsm namespace) ' +
+          'and inject the caBundle, instead of the injector managing its own',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--cert-manager-issuer <kind/name>',
+        'sign the webhook certificate with this existing Issuer (in the fsm namespace) or ClusterIssuer; ' +
+          'implies --cert-manager',
+      ).argParser(issuerArg),
+    )
     .action(async (opts: InstallOptions) => {
       const p = paramsFrom(opts);
       if (opts.dryRun) {
-        ctx.io.out(toYaml(renderInstall(p, await issueInjectorTls(p))));
+        ctx.io.out(toYaml(renderInstall(p, p.certManager ? undefined : await issueInjectorTls(p))));
         return;
       }
       const kc = ctx.clients().kc;
       const results = await step('install', async () => {
-        const tls = await injectorTls(ctx, p);
-        return applyObjects(kc, renderInstall(p, tls));
+        if (p.certManager) await checkCertManager(ctx, p);
+        const tls = p.certManager ? undefined : await injectorTls(ctx, p);
+        const applied = await applyObjects(kc, renderInstall(p, tls));
+        return [...applied, ...(await pruneObjects(kc, staleObjects(p)))];
       });
       report(ctx, results);
       ctx.io.out(
         `fsm mesh [${p.meshName}] in namespace [${p.fsmNamespace}]: ` +
-          summary(results, ['created', 'configured', 'unchanged', 'skipped']) +
+          summary(results, ['created', 'configured', 'unchanged', 'skipped', 'deleted']) +
           '\n',
       );
+      if (p.certManager) {
+        const issuer = servingIssuer(p);
+        ctx.io.out(
+          `webhook certificate: issued by cert-manager (${issuer.kind} ${issuer.name}) into Secret ` +
+            `${p.fsmNamespace}/${INJECTOR_TLS_SECRET_NAME}; caBundle injected from Certificate ` +
+            `${injectCaFrom(p)}. Until then, pod creation in meshed namespaces is refused (failurePolicy Fail).\n`,
+        );
+      }
     });
 }
 
@@ -141,14 +183,55 @@ export function uninstallCommand(ctx: CliContext): Command {
     .action(async (opts: { meshName: string; fsmNamespace: string }) => {
       const p = paramsFrom(opts);
       const kc = ctx.clients().kc;
-      const results = await step('uninstall', () => deleteObjects(kc, renderInstall(p, NO_TLS)));
+      const results = await step('uninstall', () => deleteObjects(kc, renderAnyMode(p)));
       report(ctx, results);
       ctx.io.out(
         `fsm mesh [${p.meshName}] in namespace [${p.fsmNamespace}]: ` +
-          summary(results, ['deleted', 'not found', 'skipped']) +
+          summary(results, ['deleted', 'not found']) +
           '\n',
       );
     });
+}
+
+function issuerArg(value: string): IssuerRef {
+  try {
+    return parseIssuerRef(value);
+  } catch (e) {
+    throw new InvalidArgumentError(errorMessage(e));
+  }
+}
+
+/**
+ * cert-manager must be there before anything is applied: without its CRDs (or without the issuer
+ * named) nothing would ever fill the webhook's caBundle, and failurePolicy Fail would then refuse
+ * every pod in meshed namespaces.
+ */
+async function checkCertManager(ctx: CliContext, p: InstallParams): Promise<void> {
+  const kc = ctx.clients().kc;
+  const issuer = servingIssuer(p);
+  const wanted: KubernetesObject[] = [
+    ...renderCertManagerObjects(p),
+    issuerHeader(p, issuer), // a ClusterIssuer is not among the rendered objects
+  ];
+  const missing = await unservedKinds(kc, wanted);
+  if (missing.length > 0) {
+    throw new CliError(
+      `cert-manager is not installed: the API server does not serve ${missing.join(', ')}. ` +
+        'Install cert-manager first, or install without --cert-manager (the injector then manages its certificate).',
+    );
+  }
+  if (p.certManagerIssuer && (await readObject(kc, issuerHeader(p, issuer))) === undefined) {
+    const where = issuer.kind === 'Issuer' ? ` in namespace ${p.fsmNamespace}` : '';
+    throw new CliError(`--cert-manager-issuer: ${issuer.kind} ${issuer.name} not found${where}`);
+  }
+}
+
+function issuerHeader(p: InstallParams, ref: IssuerRef): KubernetesObject {
+  return {
+    apiVersion: CERT_MANAGER_API_VERSION,
+    kind: ref.kind,
+    metadata: { name: ref.name, ...(ref.kind === 'Issuer' ? { namespace: p.fsmNamespace } : {}) },
+  };
 }
 
 /** The serving certificate in the cluster when still good, else a newly issued one (rotation). */

@@ -2,8 +2,9 @@
  * Applies rendered objects through the Kubernetes API, idempotently: create when absent, nothing
  * when the live object already holds every rendered field ("unchanged"), else a JSON merge patch
  * ("configured"). Kinds the API server does not serve (found by discovery) are skipped with a
- * message instead of failing half-way. Uninstall deletes the webhook configuration first, so no
- * pod admission is routed to an injector that is going away.
+ * message instead of failing half-way. Annotations fsm owns (OWNED_ANNOTATIONS) that the rendered
+ * object no longer carries are removed (a merge patch alone would keep them). Uninstall deletes the
+ * webhook configuration first, so no pod admission is routed to an injector that is going away.
  */
 import {
   KubernetesObjectApi,
@@ -11,17 +12,39 @@ import {
   type KubeConfig,
   type KubernetesObject,
 } from '@kubernetes/client-node';
-import { FSM_FIELD_MANAGER } from '../constants/index.js';
+import { CERT_MANAGER_INJECT_CA_FROM_ANNOTATION, FSM_FIELD_MANAGER } from '../constants/index.js';
 import { describeObject } from './render.js';
 
 export type ApplyAction = 'created' | 'configured' | 'unchanged' | 'skipped';
-export type DeleteAction = 'deleted' | 'not found' | 'skipped';
+/** `not found` includes kinds the API server does not serve (no such object can exist). */
+export type DeleteAction = 'deleted' | 'not found';
 
 export interface ObjectResult<A extends string> {
   object: string;
   action: A;
-  /** Why it was skipped. */
+  /** Why it was skipped or not found. */
   reason?: string;
+}
+
+/**
+ * Annotations only fsm install writes: when the rendered object lacks one that the live object
+ * still has (cert-manager → self-managed certificate), the patch removes it.
+ */
+export const OWNED_ANNOTATIONS: readonly string[] = [CERT_MANAGER_INJECT_CA_FROM_ANNOTATION];
+
+/** Owned annotations on `live` that `want` does not carry. */
+function annotationsToRemove(want: KubernetesObject, live: KubernetesObject): string[] {
+  const have = live.metadata?.annotations ?? {};
+  const keep = want.metadata?.annotations ?? {};
+  return OWNED_ANNOTATIONS.filter((k) => k in have && !(k in keep));
+}
+
+/** The merge patch: the rendered object, plus `null` for each annotation to remove (RFC 7386). */
+function mergePatchOf(o: KubernetesObject, remove: readonly string[]): KubernetesObject {
+  if (remove.length === 0) return o;
+  const annotations: Record<string, string | null> = { ...o.metadata?.annotations };
+  for (const k of remove) annotations[k] = null;
+  return { ...o, metadata: { ...o.metadata, annotations: annotations as Record<string, string> } };
 }
 
 /** KubernetesObjectApi plus a discovery question (`resource` is protected upstream). */
@@ -102,10 +125,14 @@ export async function applyObjects(
     if (live === undefined) {
       await api.create(o, undefined, undefined, FSM_FIELD_MANAGER);
       out.push({ object, action: 'created' });
-    } else if (containsAll(o, live)) {
+      continue;
+    }
+    const remove = annotationsToRemove(o, live);
+    if (remove.length === 0 && containsAll(o, live)) {
       out.push({ object, action: 'unchanged' });
     } else {
-      await api.patch(o, undefined, undefined, FSM_FIELD_MANAGER, undefined, PatchStrategy.MergePatch);
+      const patch = mergePatchOf(o, remove);
+      await api.patch(patch, undefined, undefined, FSM_FIELD_MANAGER, undefined, PatchStrategy.MergePatch);
       out.push({ object, action: 'configured' });
     }
   }
@@ -124,7 +151,7 @@ export async function deleteObjects(
   for (const o of [...webhooks, ...rest]) {
     const object = describeObject(o);
     if (!(await api.served(o.apiVersion!, o.kind!))) {
-      out.push({ object, action: 'skipped', reason: notServed(o) });
+      out.push({ object, action: 'not found', reason: notServed(o) });
       continue;
     }
     try {
@@ -136,4 +163,23 @@ export async function deleteObjects(
     }
   }
   return out;
+}
+
+/** The kinds among `objects` that the API server does not serve, as `Kind (apiVersion)`, once each. */
+export async function unservedKinds(kc: KubeConfig, objects: readonly KubernetesObject[]): Promise<string[]> {
+  const api = objectApi(kc);
+  const out: string[] = [];
+  for (const o of objects) {
+    const kind = `${o.kind ?? '?'} (${o.apiVersion ?? '?'})`;
+    if (!out.includes(kind) && !(await api.served(o.apiVersion!, o.kind!))) out.push(kind);
+  }
+  return out;
+}
+
+/** Deletes those of `objects` that exist (leftovers of an earlier install); reports only deletions. */
+export async function pruneObjects(
+  kc: KubeConfig,
+  objects: readonly KubernetesObject[],
+): Promise<ObjectResult<DeleteAction>[]> {
+  return (await deleteObjects(kc, objects)).filter((r) => r.action === 'deleted');
 }

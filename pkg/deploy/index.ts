@@ -8,6 +8,7 @@ export * from './services.js';
 export * from './pdb.js';
 export * from './webhook.js';
 export * from './tls.js';
+export * from './certManager.js';
 export * from './render.js';
 export * from './apply.js';
 export * from './webhookCert.js';

@@ -37,6 +37,20 @@ export interface InstallParams {
   injectorReplicas: number;
   logLevel: LogLevel;
   imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
+  /**
+   * Webhook TLS from cert-manager instead of the injector's own (--manage-webhook-cert): the install
+   * renders Certificates (and, without `certManagerIssuer`, a self-signed CA chain) and the
+   * cert-manager.io/inject-ca-from annotation; the injector mounts the Secret cert-manager writes.
+   */
+  certManager: boolean;
+  /** An existing cert-manager issuer to sign the serving certificate (implies certManager). */
+  certManagerIssuer?: IssuerRef;
+}
+
+/** A cert-manager issuer: an Issuer in the fsm namespace or a ClusterIssuer. */
+export interface IssuerRef {
+  kind: 'Issuer' | 'ClusterIssuer';
+  name: string;
 }
 
 /** Defaults: images `<registry>/fsm-<binary>:v<fsm version>`, one replica each, log level info. */
@@ -55,11 +69,13 @@ export function defaultInstallParams(overrides: Partial<InstallParams> = {}): In
     injectorReplicas: 1,
     logLevel: DEFAULT_LOG_LEVEL,
     imagePullPolicy: 'IfNotPresent',
+    certManager: false,
     ...overrides,
   };
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 /** A label value: ≤ 63 characters, alphanumeric at both ends, `-_.` inside. */
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
 /** `[host[:port]/]path[:tag][@sha256:digest]` (the reference grammar of the distribution spec, lower-case path). */
@@ -94,7 +110,30 @@ export function validateInstallParams(p: InstallParams): InstallParams {
     throw new Error(`logLevel "${p.logLevel}" must be one of ${LOG_LEVELS.join(', ')}`);
   if (!['Always', 'IfNotPresent', 'Never'].includes(p.imagePullPolicy))
     throw new Error(`imagePullPolicy "${p.imagePullPolicy}" must be Always, IfNotPresent or Never`);
+  if (p.certManagerIssuer !== undefined) {
+    if (!p.certManager)
+      throw new Error(
+        `certManagerIssuer ${p.certManagerIssuer.kind}/${p.certManagerIssuer.name} needs certManager: true`,
+      );
+    if (!['Issuer', 'ClusterIssuer'].includes(p.certManagerIssuer.kind))
+      throw new Error(`certManagerIssuer kind "${p.certManagerIssuer.kind}" must be Issuer or ClusterIssuer`);
+    checkIssuerName(p.certManagerIssuer);
+  }
   return p;
+}
+
+/** `Issuer/<name>` or `ClusterIssuer/<name>` (as `--cert-manager-issuer` takes it). */
+export function parseIssuerRef(value: string): IssuerRef {
+  const m = /^(Issuer|ClusterIssuer)\/(.+)$/.exec(value);
+  if (!m) throw new Error(`"${value}" is not Issuer/<name> or ClusterIssuer/<name>`);
+  const ref: IssuerRef = { kind: m[1] as IssuerRef['kind'], name: m[2]! };
+  checkIssuerName(ref);
+  return ref;
+}
+
+function checkIssuerName(ref: IssuerRef): void {
+  if (ref.name.length > 253 || !DNS_SUBDOMAIN.test(ref.name))
+    throw new Error(`certManagerIssuer name "${ref.name}" must be a DNS-1123 subdomain`);
 }
 
 /** Labels of every object of the install (`component`: the app it belongs to, or the mesh itself). */

@@ -1,10 +1,12 @@
 /**
  * ServiceAccounts and least-privilege RBAC of the control plane.
  * - fsm-controller: get/list/watch pods and namespaces (its informers), create/patch events.
- * - fsm-injector: get/list/watch namespaces (its informer); get/patch its own
- *   MutatingWebhookConfiguration only (resourceNames) for the caBundle; in the fsm namespace,
- *   get/update its own TLS Secret (resourceNames) and create Secrets (Kubernetes cannot restrict
- *   `create` by name, so that rule lives in a namespaced Role).
+ * - fsm-injector: get/list/watch namespaces (its informer); when it manages its certificate itself
+ *   (no cert-manager): get/patch its own MutatingWebhookConfiguration only (resourceNames) for the
+ *   caBundle and, in the fsm namespace, get/update its own TLS Secret (resourceNames) and create
+ *   Secrets (Kubernetes cannot restrict `create` by name, so that rule lives in a namespaced Role).
+ *   With cert-manager it needs none of those: kubelet mounts the Secret, cert-manager writes it and
+ *   the caBundle; no Role is rendered.
  */
 import type {
   V1ClusterRole,
@@ -33,8 +35,14 @@ export function controllerRules(): V1PolicyRule[] {
 }
 
 export function injectorClusterRules(p: InstallParams): V1PolicyRule[] {
+  const namespaces: V1PolicyRule = {
+    apiGroups: [''],
+    resources: ['namespaces'],
+    verbs: ['get', 'list', 'watch'],
+  };
+  if (p.certManager) return [namespaces];
   return [
-    { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] },
+    namespaces,
     {
       apiGroups: ['admissionregistration.k8s.io'],
       resources: ['mutatingwebhookconfigurations'],
@@ -95,7 +103,9 @@ export function renderClusterRoleBindings(p: InstallParams): V1ClusterRoleBindin
   return [clusterRoleBinding(p, CONTROLLER_APP), clusterRoleBinding(p, INJECTOR_APP)];
 }
 
+/** The injector's Role on its own Secret: only when it manages its certificate itself. */
 export function renderRoles(p: InstallParams): V1Role[] {
+  if (p.certManager) return [];
   return [
     {
       apiVersion: RBAC_API_VERSION,
@@ -107,6 +117,7 @@ export function renderRoles(p: InstallParams): V1Role[] {
 }
 
 export function renderRoleBindings(p: InstallParams): V1RoleBinding[] {
+  if (p.certManager) return [];
   return [
     {
       apiVersion: RBAC_API_VERSION,

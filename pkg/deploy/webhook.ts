@@ -5,12 +5,14 @@
  */
 import type { V1LabelSelectorRequirement, V1MutatingWebhookConfiguration } from '@kubernetes/client-node';
 import {
+  CERT_MANAGER_INJECT_CA_FROM_ANNOTATION,
   INJECTOR_APP,
   NAMESPACE_NAME_LABEL,
   SYSTEM_NAMESPACES,
   WEBHOOK_CONFIGURATION_NAME,
 } from '../constants/index.js';
 import { mutatingWebhookConfiguration } from '../injector/webhookConfig.js';
+import { injectCaFrom } from './certManager.js';
 import { commonLabels, type InstallParams } from './params.js';
 
 export const WEBHOOK_TIMEOUT_SECONDS = 10;
@@ -25,11 +27,20 @@ export function excludedNamespaces(p: InstallParams): string[] {
   return [p.fsmNamespace, ...SYSTEM_NAMESPACES.filter((n) => n !== p.fsmNamespace)];
 }
 
-export function renderWebhookConfiguration(p: InstallParams, caPem: string): V1MutatingWebhookConfiguration {
+/**
+ * With cert-manager (`p.certManager`) the caBundle is left out and the configuration carries
+ * cert-manager.io/inject-ca-from instead; otherwise `caPem` is the CA of the injector's Secret.
+ */
+export function renderWebhookConfiguration(
+  p: InstallParams,
+  caPem: string | undefined,
+): V1MutatingWebhookConfiguration {
+  if (!p.certManager && caPem === undefined)
+    throw new Error('the webhook CA (caPem) is required when cert-manager does not inject it');
   const cfg = mutatingWebhookConfiguration({
     meshName: p.meshName,
     fsmNamespace: p.fsmNamespace,
-    caPem,
+    ...(p.certManager ? {} : { caPem }),
     name: webhookConfigurationName(p),
     failurePolicy: 'Fail',
     timeoutSeconds: WEBHOOK_TIMEOUT_SECONDS,
@@ -41,7 +52,13 @@ export function renderWebhookConfiguration(p: InstallParams, caPem: string): V1M
   };
   return {
     ...cfg,
-    metadata: { ...cfg.metadata, labels: { ...cfg.metadata?.labels, ...commonLabels(p, INJECTOR_APP) } },
+    metadata: {
+      ...cfg.metadata,
+      labels: { ...cfg.metadata?.labels, ...commonLabels(p, INJECTOR_APP) },
+      ...(p.certManager
+        ? { annotations: { [CERT_MANAGER_INJECT_CA_FROM_ANNOTATION]: injectCaFrom(p) } }
+        : {}),
+    },
     webhooks: (cfg.webhooks ?? []).map((w) => ({
       ...w,
       namespaceSelector: {

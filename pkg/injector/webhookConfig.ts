@@ -16,8 +16,11 @@ import {
 export interface WebhookConfigOptions {
   meshName: string;
   fsmNamespace: string;
-  /** PEM of the CA that signed the webhook's serving certificate. */
-  caPem: string;
+  /**
+   * PEM of the CA that signed the webhook's serving certificate. Omitted: no caBundle is rendered
+   * (cert-manager's CA injector fills it in).
+   */
+  caPem?: string;
   /** A URL (e.g. https://127.0.0.1:9090/mutate-pod-creation); default: the fsm-injector Service. */
   url?: string;
   /** Fail (default): pods are not created while the webhook is down. Ignore: created uninjected. */
@@ -29,7 +32,7 @@ export interface WebhookConfigOptions {
 
 export function mutatingWebhookConfiguration(opts: WebhookConfigOptions): Record<string, unknown> {
   const clientConfig: Record<string, unknown> = {
-    caBundle: Buffer.from(opts.caPem).toString('base64'),
+    ...(opts.caPem !== undefined ? { caBundle: Buffer.from(opts.caPem).toString('base64') } : {}),
     ...(opts.url !== undefined
       ? { url: opts.url }
       : {

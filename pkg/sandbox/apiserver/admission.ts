@@ -2,7 +2,8 @@
  * Mutating admission through MutatingWebhookConfigurations, as kube-apiserver calls them: for each
  * configuration (by name) and webhook (in order) whose rules, namespaceSelector and objectSelector
  * match, POST an admission.k8s.io/v1 AdmissionReview over HTTPS (clientConfig.url, or a service
- * reference mapped to an address by the caller's resolver; caBundle trusted; timeoutSeconds), apply
+ * reference mapped to an address by the caller's resolver, its certificate checked for
+ * <service>.<namespace>.svc; caBundle trusted; timeoutSeconds), apply
  * the returned JSONPatch, collect warnings, and honour failurePolicy when the call fails.
  */
 import https from 'node:https';
@@ -92,10 +93,12 @@ export function ruleMatches(rule: unknown, ctx: Pick<AdmissionContext, 'info' | 
 
 class WebhookCallError extends Error {}
 
+/** `serverName`: the name the certificate must carry (a Service's `<name>.<namespace>.svc`). */
 function post(
   url: URL,
   body: string,
   ca: string | undefined,
+  serverName: string | undefined,
   timeoutMs: number,
 ): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
@@ -109,6 +112,7 @@ function post(
           'Content-Length': Buffer.byteLength(body),
         },
         ...(ca ? { ca } : {}),
+        ...(serverName ? { servername: serverName } : {}),
         timeout: timeoutMs,
       },
       (res) => {
@@ -204,6 +208,9 @@ async function callWebhook(
   }
   const cc = isObj(wh['clientConfig']) ? wh['clientConfig'] : {};
   let url: URL;
+  // As kube-apiserver: a Service is called by address, but its certificate is checked for the
+  // Service's DNS name (<name>.<namespace>.svc), never for the address it resolved to.
+  let serverName: string | undefined;
   if (typeof cc['url'] === 'string') {
     url = new URL(cc['url']);
   } else if (isObj(cc['service'])) {
@@ -218,6 +225,7 @@ async function callWebhook(
     if (!base)
       throw new WebhookCallError(`service "${ref.name}.${ref.namespace}.svc:${ref.port}" cannot be resolved`);
     url = new URL((ref.path ?? '/').replace(/^(?!\/)/, '/'), base);
+    serverName = `${ref.name}.${ref.namespace}.svc`;
   } else {
     throw new WebhookCallError('clientConfig has neither url nor service');
   }
@@ -250,7 +258,7 @@ async function callWebhook(
   };
   let res: { status: number; text: string };
   try {
-    res = await post(url, JSON.stringify(review), ca, timeoutMs);
+    res = await post(url, JSON.stringify(review), ca, serverName, timeoutMs);
   } catch (e) {
     throw new WebhookCallError(`failed to call webhook: Post "${url.href}": ${errorMessage(e)}`);
   }

@@ -11,9 +11,9 @@ function gvPath(group: string, version: string): string {
   return group ? `apis/${group}/${version}` : `api/${version}`;
 }
 
-export function openapiV3Index(): Record<string, unknown> {
+export function openapiV3Index(served: readonly ResourceInfo[] = RESOURCES): Record<string, unknown> {
   const paths: Record<string, { serverRelativeURL: string }> = {};
-  for (const info of RESOURCES) {
+  for (const info of served) {
     const p = gvPath(info.group, info.version);
     paths[p] = { serverRelativeURL: `/openapi/v3/${p}?hash=fsm-sandbox-1` };
   }
@@ -30,8 +30,12 @@ function itemPath(info: ResourceInfo): string {
 const QUERY_PARAMS = ['dryRun', 'fieldManager', 'fieldValidation', 'force', 'pretty'];
 
 /** The document of one group/version, or undefined when we serve none. */
-export function openapiV3Document(group: string, version: string): Record<string, unknown> | undefined {
-  const infos = RESOURCES.filter((x) => x.group === group && x.version === version);
+export function openapiV3Document(
+  group: string,
+  version: string,
+  served: readonly ResourceInfo[] = RESOURCES,
+): Record<string, unknown> | undefined {
+  const infos = served.filter((x) => x.group === group && x.version === version);
   if (infos.length === 0) return undefined;
   const paths: Record<string, unknown> = {};
   for (const info of infos) {

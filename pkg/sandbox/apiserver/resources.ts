@@ -58,6 +58,29 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget', true, ['pdb'], ['status'], 'subdomain'),
 ];
 
+/**
+ * A kind served as if its CustomResourceDefinition were installed (no schema: objects are stored as
+ * sent, with metadata checks and a `status` subresource).
+ */
+export function customResource(
+  group: string,
+  version: string,
+  kind: string,
+  opts: { resource?: string; namespaced?: boolean; shortNames?: string[] } = {},
+): ResourceInfo {
+  const resource = opts.resource ?? `${kind.toLowerCase()}s`;
+  return r(
+    group,
+    version,
+    resource,
+    kind,
+    opts.namespaced ?? true,
+    opts.shortNames ?? [],
+    ['status'],
+    'subdomain',
+  );
+}
+
 function r(
   group: string,
   version: string,
@@ -90,18 +113,28 @@ export function resourceKey(info: ResourceInfo): string {
   return info.group ? `${info.group}/${info.resource}` : info.resource;
 }
 
-export function findResource(group: string, version: string, resource: string): ResourceInfo | undefined {
-  return RESOURCES.find((x) => x.group === group && x.version === version && x.resource === resource);
+// Each lookup takes the table a server serves (RESOURCES unless its options say otherwise).
+
+export function findResource(
+  group: string,
+  version: string,
+  resource: string,
+  served: readonly ResourceInfo[] = RESOURCES,
+): ResourceInfo | undefined {
+  return served.find((x) => x.group === group && x.version === version && x.resource === resource);
 }
 
-export function findResourceByKey(key: string): ResourceInfo | undefined {
-  return RESOURCES.find((x) => resourceKey(x) === key);
+export function findResourceByKey(
+  key: string,
+  served: readonly ResourceInfo[] = RESOURCES,
+): ResourceInfo | undefined {
+  return served.find((x) => resourceKey(x) === key);
 }
 
 /** Groups other than core, in discovery order. */
-export function groups(): { name: string; versions: string[] }[] {
+export function groups(served: readonly ResourceInfo[] = RESOURCES): { name: string; versions: string[] }[] {
   const out: { name: string; versions: string[] }[] = [];
-  for (const info of RESOURCES) {
+  for (const info of served) {
     if (!info.group) continue;
     let g = out.find((x) => x.name === info.group);
     if (!g) {
@@ -114,8 +147,12 @@ export function groups(): { name: string; versions: string[] }[] {
 }
 
 /** APIResourceList of one group/version, as /api/v1 or /apis/<group>/<version> returns it. */
-export function apiResourceList(group: string, version: string): Record<string, unknown> | undefined {
-  const infos = RESOURCES.filter((x) => x.group === group && x.version === version);
+export function apiResourceList(
+  group: string,
+  version: string,
+  served: readonly ResourceInfo[] = RESOURCES,
+): Record<string, unknown> | undefined {
+  const infos = served.filter((x) => x.group === group && x.version === version);
   if (infos.length === 0) return undefined;
   const resources: Record<string, unknown>[] = [];
   for (const info of infos) {

@@ -108,6 +108,11 @@ export interface ApiServerOptions {
   version?: { major: string; minor: string };
   /** Namespaces present at start (default: default, kube-system, kube-public, kube-node-lease). */
   initialNamespaces?: string[];
+  /**
+   * The kinds served (default RESOURCES). Add `customResource(...)` entries to serve kinds as if
+   * their CRDs were installed (cert-manager's), or leave one out to answer as a cluster without it.
+   */
+  resources?: readonly ResourceInfo[];
 }
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -126,6 +131,8 @@ export class ApiServer {
   readonly store: Store;
   readonly faults = new Faults();
   readonly token: string;
+  /** The kinds this server serves. */
+  readonly resources: readonly ResourceInfo[];
   private server?: https.Server;
   private ca?: CertificateAuthority;
   private readonly sockets = new Set<Socket>();
@@ -138,10 +145,11 @@ export class ApiServer {
   constructor(private readonly opts: ApiServerOptions = {}) {
     this.store = new Store({ maxHistory: opts.maxHistory });
     this.token = opts.token ?? randomBytes(24).toString('hex');
+    this.resources = opts.resources ?? RESOURCES;
     this.logger = (opts.logger ?? silentLogger()).child({ component: 'apiserver' });
     const now = Date.now();
     for (const ns of opts.initialNamespaces ?? ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
-      const info = findResource('', 'v1', 'namespaces')!;
+      const info = findResource('', 'v1', 'namespaces', this.resources)!;
       const obj: O = { metadata: { name: ns } };
       initMetadata(info, obj, now);
       applyDefaults(info, obj);
@@ -386,14 +394,14 @@ export class ApiServer {
         this.send(res, 200, {
           kind: 'APIGroupList',
           apiVersion: 'v1',
-          groups: groups().map((g) => this.apiGroup(g.name, g.versions)),
+          groups: groups(this.resources).map((g) => this.apiGroup(g.name, g.versions)),
         });
         return;
       case FAULTS_PATH:
         await this.faultsEndpoint(req, res, method);
         return;
       case '/openapi/v3':
-        this.send(res, 200, openapiV3Index());
+        this.send(res, 200, openapiV3Index(this.resources));
         return;
       default:
         break;
@@ -416,7 +424,11 @@ export class ApiServer {
     }
     if (path.startsWith('/openapi/v3/')) {
       const m = path.match(/^\/openapi\/v3\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/);
-      const doc = m ? (m[1] ? openapiV3Document('', m[1]) : openapiV3Document(m[2]!, m[3]!)) : undefined;
+      const doc = m
+        ? m[1]
+          ? openapiV3Document('', m[1], this.resources)
+          : openapiV3Document(m[2]!, m[3]!, this.resources)
+        : undefined;
       if (!doc) throw statusFor(404, 'the server could not find the requested resource');
       this.send(res, 200, doc);
       return;
@@ -436,7 +448,7 @@ export class ApiServer {
       rest = segs.slice(2);
     } else if (segs[0] === 'apis' && segs.length >= 2) {
       group = segs[1]!;
-      const g = groups().find((x) => x.name === group);
+      const g = groups(this.resources).find((x) => x.name === group);
       if (!g) throw statusFor(404, 'the server could not find the requested resource');
       if (segs.length === 2) {
         this.send(res, 200, { ...this.apiGroup(g.name, g.versions), kind: 'APIGroup', apiVersion: 'v1' });
@@ -448,7 +460,7 @@ export class ApiServer {
       throw statusFor(404, 'the server could not find the requested resource');
     }
     if (rest.length === 0) {
-      const list = apiResourceList(group, version);
+      const list = apiResourceList(group, version, this.resources);
       if (!list) throw statusFor(404, 'the server could not find the requested resource');
       this.send(res, 200, list);
       return;
@@ -489,13 +501,15 @@ export class ApiServer {
     let namespace: string | undefined;
     let tail: string[];
     const nsInfo =
-      segs[0] === 'namespaces' && segs.length >= 3 ? findResource(group, version, segs[2]!) : undefined;
+      segs[0] === 'namespaces' && segs.length >= 3
+        ? findResource(group, version, segs[2]!, this.resources)
+        : undefined;
     if (nsInfo && nsInfo.namespaced) {
       info = nsInfo;
       namespace = segs[1];
       tail = segs.slice(3);
     } else {
-      info = findResource(group, version, segs[0]!);
+      info = findResource(group, version, segs[0]!, this.resources);
       tail = segs.slice(1);
     }
     if (!info) throw nf();
@@ -764,7 +778,7 @@ export class ApiServer {
     obj: Record<string, unknown>,
     opts: { skipAdmission?: boolean } = {},
   ): Promise<KubeObject> {
-    const info = RESOURCES.find((x) => resourceKey(x) === resource || x.resource === resource);
+    const info = this.resources.find((x) => resourceKey(x) === resource || x.resource === resource);
     if (!info) throw notFound('', 'resources', resource);
     const copy = structuredClone(obj);
     if (copy['metadata'] !== undefined && !isObj(copy['metadata']))
@@ -835,7 +849,7 @@ export class ApiServer {
   }
 
   private createDefaultServiceAccount(namespace: string, now: number): void {
-    const info = findResource('', 'v1', 'serviceaccounts')!;
+    const info = findResource('', 'v1', 'serviceaccounts', this.resources)!;
     if (this.store.get('serviceaccounts', namespace, 'default')) return;
     const sa: O = { metadata: { name: 'default', namespace } };
     initMetadata(info, sa, now);
@@ -1001,7 +1015,7 @@ export class ApiServer {
   deleteObject(info: ResourceInfo, namespace: string | undefined, name: string): KubeObject | undefined {
     const key = resourceKey(info);
     if (key === 'namespaces') {
-      for (const other of RESOURCES) {
+      for (const other of this.resources) {
         if (!other.namespaced) continue;
         for (const o of this.store.list(resourceKey(other), name)) {
           this.store.delete(resourceKey(other), name, o.metadata.name);

@@ -2,7 +2,7 @@
  * `fsm install` / `fsm uninstall` against our API server (in-process CLI): objects created, a second
  * run changes nothing, a changed parameter patches, a certificate near expiry is rotated together
  * with the caBundle, uninstall removes everything (webhook configuration first), --dry-run touches
- * nothing. (Kinds an API server does not serve would be skipped with a warning; ours serves all 17.)
+ * nothing. (Kinds an API server does not serve, and the cert-manager path: install-cert-manager.test.ts.)
  */
 import {
   AdmissionregistrationV1Api,
@@ -92,7 +92,7 @@ describe('fsm install / uninstall', () => {
     }
     expect(r.err).toBe('');
     expect(r.out).toContain(
-      'fsm mesh [blue] in namespace [blue-system]: 17 created, 0 configured, 0 unchanged, 0 skipped',
+      'fsm mesh [blue] in namespace [blue-system]: 17 created, 0 configured, 0 unchanged, 0 skipped, 0 deleted',
     );
 
     const d = await apps.readNamespacedDeployment({ name: CONTROLLER_APP, namespace: NS });
@@ -114,7 +114,7 @@ describe('fsm install / uninstall', () => {
     const before = await apps.readNamespacedDeployment({ name: INJECTOR_APP, namespace: NS });
     const r = await fsm('install', ...MESH);
     expect(r.code).toBe(0);
-    expect(r.out).toContain('0 created, 0 configured, 17 unchanged, 0 skipped');
+    expect(r.out).toContain('0 created, 0 configured, 17 unchanged, 0 skipped, 0 deleted');
     expect(r.out).not.toMatch(/ (created|configured)\n/);
     const after = await apps.readNamespacedDeployment({ name: INJECTOR_APP, namespace: NS });
     expect(after.metadata?.resourceVersion).toBe(before.metadata?.resourceVersion);
@@ -172,7 +172,7 @@ describe('fsm install / uninstall', () => {
     const deleted = r.out.split('\n').filter((l) => l.endsWith(' deleted'));
     expect(deleted[0]).toBe(`MutatingWebhookConfiguration ${WEBHOOK} deleted`);
     expect(deleted.at(-1)).toBe(`Namespace ${NS} deleted`);
-    expect(r.out).toContain('17 deleted, 0 not found, 0 skipped');
+    expect(r.out).toContain('17 deleted, 5 not found'); // cert-manager's kinds: not served here
     expect(await exists(() => admission.readMutatingWebhookConfiguration({ name: WEBHOOK }))).toBe(false);
     expect(await exists(() => apps.readNamespacedDeployment({ name: CONTROLLER_APP, namespace: NS }))).toBe(
       false,
@@ -182,7 +182,7 @@ describe('fsm install / uninstall', () => {
     ).toBe(false);
     const again = await fsm('uninstall', ...MESH);
     expect(again.code).toBe(0);
-    expect(again.out).toContain('0 deleted, 17 not found, 0 skipped');
+    expect(again.out).toContain('0 deleted, 22 not found');
   });
 
   it('--dry-run prints multi-document YAML and creates nothing', async () => {

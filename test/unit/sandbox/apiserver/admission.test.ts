@@ -27,10 +27,16 @@ beforeAll(async () => {
   core = h.kc.makeApiClient(CoreV1Api);
   h.server.enableWebhookAdmission({
     resolveService: (ref) =>
-      ref.namespace === 'fsm-system' && ref.name === 'fsm-injector' ? hookUrl : undefined,
+      ref.namespace === 'fsm-system' && ['fsm-injector', 'other-name'].includes(ref.name)
+        ? hookUrl
+        : undefined,
   });
   const ca = await createCA('webhook-ca');
-  const cert = await ca.issue({ commonName: 'fsm-injector', ipAddresses: ['127.0.0.1'] });
+  const cert = await ca.issue({
+    commonName: 'fsm-injector',
+    dnsNames: ['fsm-injector.fsm-system.svc'],
+    ipAddresses: ['127.0.0.1'],
+  });
   caBundle = Buffer.from(ca.certPem).toString('base64');
   hook = https.createServer({ key: cert.keyPem, cert: cert.certPem }, (req, res) => {
     let data = '';
@@ -276,6 +282,15 @@ describe('webhook admission', () => {
     await setWebhook({}, { service: { namespace: 'x', name: 'y', port: 443 }, caBundle });
     const f = await failure(core.createNamespacedPod({ namespace: 'meshed', body: pod('p10') }));
     expect(f.message).toContain('service "y.x.svc:443" cannot be resolved');
+  });
+
+  it('a service reference checks the certificate for <service>.<namespace>.svc, not the address', async () => {
+    // Same server, same trusted CA, reachable at an address its certificate names (127.0.0.1):
+    // still refused, because the certificate does not name other-name.fsm-system.svc.
+    await setWebhook({}, { service: { namespace: 'fsm-system', name: 'other-name', port: 443 }, caBundle });
+    const f = await failure(core.createNamespacedPod({ namespace: 'meshed', body: pod('p11') }));
+    expect(f.code).toBe(500);
+    expect(f.message).toContain('other-name.fsm-system.svc');
   });
 
   it('bad responses: not JSON, wrong uid, no v1 in admissionReviewVersions', async () => {
