@@ -3,6 +3,7 @@ import { fsmVersion } from '../../../pkg/binary/index.js';
 import { DEFAULT_FSM_NAMESPACE, DEFAULT_MESH_NAME } from '../../../pkg/constants/index.js';
 import {
   defaultInstallParams,
+  parseIssuerRef,
   validateInstallParams,
   type InstallParams,
 } from '../../../pkg/deploy/index.js';
@@ -32,6 +33,18 @@ const BAD: [Partial<InstallParams>, RegExp][] = [
   [{ controllerReplicas: 101 }, /controllerReplicas 101/],
   [{ logLevel: 'loud' as never }, /logLevel "loud"/],
   [{ imagePullPolicy: 'Sometimes' as never }, /imagePullPolicy "Sometimes"/],
+  [
+    { certManagerIssuer: { kind: 'ClusterIssuer', name: 'corp-ca' } },
+    /certManagerIssuer ClusterIssuer\/corp-ca needs certManager: true/,
+  ],
+  [
+    { certManager: true, certManagerIssuer: { kind: 'Vault' as never, name: 'x' } },
+    /certManagerIssuer kind "Vault" must be Issuer or ClusterIssuer/,
+  ],
+  [
+    { certManager: true, certManagerIssuer: { kind: 'Issuer', name: 'Corp_CA' } },
+    /certManagerIssuer name "Corp_CA"/,
+  ],
 ];
 
 it.each(BAD)('rejects %j', (overrides, message) => {
@@ -47,8 +60,27 @@ const GOOD: Partial<InstallParams>[] = [
   { injectorImage: `ghcr.io/o/fsm-injector@sha256:${'0'.repeat(64)}` },
   { controllerReplicas: 100, injectorReplicas: 1 },
   { logLevel: 'trace' },
+  { certManager: true },
+  { certManager: true, certManagerIssuer: { kind: 'ClusterIssuer', name: 'letsencrypt.internal-ca' } },
 ];
 
 it.each(GOOD)('accepts %j', (overrides) => {
   expect(() => validateInstallParams(defaultInstallParams(overrides))).not.toThrow();
+});
+
+it.each([
+  ['Issuer/corp-ca', { kind: 'Issuer', name: 'corp-ca' }],
+  ['ClusterIssuer/corp.ca-1', { kind: 'ClusterIssuer', name: 'corp.ca-1' }],
+])('parseIssuerRef(%s)', (value, ref) => {
+  expect(parseIssuerRef(value)).toEqual(ref);
+});
+
+it.each([
+  ['corp-ca', /"corp-ca" is not Issuer\/<name> or ClusterIssuer\/<name>/],
+  ['issuer/corp-ca', /"issuer\/corp-ca" is not Issuer/],
+  ['Issuer/', /"Issuer\/" is not Issuer/],
+  ['ClusterIssuer/Corp', /certManagerIssuer name "Corp" must be a DNS-1123 subdomain/],
+  ['Issuer/a/b', /certManagerIssuer name "a\/b"/],
+])('parseIssuerRef(%s) throws naming the value', (value, message) => {
+  expect(() => parseIssuerRef(value)).toThrow(message);
 });

@@ -111,10 +111,10 @@ function granted(rules: V1PolicyRule[], c: ApiCall): boolean {
   );
 }
 
-function rulesOf(app: string): V1PolicyRule[] {
-  const objects = renderInstall(P, tls);
+function rulesOf(app: string, p = P): V1PolicyRule[] {
+  const objects = renderInstall(p, tls);
   const cluster = objects.find(
-    (o) => o.kind === 'ClusterRole' && o.metadata?.name === clusterScopedName(app, P),
+    (o) => o.kind === 'ClusterRole' && o.metadata?.name === clusterScopedName(app, p),
   ) as V1ClusterRole;
   const roles = objects.filter((o) => o.kind === 'Role' && o.metadata?.name === app) as V1Role[];
   return [...(cluster.rules ?? []), ...roles.flatMap((r) => r.rules ?? [])];
@@ -180,4 +180,16 @@ it('the scan sees the webhook certificate manager’s Secret and webhook calls (
       'update secrets',
     ].sort(),
   );
+});
+
+it('with cert-manager, the injector’s own calls are granted and the certificate manager’s are not', () => {
+  // The rendered Deployment then runs without --manage-webhook-cert (test/unit/deploy/certManager.test.ts).
+  const rules = rulesOf(INJECTOR_APP, defaultInstallParams({ certManager: true }));
+  const missing = callsOf(['pkg/injector', 'cmd/fsm-injector'])
+    .filter((c) => !granted(rules, c))
+    .map((c) => `${c.verb} ${c.resource} (${c.where})`);
+  expect(missing).toEqual([]);
+  const certCalls = callsOf(['pkg/deploy/webhookCert.ts']);
+  expect(certCalls.length).toBeGreaterThan(0);
+  expect(certCalls.filter((c) => granted(rules, c))).toEqual([]);
 });

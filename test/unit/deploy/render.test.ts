@@ -1,4 +1,7 @@
-/** Every rendered object validates against the Kubernetes schemas of kubernetes-models. */
+/**
+ * Every rendered object validates against the schemas of maintained packages: kubernetes-models for
+ * Kubernetes' kinds, @kubernetes-models/cert-manager for cert-manager's.
+ */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1';
@@ -11,6 +14,7 @@ import {
   RoleBinding,
 } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { Namespace, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
+import { Certificate, ClusterIssuer, Issuer } from '@kubernetes-models/cert-manager/cert-manager.io/v1';
 import {
   defaultInstallParams,
   describeObject,
@@ -34,6 +38,9 @@ const MODELS: Record<string, new (o: never) => { validate(): void }> = {
   'rbac.authorization.k8s.io/v1/Role': Role,
   'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding,
   'admissionregistration.k8s.io/v1/MutatingWebhookConfiguration': MutatingWebhookConfiguration,
+  'cert-manager.io/v1/Certificate': Certificate,
+  'cert-manager.io/v1/Issuer': Issuer,
+  'cert-manager.io/v1/ClusterIssuer': ClusterIssuer,
 };
 
 function validate(o: KubernetesObject): void {
@@ -47,8 +54,33 @@ beforeAll(async () => {
   tls = await issueInjectorTls(defaultInstallParams());
 });
 
+const SELF_MANAGED_KINDS = [
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'Deployment',
+  'MutatingWebhookConfiguration',
+  'Namespace',
+  'PodDisruptionBudget',
+  'Role',
+  'RoleBinding',
+  'Secret',
+  'Service',
+  'ServiceAccount',
+];
+/** cert-manager writes the Secret; the injector needs no Role on it. */
+const CERT_MANAGER_KINDS = [
+  ...SELF_MANAGED_KINDS.filter((k) => !['Role', 'RoleBinding', 'Secret'].includes(k)),
+  'Certificate',
+  'Issuer',
+];
+
 const VARIANTS: [string, Partial<InstallParams>][] = [
   ['defaults', {}],
+  ['cert-manager', { certManager: true }],
+  [
+    'cert-manager with a ClusterIssuer',
+    { certManager: true, certManagerIssuer: { kind: 'ClusterIssuer', name: 'corp-ca' } },
+  ],
   ['other mesh and namespace', { meshName: 'blue', fsmNamespace: 'blue-system' }],
   ['replicas and log level', { controllerReplicas: 3, injectorReplicas: 2, logLevel: 'debug' }],
   [
@@ -72,21 +104,12 @@ describe.each(VARIANTS)('renderInstall (%s)', (_name, overrides) => {
   it('renders each kind the install needs, with unique names', () => {
     const objects = renderInstall(defaultInstallParams(overrides), tls);
     const kinds = new Set(objects.map((o) => o.kind));
-    expect([...kinds].sort()).toEqual(
-      [
-        'ClusterRole',
-        'ClusterRoleBinding',
-        'Deployment',
-        'MutatingWebhookConfiguration',
-        'Namespace',
-        'PodDisruptionBudget',
-        'Role',
-        'RoleBinding',
-        'Secret',
-        'Service',
-        'ServiceAccount',
-      ].sort(),
-    );
+    const expected = !overrides.certManager
+      ? SELF_MANAGED_KINDS
+      : overrides.certManagerIssuer
+        ? CERT_MANAGER_KINDS.filter((k) => k !== 'Issuer') // the user's issuer: no bootstrap chain
+        : CERT_MANAGER_KINDS;
+    expect([...kinds].sort()).toEqual([...expected].sort());
     const names = objects.map(describeObject);
     expect(new Set(names).size).toBe(names.length);
   });
@@ -111,4 +134,20 @@ it('renders the namespace first and the webhook configuration last', () => {
   const objects = renderInstall(defaultInstallParams(), tls);
   expect(objects[0]!.kind).toBe('Namespace');
   expect(objects.at(-1)!.kind).toBe('MutatingWebhookConfiguration');
+});
+
+it('a cert-manager schema violation is caught too', () => {
+  const objects = renderInstall(defaultInstallParams({ certManager: true }));
+  const cert = structuredClone(objects.find((o) => o.kind === 'Certificate')!) as {
+    spec: { privateKey: { algorithm: string } };
+  };
+  cert.spec.privateKey.algorithm = 'DSA';
+  expect(() => validate(cert as unknown as KubernetesObject)).toThrow();
+});
+
+it('without cert-manager the TLS material is required; with it, none is needed', () => {
+  expect(() => renderInstall(defaultInstallParams())).toThrow(/TLS material is required/);
+  expect(renderInstall(defaultInstallParams({ certManager: true }))).toEqual(
+    renderInstall(defaultInstallParams({ certManager: true }), tls),
+  );
 });
