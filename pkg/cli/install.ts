@@ -22,6 +22,7 @@ import {
   deleteObjects,
   injectCaFrom,
   issueInjectorTls,
+  ownerLabels,
   parseIssuerRef,
   pruneObjects,
   readObject,
@@ -156,7 +157,7 @@ export function installCommand(ctx: CliContext): Command {
         if (p.certManager) await checkCertManager(ctx, p);
         const tls = p.certManager ? undefined : await injectorTls(ctx, p);
         const applied = await applyObjects(kc, renderInstall(p, tls));
-        return [...applied, ...(await pruneObjects(kc, staleObjects(p)))];
+        return [...applied, ...(await pruneObjects(kc, staleObjects(p), ownerLabels(p)))];
       });
       report(ctx, results);
       ctx.io.out(

@@ -176,10 +176,28 @@ export async function unservedKinds(kc: KubeConfig, objects: readonly Kubernetes
   return out;
 }
 
-/** Deletes those of `objects` that exist (leftovers of an earlier install); reports only deletions. */
+/**
+ * Deletes those of `objects` that exist and carry every `owner` label (leftovers of an earlier
+ * install — never an object someone else created under the same name); reports only deletions.
+ */
 export async function pruneObjects(
   kc: KubeConfig,
   objects: readonly KubernetesObject[],
+  owner: Record<string, string>,
 ): Promise<ObjectResult<DeleteAction>[]> {
-  return (await deleteObjects(kc, objects)).filter((r) => r.action === 'deleted');
+  const api = objectApi(kc);
+  const out: ObjectResult<DeleteAction>[] = [];
+  for (const o of objects) {
+    if (!(await api.served(o.apiVersion!, o.kind!))) continue;
+    const live = await readObject(kc, o);
+    const labels = live?.metadata?.labels ?? {};
+    if (!live || !Object.entries(owner).every(([k, v]) => labels[k] === v)) continue;
+    try {
+      await api.delete(o, undefined, undefined, undefined, undefined, 'Background');
+      out.push({ object: describeObject(o), action: 'deleted' });
+    } catch (e) {
+      if (status(e) !== 404) throw e;
+    }
+  }
+  return out;
 }

@@ -147,6 +147,11 @@ export function commonLabels(p: InstallParams, component?: string): Record<strin
   };
 }
 
+/** Labels that mark an object as created by this mesh's install (what may be pruned). */
+export function ownerLabels(p: InstallParams): Record<string, string> {
+  return { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [MESH_NAME_LABEL]: p.meshName };
+}
+
 /** Pod selector of one app of one mesh (stable across versions: no version label). */
 export function selectorLabels(p: InstallParams, component: string): Record<string, string> {
   return { [APP_LABEL]: component, [MESH_NAME_LABEL]: p.meshName };

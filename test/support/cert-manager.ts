@@ -7,6 +7,7 @@
  *   spec.secretName (tls.crt, tls.key, ca.crt = the CA itself);
  * - a Certificate whose issuerRef names a `ca` Issuer or ClusterIssuer → signed by the CA in that
  *   issuer's spec.ca.secretName, for spec.dnsNames, ca.crt = that CA;
+ * - every Secret written carries the Certificate's spec.secretTemplate labels;
  * - the CA injector: each MutatingWebhookConfiguration annotated cert-manager.io/inject-ca-from
  *   `<ns>/<certificate>` gets that Certificate's Secret's ca.crt as every webhook's caBundle.
  * It does not stand in for cert-manager's validation: the rendered objects are validated against
@@ -50,6 +51,7 @@ interface CertificateSpec {
   commonName?: string;
   dnsNames?: string[];
   issuerRef: IssuerRef;
+  secretTemplate?: { labels?: Record<string, string> };
 }
 type Certificate = KubernetesObject & { spec: CertificateSpec };
 type Issuer = KubernetesObject & { spec: { selfSigned?: object; ca?: { secretName: string } } };
@@ -129,7 +131,7 @@ export async function reconcileCertManager(
       } else {
         throw new Error(`stand-in: issuer ${ref.name} is neither selfSigned nor ca`);
       }
-      await writeSecret(core, namespace, c.spec.secretName, pair);
+      await writeSecret(core, namespace, c.spec.secretName, pair, c.spec.secretTemplate?.labels ?? {});
       result.issued.push(`${namespace}/${c.spec.secretName}`);
       pending.splice(pending.indexOf(c), 1);
       progress = true;
@@ -147,6 +149,7 @@ async function writeSecret(
   namespace: string,
   name: string,
   pair: { certPem: string; keyPem: string; caPem: string },
+  labels: Record<string, string>,
 ): Promise<void> {
   const data = {
     [TLS_CERT_KEY]: b64(pair.certPem),
@@ -155,13 +158,13 @@ async function writeSecret(
   };
   if (await readSecret(core, namespace, name)) {
     await core.patchNamespacedSecret(
-      { name, namespace, body: { data } },
+      { name, namespace, body: { metadata: { labels }, data } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
   } else {
     await core.createNamespacedSecret({
       namespace,
-      body: { metadata: { name, namespace }, type: 'kubernetes.io/tls', data },
+      body: { metadata: { name, namespace, labels }, type: 'kubernetes.io/tls', data },
     });
   }
 }

@@ -110,12 +110,21 @@ export interface ApiServerOptions {
   initialNamespaces?: string[];
   /**
    * The kinds served (default RESOURCES). Add `customResource(...)` entries to serve kinds as if
-   * their CRDs were installed (cert-manager's), or leave one out to answer as a cluster without it.
+   * their CRDs were installed (cert-manager's), or leave one out to answer as a cluster without it
+   * (namespaces and service accounts are always kept: the server itself creates them).
    */
   resources?: readonly ResourceInfo[];
 }
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+/** Namespaces and ServiceAccounts are always served: the server creates them itself. */
+function withBuiltIns(resources: readonly ResourceInfo[]): readonly ResourceInfo[] {
+  const builtIns = RESOURCES.filter(
+    (r) => r.group === '' && ['namespaces', 'serviceaccounts'].includes(r.resource),
+  );
+  return [...builtIns.filter((b) => !resources.includes(b)), ...resources];
+}
 export const FAULTS_PATH = '/fsm-sandbox/faults';
 
 interface Route {
@@ -145,11 +154,11 @@ export class ApiServer {
   constructor(private readonly opts: ApiServerOptions = {}) {
     this.store = new Store({ maxHistory: opts.maxHistory });
     this.token = opts.token ?? randomBytes(24).toString('hex');
-    this.resources = opts.resources ?? RESOURCES;
+    this.resources = opts.resources ? withBuiltIns(opts.resources) : RESOURCES;
     this.logger = (opts.logger ?? silentLogger()).child({ component: 'apiserver' });
     const now = Date.now();
     for (const ns of opts.initialNamespaces ?? ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
-      const info = findResource('', 'v1', 'namespaces', this.resources)!;
+      const info = findResource('', 'v1', 'namespaces')!;
       const obj: O = { metadata: { name: ns } };
       initMetadata(info, obj, now);
       applyDefaults(info, obj);
@@ -849,7 +858,7 @@ export class ApiServer {
   }
 
   private createDefaultServiceAccount(namespace: string, now: number): void {
-    const info = findResource('', 'v1', 'serviceaccounts', this.resources)!;
+    const info = findResource('', 'v1', 'serviceaccounts')!;
     if (this.store.get('serviceaccounts', namespace, 'default')) return;
     const sa: O = { metadata: { name: 'default', namespace } };
     initMetadata(info, sa, now);

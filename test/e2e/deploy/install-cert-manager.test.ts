@@ -342,6 +342,16 @@ describe('fsm install --cert-manager', () => {
     });
   });
 
+  it('an object of the same name that fsm did not create is never pruned', async () => {
+    // The user's own Issuer, named like the bootstrap one the issuer mode just pruned: no fsm labels.
+    const theirs = { ...CM_OBJECTS[0]!, spec: { selfSigned: {} } } as KubernetesObject;
+    await KubernetesObjectApi.makeApiClient(h.kc).create(theirs);
+    const r = await fsm(h, 'install', ...MESH, '--cert-manager-issuer', 'ClusterIssuer/corp-ca');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('0 deleted\n');
+    expect(await exists(h, CM_OBJECTS[0]!)).toBe(true);
+  });
+
   it('uninstall deletes the objects of both modes; a second run finds nothing', async () => {
     const r = await fsm(h, 'uninstall', ...MESH);
     expect(r.code).toBe(0);
