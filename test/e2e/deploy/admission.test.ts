@@ -14,9 +14,7 @@ import { Registry } from 'prom-client';
 import {
   IGNORE_LABEL,
   INJECTOR_ADMISSIONS_METRIC,
-  INJECTOR_SERVICE_NAME,
   INJECTOR_TLS_SECRET_NAME,
-  INJECTOR_WEBHOOK_PORT,
   MONITORED_BY_LABEL,
   NAMESPACE_NAME_LABEL,
   READINESS_PROBE_PATH,
@@ -29,24 +27,21 @@ import {
   issueInjectorTls,
   renderInstall,
 } from '../../../pkg/deploy/index.js';
-import { defaultInjectorConfig, Injector } from '../../../pkg/injector/index.js';
-import { namespaceInformer } from '../../../pkg/k8s/index.js';
-import { silentLogger } from '../../../pkg/logger/index.js';
 import { startTestApiServer, type TestApiServer } from '../../support/apiserver.js';
+import { startInstalledInjector, type InstalledInjector } from '../../support/installed-injector.js';
 
 const P = defaultInstallParams({ meshName: 'blue', fsmNamespace: 'blue-system' });
 let h: TestApiServer;
 let core: CoreV1Api;
 let dir: string;
 const registry = new Registry();
-let injector: Injector | undefined;
-let informer: ReturnType<typeof namespaceInformer> | undefined;
+let running: InstalledInjector | undefined;
 
 beforeAll(async () => {
   h = await startTestApiServer();
   core = h.kc.makeApiClient(CoreV1Api);
-  // The injector is reached at 127.0.0.1 here, so its certificate also names that address.
-  const tls = await issueInjectorTls(P, { ipAddresses: ['127.0.0.1'] });
+  // Reached at 127.0.0.1, but checked for fsm-injector.<ns>.svc (as kube-apiserver does): no IP SAN.
+  const tls = await issueInjectorTls(P);
   await applyObjects(h.kc, renderInstall(P, tls));
 
   // What kubelet would mount from the installed Secret.
@@ -73,28 +68,13 @@ beforeAll(async () => {
     ],
   });
 
-  informer = namespaceInformer(h.kc, silentLogger());
-  await informer.start();
-  injector = new Injector({
-    port: 0,
-    host: '127.0.0.1',
-    certFile: join(dir, 'tls.crt'),
-    keyFile: join(dir, 'tls.key'),
-    config: defaultInjectorConfig({ meshName: P.meshName, fsmNamespace: P.fsmNamespace }),
-    namespaces: informer,
+  running = await startInstalledInjector(h, {
+    meshName: P.meshName,
+    fsmNamespace: P.fsmNamespace,
+    certDir: dir,
     registry,
-    logger: silentLogger(),
   });
-  await injector.start();
-  const port = injector.webhook.port;
-  h.server.enableWebhookAdmission({
-    resolveService: (ref) =>
-      ref.namespace === P.fsmNamespace &&
-      ref.name === INJECTOR_SERVICE_NAME &&
-      ref.port === INJECTOR_WEBHOOK_PORT
-        ? `https://127.0.0.1:${port}`
-        : undefined,
-  });
+  const informer = running.informer;
   // The injector decides from its namespace cache: wait until it holds the namespaces created above.
   while (!informer.hasSynced() || informer.get('shop') === undefined || informer.get('plain') === undefined) {
     await sleep(20);
@@ -102,8 +82,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await injector?.stop();
-  await informer?.stop();
+  await running?.stop();
   await h.stop();
   rmSync(dir, { recursive: true, force: true });
 });

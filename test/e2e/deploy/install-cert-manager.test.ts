@@ -20,25 +20,20 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { Registry } from 'prom-client';
 import { installCommand, uninstallCommand } from '../../../pkg/cli/install.js';
 import {
   CERT_MANAGER_INJECT_CA_FROM_ANNOTATION,
   INJECTOR_APP,
-  INJECTOR_SERVICE_NAME,
   INJECTOR_TLS_SECRET_NAME,
-  INJECTOR_WEBHOOK_PORT,
   MONITORED_BY_LABEL,
   SIDECAR_CONTAINER_NAME,
 } from '../../../pkg/constants/index.js';
-import { defaultInjectorConfig, Injector } from '../../../pkg/injector/index.js';
-import { namespaceInformer } from '../../../pkg/k8s/index.js';
-import { silentLogger } from '../../../pkg/logger/index.js';
 import { RESOURCES } from '../../../pkg/sandbox/apiserver/index.js';
 import { startTestApiServer, type TestApiServer } from '../../support/apiserver.js';
 import { CERT_MANAGER_RESOURCES, reconcileCertManager } from '../../support/cert-manager.js';
 import { runFsm, type CliRun } from '../../support/cli.js';
 import { eventually } from '../../support/eventually.js';
+import { startInstalledInjector, type InstalledInjector } from '../../support/installed-injector.js';
 import { projectSecret } from '../../support/secret-volume.js';
 
 const NS = 'blue-system';
@@ -122,8 +117,7 @@ describe('fsm install --cert-manager', () => {
   let core: CoreV1Api;
   let admission: AdmissionregistrationV1Api;
   let dir: string;
-  let injector: Injector | undefined;
-  let informer: ReturnType<typeof namespaceInformer> | undefined;
+  let running: InstalledInjector | undefined;
 
   beforeAll(async () => {
     h = await startTestApiServer({ resources: CERT_MANAGER_RESOURCES });
@@ -132,8 +126,7 @@ describe('fsm install --cert-manager', () => {
     dir = mkdtempSync(join(tmpdir(), 'fsm-cert-manager-'));
   });
   afterAll(async () => {
-    await injector?.stop();
-    await informer?.stop();
+    await running?.stop();
     await h.stop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -232,28 +225,14 @@ describe('fsm install --cert-manager', () => {
     await core.createNamespace({
       body: { metadata: { name: 'shop', labels: { [MONITORED_BY_LABEL]: 'blue' } } },
     });
-    informer = namespaceInformer(h.kc, silentLogger());
-    await informer.start();
-    injector = new Injector({
-      port: 0,
-      host: '127.0.0.1',
-      certFile: join(secretDir, 'tls.crt'),
-      keyFile: join(secretDir, 'tls.key'),
+    running = await startInstalledInjector(h, {
+      meshName: 'blue',
+      fsmNamespace: NS,
+      certDir: secretDir,
       certReloadIntervalMs: 60_000, // the directory watch must be what notices the swap
-      config: defaultInjectorConfig({ meshName: 'blue', fsmNamespace: NS }),
-      namespaces: informer,
-      registry: new Registry(),
-      logger: silentLogger(),
     });
-    await injector.start();
-    const port = injector.webhook.port;
     // Reached at 127.0.0.1; the certificate is checked for fsm-injector.blue-system.svc, as kube-apiserver does.
-    h.server.enableWebhookAdmission({
-      resolveService: (ref) =>
-        ref.namespace === NS && ref.name === INJECTOR_SERVICE_NAME && ref.port === INJECTOR_WEBHOOK_PORT
-          ? `https://127.0.0.1:${port}`
-          : undefined,
-    });
+    const informer = running.informer;
     while (informer.get('shop') === undefined) await sleep(20);
     expect(await createPod('before-rotation')).toContain(SIDECAR_CONTAINER_NAME);
   });
