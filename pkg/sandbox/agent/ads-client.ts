@@ -14,10 +14,10 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Type } from 'protobufjs';
-import { ADS_SERVICE_NAME } from '../../constants/index.js';
+import { backoffDelayMs, type BackoffOptions } from '../../backoff/index.js';
+import { ADS_SERVICE_NAME, ADS_RECONNECT_BACKOFF } from '../../constants/index.js';
 import { decodeMessage, envoyRoot, shortTypeName, type PlainMessage } from '../../envoy/index.js';
 import { errorMessage, type Logger } from '../../logger/index.js';
-import { backoffDelayMs, type BackoffOptions } from './backoff.js';
 
 /** google.rpc.Code INVALID_ARGUMENT: what Envoy puts in error_detail.code of a NACK. */
 export const NACK_CODE = 3;
@@ -48,6 +48,7 @@ export interface AdsClientOptions {
   node: NodeIdentity;
   apply: ApplyResponse;
   logger: Logger;
+  /** Reconnect policy over ADS_RECONNECT_BACKOFF (250 ms doubling to 10 s, delays in [ceiling/2, ceiling]). */
   backoff?: BackoffOptions;
   /** Jitter source (tests); default Math.random. */
   random?: () => number;
@@ -287,7 +288,11 @@ export class AdsClient {
 
   private scheduleReconnect(): void {
     if (this.stopped) return;
-    const delay = backoffDelayMs(this.attempt++, this.options.backoff, this.options.random);
+    const delay = backoffDelayMs(
+      this.attempt++,
+      { ...ADS_RECONNECT_BACKOFF, ...this.options.backoff },
+      this.options.random,
+    );
     this.log.debug('ADS reconnect scheduled', { delayMs: delay, attempt: this.attempt });
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;

@@ -6,7 +6,7 @@
  * keeps serving — also while the controller is away.
  */
 import net from 'node:net';
-import { contentVersion } from '../../ads/resources.js';
+import { contentVersion } from '../../ads/index.js';
 import {
   CLUSTER_TYPE_URL,
   LISTENER_TYPE_URL,
@@ -15,7 +15,7 @@ import {
 } from '../../envoy/index.js';
 import { silentLogger, type Logger } from '../../logger/index.js';
 import { AdsClient, type AdsClientStatus, type NodeIdentity, type XdsResource } from './ads-client.js';
-import type { BackoffOptions } from './backoff.js';
+import type { BackoffOptions } from '../../backoff/index.js';
 import { ListenerSet, type ListenerStatus } from './listeners.js';
 import type { ClusterModel, RouteConfigModel } from './model.js';
 import { EndpointPicker, type DataPlaneContext } from './upstream.js';
