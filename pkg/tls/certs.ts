@@ -30,11 +30,21 @@ export interface CertificateAuthority extends PemPair {
 
 export interface ServingCertOptions {
   commonName: string;
+  /** Extra subject attributes after the CN, e.g. `OU=fsm-bootstrap`. */
+  subjectSuffix?: string;
   dnsNames?: string[];
   ipAddresses?: string[];
+  /** URI SANs (SPIFFE IDs). */
+  uris?: string[];
   validityDays?: number;
+  /** Validity in ms (wins over validityDays; tests use seconds). */
+  validityMs?: number;
+  /** notBefore = now - backdateMs (default 1 h: clock skew). */
+  backdateMs?: number;
   /** Also usable as a TLS client certificate. */
   clientAuth?: boolean;
+  /** Usable as a TLS server certificate (default true); false with clientAuth: a client-only certificate. */
+  serverAuth?: boolean;
 }
 
 function serial(): string {
@@ -54,15 +64,19 @@ async function importKeyPem(pem: string): Promise<CryptoKey> {
   return webcrypto.subtle.importKey('pkcs8', Buffer.from(b64, 'base64'), ALG, true, ['sign']);
 }
 
-/** Creates a new self-signed CA. */
-export async function createCA(commonName: string, validityDays = 3650): Promise<CertificateAuthority> {
+/** Creates a new self-signed CA. `validity`: days, or `{ ms }` (tests use seconds). */
+export async function createCA(
+  commonName: string,
+  validity: number | { ms: number } = 3650,
+): Promise<CertificateAuthority> {
   const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
   const now = Date.now();
+  const validityMs = typeof validity === 'number' ? validity * DAY_MS : validity.ms;
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
     name: `CN=${commonName}`,
     notBefore: new Date(now - 3600_000),
-    notAfter: new Date(now + validityDays * DAY_MS),
+    notAfter: new Date(now + validityMs),
     signingAlgorithm: ALG,
     keys,
     extensions: [
@@ -86,17 +100,21 @@ export async function loadCA(pair: PemPair): Promise<CertificateAuthority> {
       const names: x509.JsonGeneralName[] = [
         ...(opts.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
         ...(opts.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value })),
+        ...(opts.uris ?? []).map((value) => ({ type: 'url' as const, value })),
       ];
       const usages = [
-        x509.ExtendedKeyUsage.serverAuth,
+        ...(opts.serverAuth === false ? [] : [x509.ExtendedKeyUsage.serverAuth]),
         ...(opts.clientAuth ? [x509.ExtendedKeyUsage.clientAuth] : []),
       ];
+      const validityMs = opts.validityMs ?? (opts.validityDays ?? 365) * DAY_MS;
+      const cn = opts.commonName ? `CN=${opts.commonName}` : '';
+      const subject = [cn, opts.subjectSuffix ?? ''].filter((p) => p !== '').join(', ');
       const cert = await x509.X509CertificateGenerator.create({
         serialNumber: serial(),
-        subject: `CN=${opts.commonName}`,
+        subject,
         issuer: caCert.subject,
-        notBefore: new Date(now - 3600_000),
-        notAfter: new Date(now + (opts.validityDays ?? 365) * DAY_MS),
+        notBefore: new Date(now - (opts.backdateMs ?? 3600_000)),
+        notAfter: new Date(now + validityMs),
         signingAlgorithm: ALG,
         publicKey: keys.publicKey,
         signingKey: caKey,
@@ -107,7 +125,8 @@ export async function loadCA(pair: PemPair): Promise<CertificateAuthority> {
             true,
           ),
           new x509.ExtendedKeyUsageExtension(usages),
-          ...(names.length ? [new x509.SubjectAlternativeNameExtension(names)] : []),
+          // RFC 5280 §4.2.1.6: with an empty subject the SAN extension must be critical.
+          ...(names.length ? [new x509.SubjectAlternativeNameExtension(names, subject === '')] : []),
           await x509.AuthorityKeyIdentifierExtension.create(caCert),
         ],
       });
