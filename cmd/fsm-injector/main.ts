@@ -26,6 +26,7 @@ import { defaultInjectorConfig, Injector } from '../../pkg/injector/index.js';
 import { loadKubeConfig, namespaceInformer } from '../../pkg/k8s/index.js';
 import { injectorDnsNames, webhookConfigurationName } from '../../pkg/deploy/index.js';
 import { WebhookCertManager } from '../../pkg/deploy/index.js';
+import { BootstrapProvisioner, MeshCaSource } from '../../pkg/identity/index.js';
 import { errorMessage } from '../../pkg/logger/index.js';
 
 interface Options {
@@ -152,6 +153,12 @@ await runBinary<Options>({
         )
       : undefined;
     await certs?.start();
+    // The mesh CA: created by the first replica of the injector or the controller that finds none,
+    // then watched. Each injected pod gets a bootstrap credential signed by it.
+    const ca = new MeshCaSource({ kc, namespace: opts.fsmNamespace, meshName: opts.meshName, logger });
+    const caState = await ca.start();
+    if (caState.status !== 'ok') logger.error('mesh CA not usable at start', { ...caState });
+    const caReadiness = ca.readinessCheck();
     // Reads and checks the TLS pair now: a bad pair fails the start before anything runs.
     const injector = new Injector({
       port: opts.port,
@@ -171,6 +178,11 @@ await runBinary<Options>({
       namespaces,
       registry: new Registry(),
       logger,
+      credentials: new BootstrapProvisioner({ kc, meshName: opts.meshName, ca, logger }),
+      notReady: () => {
+        const r = caReadiness.check();
+        return r.ok ? undefined : `${caReadiness.name}: ${r.reason}`;
+      },
     });
     await namespaces.start();
     namespaces.waitForSync().then(
@@ -180,14 +192,14 @@ await runBinary<Options>({
     try {
       await injector.start();
     } catch (err) {
-      await namespaces.stop();
+      await Promise.all([namespaces.stop(), ca.stop()]);
       throw err;
     }
     return {
       stop: async () => {
         certs?.stop();
         await injector.stop();
-        await namespaces.stop();
+        await Promise.all([namespaces.stop(), ca.stop()]);
       },
     };
   },

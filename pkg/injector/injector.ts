@@ -3,6 +3,7 @@
  * cmd/fsm-injector/main.ts only turns flags into these options.
  */
 import type { Registry } from 'prom-client';
+import type { BootstrapCredentials } from '../identity/index.js';
 import type { Logger } from '../logger/index.js';
 import { InjectorMetrics } from './metrics.js';
 import { MetricsServer } from './metrics-server.js';
@@ -25,6 +26,8 @@ export interface InjectorOptions {
   registry: Registry;
   logger: Logger;
   newProxyUuid?: () => string;
+  credentials?: BootstrapCredentials;
+  notReady?: () => string | undefined;
 }
 
 export class Injector {
@@ -45,6 +48,8 @@ export class Injector {
       logger: opts.logger,
       metrics: this.metrics,
       ...(opts.newProxyUuid ? { newProxyUuid: opts.newProxyUuid } : {}),
+      ...(opts.credentials ? { credentials: opts.credentials } : {}),
+      ...(opts.notReady ? { notReady: opts.notReady } : {}),
     });
     this.tls = new TlsFileWatcher(
       {

@@ -7,6 +7,7 @@ import type { V1Container, V1Namespace, V1Pod } from '@kubernetes/client-node';
 import jsonpatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
 import {
+  BOOTSTRAP_VOLUME_NAME,
   DEFAULT_FSM_NAMESPACE,
   DEFAULT_HEALTHCHECK_IMAGE,
   DEFAULT_INIT_IMAGE,
@@ -25,7 +26,8 @@ import {
   SIDECAR_CONTAINER_NAME,
   type OriginalProbesAnnotation,
 } from '../constants/index.js';
-import { healthcheckContainer, initContainer, sidecarContainer } from './containers.js';
+import { bootstrapSecretName } from '../identity/index.js';
+import { bootstrapVolume, healthcheckContainer, initContainer, sidecarContainer } from './containers.js';
 import { decideInjection, parseSwitch } from './decision.js';
 import { rewriteProbes } from './probes.js';
 import { showValue, validatePod } from './validate.js';
@@ -64,6 +66,10 @@ export interface MutationResult {
   /** The pod after the patch (injected only). */
   desired?: V1Pod;
   proxyUuid?: string;
+  /** Injected only: who the bootstrap credential is for (its Secret is `bootstrapSecret`). */
+  namespace?: string;
+  serviceAccount?: string;
+  bootstrapSecret?: string;
 }
 
 export interface MutationInput {
@@ -172,6 +178,13 @@ export function mutatePod(input: MutationInput): MutationResult {
   const pod = checked.pod;
   const reserved = reservedNameError(pod);
   if (reserved) return none('denied', reserved);
+  const volumeIndex = (pod.spec!.volumes ?? []).findIndex((v) => v.name === BOOTSTRAP_VOLUME_NAME);
+  if (volumeIndex >= 0) {
+    return none(
+      'denied',
+      `spec.volumes[${volumeIndex}].name ${showValue(BOOTSTRAP_VOLUME_NAME)} is reserved for the volume fsm injects`,
+    );
+  }
 
   const annotations = pod.metadata?.annotations ?? {};
   const rewriteValue = annotations[PROBE_REWRITE_ANNOTATION];
@@ -192,6 +205,8 @@ export function mutatePod(input: MutationInput): MutationResult {
   const probes = rewriteProbes(ref, pod.spec!.containers, rewrite);
   const proxyUuid = input.newProxyUuid();
   const record: OriginalProbesAnnotation = { v: 1, containers: probes.originals };
+  const serviceAccount = pod.spec!.serviceAccountName || 'default';
+  const secretName = bootstrapSecretName(proxyUuid);
 
   const containers: V1Container[] = [
     ...probes.containers,
@@ -200,7 +215,7 @@ export function mutatePod(input: MutationInput): MutationResult {
       proxyProbeTypes: probes.proxyProbeTypes,
       proxyUuid,
       namespace,
-      serviceAccount: pod.spec!.serviceAccountName || 'default',
+      serviceAccount,
       fsmNamespace: config.fsmNamespace,
       logLevel: config.proxyLogLevel,
     }),
@@ -219,6 +234,7 @@ export function mutatePod(input: MutationInput): MutationResult {
       ...pod.spec!,
       containers,
       initContainers: [...(pod.spec!.initContainers ?? []), initContainer(config.initImage)],
+      volumes: [...(pod.spec!.volumes ?? []), bootstrapVolume(secretName)],
     },
   };
   const patch = jsonpatch.compare(pod as object, desired as object);
@@ -229,5 +245,8 @@ export function mutatePod(input: MutationInput): MutationResult {
     warnings: [...probes.warnings, ...reservedPortWarnings(ref, pod.spec!.containers)],
     desired,
     proxyUuid,
+    namespace,
+    serviceAccount,
+    bootstrapSecret: secretName,
   };
 }
