@@ -43,6 +43,7 @@ export function renderControllerDeployment(p: InstallParams): V1Deployment {
                 `--health-port=${CONTROLLER_HEALTH_PORT}`,
                 `--mesh-name=${p.meshName}`,
                 `--fsm-namespace=${p.fsmNamespace}`,
+                `--trust-domain=${p.trustDomain}`,
                 `--verbosity=${p.logLevel}`,
               ],
               ports: [

@@ -71,11 +71,16 @@ export async function ensureMeshCaSecret(
 ): Promise<{ secret: V1Secret; created: boolean }> {
   const name = meshCaSecretName(ref);
   const where = `Secret ${ref.namespace}/${name}`;
+  // A list by field selector rather than a get: the same right (list/watch in the fsm namespace)
+  // as the watch that follows, so the Roles need no get on Secrets.
   const read = async (): Promise<V1Secret | undefined> => {
     try {
-      return await core.readNamespacedSecret({ name, namespace: ref.namespace });
+      const list = await core.listNamespacedSecret({
+        namespace: ref.namespace,
+        fieldSelector: `metadata.name=${name}`,
+      });
+      return list.items.find((s) => s.metadata?.name === name);
     } catch (e) {
-      if (apiCode(e) === 404) return undefined;
       throw new Error(`cannot read the mesh CA ${where}: ${errorMessage(e)}`);
     }
   };
