@@ -27,9 +27,9 @@ import {
   PROXY_UUID_LABEL,
   SIDECAR_CONTAINER_NAME,
   SIDECAR_INJECTION_ANNOTATION,
-  type OriginalProbe,
   type ProbeType,
 } from '../constants/index.js';
+import type { OriginalProbe } from '../probes/index.js';
 import { appContainers, desiredProxy, podOriginalProbes, podRef, proxyIdentity } from '../catalog/index.js';
 import type { ProbeViewEntry } from '../catalog/index.js';
 import { decideInjection, parseSwitch, rewriteProbes } from '../injector/index.js';
