@@ -16,9 +16,7 @@ import {
   IGNORE_LABEL,
   INJECTOR_APP,
   MONITORED_BY_LABEL,
-  ORIGINAL_GRPC_PORT_HEADER,
   ORIGINAL_PROBES_ANNOTATION,
-  ORIGINAL_TCP_PORT_HEADER,
   PROBE_BYPASS_PORTS,
   PROBE_REWRITE_ANNOTATION,
   PROBE_REWRITE_DISABLED_VALUE,
@@ -29,6 +27,7 @@ import {
   SIDECAR_INJECTION_ANNOTATION,
   type ProbeType,
 } from '../constants/index.js';
+import { compareProbe } from '../probes/index.js';
 import type { OriginalProbe } from '../probes/index.js';
 import { appContainers, desiredProxy, podOriginalProbes, podRef, proxyIdentity } from '../catalog/index.js';
 import type { ProbeViewEntry } from '../catalog/index.js';
@@ -134,43 +133,6 @@ function describeOriginal(o: OriginalProbe): string {
   }
 }
 
-/** What kubelet must call for a recorded probe. */
-function expectedFor(o: OriginalProbe): V1Probe {
-  const scheme = o.kind === 'https' ? 'HTTPS' : 'HTTP';
-  const httpHeaders =
-    o.kind === 'tcp'
-      ? [{ name: ORIGINAL_TCP_PORT_HEADER, value: String(o.port) }]
-      : o.kind === 'grpc'
-        ? [{ name: ORIGINAL_GRPC_PORT_HEADER, value: String(o.port) }]
-        : undefined;
-  return {
-    httpGet: {
-      port: o.rewritten.port,
-      path: o.rewritten.path,
-      scheme,
-      ...(httpHeaders ? { httpHeaders } : {}),
-    },
-  };
-}
-
-function header(p: V1Probe, name: string): string | undefined {
-  return p.httpGet?.httpHeaders?.find((h) => h.name.toLowerCase() === name.toLowerCase())?.value;
-}
-
-/** Does the live probe call what the record says? */
-function matchesRecord(live: V1Probe, o: OriginalProbe): boolean {
-  const h = live.httpGet;
-  if (!h || h.port !== o.rewritten.port) return false;
-  const scheme = h.scheme ?? 'HTTP';
-  if (scheme !== (o.kind === 'https' ? 'HTTPS' : 'HTTP')) return false;
-  const path = h.path ?? '';
-  if (o.kind === 'https') return path === o.rewritten.path || path === (o.path ?? '');
-  if (path !== o.rewritten.path) return false;
-  if (o.kind === 'tcp') return header(live, ORIGINAL_TCP_PORT_HEADER) === String(o.port);
-  if (o.kind === 'grpc') return header(live, ORIGINAL_GRPC_PORT_HEADER) === String(o.port);
-  return true;
-}
-
 function pointsAtMesh(p: V1Probe): boolean {
   const port = p.httpGet?.port;
   return typeof port === 'number' && PROBE_BYPASS_PORTS.includes(port);
@@ -233,66 +195,77 @@ function sidecarCheck(inp: ProbeCheckInput, ns: string, name: string): CheckResu
   return { id: 'sidecar', title, status: 'fail', details, fix };
 }
 
+/**
+ * Every probe kubelet runs calls what the injector's record says (compareProbe: the same comparison the
+ * controller uses); a probe with no record either was not rewritten (and what the rewrite would make of
+ * it) or cannot be (and why).
+ */
 function rewriteCheck(inp: ProbeCheckInput, ns: string, name: string, injected: boolean): CheckResult {
   const title = 'Probes rewritten to the proxy (15901-15903) and fsm-healthcheck (15904) ports';
   const base = { id: 'probes-rewritten' as const, title };
-  const containers = appContainers(inp.pod) as V1Container[];
-  const withProbes = containers.flatMap((c) =>
-    PROBE_TYPES.filter((t) => c[PROBE_TYPE_INFO[t].field]).map((t) => ({
-      c,
-      t,
-      live: c[PROBE_TYPE_INFO[t].field]!,
-    })),
-  );
   if (!injected) {
     return { ...base, status: 'skip', details: ['pod has no sidecar: kubelet probes the app directly'] };
   }
-  if (withProbes.length === 0) {
+  const containers = appContainers(inp.pod) as V1Container[];
+  const ann = podOriginalProbes(inp.pod);
+  const recorded = ann.status === 'invalid' ? {} : ann.containers;
+  // Every probe the pod runs, and every probe the record has for a container of the pod.
+  const slots = containers
+    .flatMap((c) =>
+      PROBE_TYPES.map((t) => ({
+        c,
+        t,
+        live: c[PROBE_TYPE_INFO[t].field] || undefined,
+        rec: recorded[c.name]?.[t],
+      })),
+    )
+    .filter((s) => s.live !== undefined || s.rec !== undefined);
+  if (slots.length === 0) {
     return { ...base, status: 'pass', details: ['the pod defines no liveness, readiness or startup probe'] };
   }
-  const ann = podOriginalProbes(inp.pod);
   if (ann.status === 'invalid') {
     return { ...base, status: 'fail', details: [ann.error], fix: recreateFix(ns, name) };
   }
-  const ref = podRef(inp.pod);
-  const wouldBe = rewriteProbes(ref, containers);
+  const wouldBe = rewriteProbes(podRef(inp.pod), containers);
   const details: string[] = [];
   let failed = false;
-  for (const { c, t, live } of withProbes) {
+  for (const { c, t, live, rec } of slots) {
     const label = probeLabel(t, c.name);
-    const rec = ann.containers[c.name]?.[t];
-    if (live.exec) {
-      details.push(`${label}: exec, runs in the container (not rewritten)`);
-      continue;
-    }
     if (rec) {
-      if (matchesRecord(live, rec)) {
+      const drift = compareProbe(c, t, rec);
+      if (drift === undefined) {
         details.push(`${label}: ${describeProbe(live)} → ${describeOriginal(rec)}`);
       } else {
         failed = true;
         details.push(
           `${label}: kubelet calls ${describeProbe(live)}, but ${ORIGINAL_PROBES_ANNOTATION} expects ` +
-            `${describeProbe(expectedFor(rec))} (original ${describeOriginal(rec)})`,
+            `${describeProbe({ httpGet: drift.expected })} (original ${describeOriginal(rec)})`,
         );
       }
       continue;
     }
+    // No record: `live` is defined (slots hold a live probe or a record).
+    const probe = live!;
+    if (probe.exec) {
+      details.push(`${label}: exec, runs in the container (not rewritten)`);
+      continue;
+    }
     failed = true;
-    if (pointsAtMesh(live)) {
+    if (pointsAtMesh(probe)) {
       details.push(
-        `${label}: kubelet calls ${describeProbe(live)}, but ${ORIGINAL_PROBES_ANNOTATION} records no original target for it`,
+        `${label}: kubelet calls ${describeProbe(probe)}, but ${ORIGINAL_PROBES_ANNOTATION} records no original target for it`,
       );
       continue;
     }
     const expected = wouldBe.containers.find((x) => x.name === c.name)?.[PROBE_TYPE_INFO[t].field];
-    if (expected && describeProbe(expected) !== describeProbe(live)) {
+    if (expected && describeProbe(expected) !== describeProbe(probe)) {
       details.push(
-        `${label}: not rewritten: kubelet calls ${describeProbe(live)}, expected ${describeProbe(expected)}`,
+        `${label}: not rewritten: kubelet calls ${describeProbe(probe)}, expected ${describeProbe(expected)}`,
       );
     } else {
       const why = wouldBe.warnings.find((w) => w.includes(`container ${c.name} ${t} probe`));
       details.push(
-        `${label}: ${describeProbe(live)} cannot be rewritten${why ? `: ${why.replace(/^pod [^:]+: /, '')}` : ''}`,
+        `${label}: ${describeProbe(probe)} cannot be rewritten${why ? `: ${why.replace(/^pod [^:]+: /, '')}` : ''}`,
       );
     }
   }
