@@ -6,8 +6,8 @@
 import type { V1Pod, V1Probe } from '@kubernetes/client-node';
 import { desiredProxy } from '../../../pkg/catalog/index.js';
 import { MONITORED_BY_LABEL, ORIGINAL_PROBES_ANNOTATION } from '../../../pkg/constants/index.js';
-import { evaluateProbeChecks } from '../../../pkg/cli/check.js';
-import type { ProbeCheckInput } from '../../../pkg/cli/check.js';
+import { evaluateProbeChecks } from '../../../pkg/cli/check/checks.js';
+import type { ProbeCheckInput } from '../../../pkg/cli/check/types.js';
 import { grpc, http, https, injectedPod, tcp } from '../../support/pods.js';
 import type { ProbeSpec } from '../../support/pods.js';
 
