@@ -88,7 +88,7 @@ function headerMap(headers: readonly ProbeHeader[]): Map<string, string[]> {
   return m;
 }
 
-export function sameHeaders(a: readonly ProbeHeader[], b: readonly ProbeHeader[]): boolean {
+function sameHeaders(a: readonly ProbeHeader[], b: readonly ProbeHeader[]): boolean {
   const ma = headerMap(a);
   const mb = headerMap(b);
   if (ma.size !== mb.size) return false;

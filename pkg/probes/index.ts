@@ -1,10 +1,8 @@
-export { compareProbe, resolveProbePort, sameHeaders } from './compare.js';
+export { compareProbe, resolveProbePort } from './compare.js';
 export type { LiveContainer, LiveHttpGet, LiveProbe, ProbeDrift, ProbeDriftKind } from './compare.js';
 export { hasControlChar, isHeaderName, isHeaderValue, replaceControlChars } from './http-syntax.js';
 export {
   ORIGINAL_PROBES_VERSION,
-  ORIGINAL_PROBE_KINDS,
-  RECORD_SLOTS,
   formatOriginalProbes,
   originalHandler,
   parseOriginalProbes,
