@@ -177,13 +177,7 @@ export {
   READINESS_PROBE_PORT,
 } from './ports.js';
 export { PROBE_TYPES, PROBE_TYPE_INFO, probeClusterName } from './probes.js';
-export type {
-  OriginalProbe,
-  OriginalProbeKind,
-  OriginalProbesAnnotation,
-  OriginalProbesByContainer,
-  ProbeType,
-} from './probes.js';
+export type { ProbeType } from './probes.js';
 export {
   ADS_CONTROL_PLANE_IDENTIFIER,
   ADS_DELTA_METHOD_PATH,
