@@ -34,6 +34,7 @@ interface Options {
   outOfSyncThreshold: number;
   debounce: number;
   workers: number;
+  debugAllowRemote: boolean;
 }
 
 await runBinary<Options>({
@@ -88,6 +89,12 @@ await runBinary<Options>({
         new Option('--workers <n>', 'parallel reconcile workers')
           .argParser(parsePositiveInt)
           .default(DEFAULT_RECONCILE_WORKERS),
+      )
+      .addOption(
+        new Option(
+          '--debug-allow-remote',
+          '/debug/proxies also answers non-loopback clients (default: loopback only; use kubectl port-forward)',
+        ).default(false),
       ),
   start: async (opts, logger) => {
     const kubeConfig = loadKubeConfig({ kubeconfig: opts.kubeconfig, context: opts.context });
@@ -101,6 +108,7 @@ await runBinary<Options>({
       outOfSyncThresholdMs: opts.outOfSyncThreshold,
       debounceMs: opts.debounce,
       workers: opts.workers,
+      debugAllowRemote: opts.debugAllowRemote,
       version: fsmVersion(),
       logger,
     });

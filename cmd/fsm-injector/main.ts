@@ -156,8 +156,6 @@ await runBinary<Options>({
     // The mesh CA: created by the first replica of the injector or the controller that finds none,
     // then watched. Each injected pod gets a bootstrap credential signed by it.
     const ca = new MeshCaSource({ kc, namespace: opts.fsmNamespace, meshName: opts.meshName, logger });
-    const caState = await ca.start();
-    if (caState.status !== 'ok') logger.error('mesh CA not usable at start', { ...caState });
     const caReadiness = ca.readinessCheck();
     // Reads and checks the TLS pair now: a bad pair fails the start before anything runs.
     const injector = new Injector({
@@ -184,6 +182,9 @@ await runBinary<Options>({
         return r.ok ? undefined : `${caReadiness.name}: ${r.reason}`;
       },
     });
+    // After the TLS pair was checked; never fails: an unusable CA is logged and /healthz names it.
+    const caState = await ca.start();
+    if (caState.status !== 'ok') logger.error('mesh CA not usable at start', { ...caState });
     await namespaces.start();
     namespaces.waitForSync().then(
       () => logger.info('namespace informer synced', { namespaces: namespaces.list().length }),

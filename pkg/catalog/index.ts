@@ -7,3 +7,6 @@ export { podRef } from './pod.js';
 export { appContainers } from './ports.js';
 export type { ProbeViewEntry } from './probes-view.js';
 export { ProxyPropagator } from './propagator.js';
+export { ProxyPodIndex } from './proxy-index.js';
+export type { IndexedProxyPod, ProxyGoneListener } from './proxy-index.js';
+export { redactProbesView, redactProxy } from './redact.js';

@@ -35,6 +35,7 @@ import {
 import { errorMessage, type Logger } from '../logger/index.js';
 import { desiredProxy, type DesiredProxy } from './desired.js';
 import type { CatalogMetrics } from './metrics.js';
+import { redactProxy } from './redact.js';
 
 export interface PropagatorOptions {
   pods: ResourceInformer<V1Pod>;
@@ -391,7 +392,10 @@ export class ProxyPropagator {
       .sort((a, b) => (a.namespace + '/' + a.pod < b.namespace + '/' + b.pod ? -1 : 1));
   }
 
-  /** Debug: one proxy's config as pushed (DesiredProxy + the version per type in the cache). */
+  /**
+   * Debug: one proxy's config as pushed (DesiredProxy + the version per type in the cache), probe
+   * header values redacted (names kept): the debug endpoint must not hand out a probe's credentials.
+   */
   proxy(namespace: string, pod: string): (DesiredProxy & { versions: Record<string, string> }) | undefined {
     const k = this.known.get(cacheKey(pod, namespace));
     if (!k) return undefined;
@@ -401,7 +405,7 @@ export class ProxyPropagator {
     // Pure from the same pod object: the config that was pushed, without keeping 8 KiB per pod.
     const d = desiredProxy(k.pod);
     if (!d.isProxy) return undefined;
-    return { ...d, versions };
+    return { ...redactProxy(d), versions };
   }
 }
 

@@ -7,8 +7,9 @@
 import type { KubeConfig, V1Namespace, V1Pod } from '@kubernetes/client-node';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { AdsServer } from '../ads/index.js';
-import { CatalogMetrics, ProxyPropagator } from '../catalog/index.js';
+import { CatalogMetrics, ProxyPodIndex, ProxyPropagator } from '../catalog/index.js';
 import { DEFAULT_ADS_DRAIN_GRACE_MS } from '../constants/index.js';
+import { BootstrapKeeper, MeshCaSource } from '../identity/index.js';
 import { createHealthServer, debugRoutes, type HealthServer, type ReadinessCheck } from '../health/index.js';
 import { namespaceInformer, podInformer, type ResourceInformer } from '../k8s/index.js';
 import { errorMessage, type Logger } from '../logger/index.js';
@@ -28,6 +29,11 @@ export interface ControllerOptions {
   logger: Logger;
   /** Default: a new Registry with Node's default metrics. */
   registry?: Registry;
+  /** /debug answers non-loopback peers too (default false). */
+  debugAllowRemote?: boolean;
+  /** Bootstrap credential sweep: grace before an orphan is deleted, and the period (tests shorten them). */
+  bootstrapGcGraceMs?: number;
+  bootstrapGcPeriodMs?: number;
   onReconciled?: (key: string, outcome: string) => void;
 }
 
@@ -36,6 +42,9 @@ export interface RunningController {
   healthPort: number;
   propagator: ProxyPropagator;
   ads: AdsServer;
+  ca: MeshCaSource;
+  bootstrap: BootstrapKeeper;
+  proxyPods: ProxyPodIndex;
   stop(): Promise<void>;
 }
 
@@ -75,6 +84,28 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
       this.set({ informer: 'namespaces' }, namespaces.restartCount());
     },
   });
+  // Mesh identity: the CA (created here when no replica did yet), the pods by proxy UUID, and the
+  // sweep of bootstrap credentials (GC of orphans, renewal in place).
+  const ca = new MeshCaSource({
+    kc: opts.kubeConfig,
+    namespace: opts.fsmNamespace,
+    meshName: opts.meshName,
+    logger: log,
+  });
+  const caState = await ca.start();
+  if (caState.status !== 'ok')
+    log.error('mesh CA not usable at start: not ready until it is', { ...caState });
+  const proxyPods = new ProxyPodIndex(pods);
+  const bootstrap = new BootstrapKeeper({
+    kc: opts.kubeConfig,
+    meshName: opts.meshName,
+    ca,
+    pod: (ns, uuid) => proxyPods.pod(ns, uuid),
+    podsSynced: () => proxyPods.synced(),
+    logger: log,
+    ...(opts.bootstrapGcGraceMs !== undefined ? { graceMs: opts.bootstrapGcGraceMs } : {}),
+    ...(opts.bootstrapGcPeriodMs !== undefined ? { periodMs: opts.bootstrapGcPeriodMs } : {}),
+  });
   const propagator = new ProxyPropagator({
     pods,
     namespaces,
@@ -89,13 +120,14 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   const health: HealthServer = createHealthServer({
     lifecycle: ads.lifecycle,
     checks: [
+      ca.readinessCheck(),
       informerCheck('namespaces', namespaces, opts.outOfSyncThresholdMs),
       informerCheck('pods', pods, opts.outOfSyncThresholdMs),
     ],
     registry,
     version: opts.version,
     logger: log,
-    routes: debugRoutes(propagator),
+    routes: debugRoutes(propagator, { allowRemote: opts.debugAllowRemote ?? false }),
   });
 
   const { port: adsPort } = await ads.start({ port: opts.adsPort, host: opts.bindAddress });
@@ -104,9 +136,11 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     healthPort = (await health.listen(opts.healthPort, opts.bindAddress)).port;
   } catch (err) {
     await ads.stop(0);
+    await ca.stop();
     throw err;
   }
   propagator.start();
+  bootstrap.start();
   // Informers retry on their own; a start() rejection only means "stopped before the first sync".
   for (const inf of [namespaces, pods]) {
     inf.start().catch((err: unknown) => log.debug('informer start ended', { error: errorMessage(err) }));
@@ -124,11 +158,14 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     healthPort,
     propagator,
     ads,
+    ca,
+    bootstrap,
+    proxyPods,
     stop: () =>
       (stopping ??= (async () => {
         // ads.stop moves the lifecycle to draining synchronously: /health/ready is 503 from here on.
         const drained = ads.stop(opts.adsDrainGraceMs ?? DEFAULT_ADS_DRAIN_GRACE_MS);
-        await Promise.all([propagator.stop(), pods.stop(), namespaces.stop()]);
+        await Promise.all([propagator.stop(), pods.stop(), namespaces.stop(), bootstrap.stop(), ca.stop()]);
         await drained;
         await health.close();
       })()),

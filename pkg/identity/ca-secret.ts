@@ -37,6 +37,19 @@ function apiCode(e: unknown): number | undefined {
   return typeof c === 'number' ? c : undefined;
 }
 
+/** `404 namespaces "fsm-system" not found` rather than the client's whole response dump. */
+function apiError(e: unknown): string {
+  const body = (e as { body?: unknown }).body;
+  try {
+    const status = (typeof body === 'string' ? JSON.parse(body) : body) as
+      { message?: string; code?: number } | undefined;
+    if (status?.message) return `${status.code ?? apiCode(e) ?? ''} ${status.message}`.trim();
+  } catch {
+    // not a Status body
+  }
+  return errorMessage(e).split('\n')[0]!;
+}
+
 export function meshCaSecretName(ref: MeshCaSecretRef): string {
   return ref.name ?? MESH_CA_SECRET_NAME;
 }
@@ -81,7 +94,7 @@ export async function ensureMeshCaSecret(
       });
       return list.items.find((s) => s.metadata?.name === name);
     } catch (e) {
-      throw new Error(`cannot read the mesh CA ${where}: ${errorMessage(e)}`);
+      throw new Error(`cannot read the mesh CA ${where}: ${apiError(e)}`);
     }
   };
   const existing = await read();
@@ -92,7 +105,7 @@ export async function ensureMeshCaSecret(
     logger.info(`created the mesh CA in ${where}`, { mesh: ref.meshName });
     return { secret, created: true };
   } catch (e) {
-    if (apiCode(e) !== 409) throw new Error(`cannot create the mesh CA ${where}: ${errorMessage(e)}`);
+    if (apiCode(e) !== 409) throw new Error(`cannot create the mesh CA ${where}: ${apiError(e)}`);
     // Another replica created it first: use theirs (ours was never stored).
     const winner = await read();
     if (!winner) throw new Error(`the mesh CA ${where} was created concurrently but cannot be read`);
@@ -112,6 +125,8 @@ export interface MeshCaSourceOptions extends MeshCaSecretRef {
   /** Create the Secret at start when it does not exist (default true). */
   create?: boolean;
   now?: () => number;
+  /** Delay between attempts to create the Secret while none was ever seen (default 5 s). */
+  createRetryMs?: number;
 }
 
 export type MeshCaListener = (authority: MeshAuthority, previous: MeshAuthority | undefined) => void;
@@ -123,6 +138,10 @@ export class MeshCaSource {
   private readonly log: Logger;
   private readonly where: string;
   private lastAuthority: MeshAuthority | undefined;
+  /** A Secret was seen at least once: from then on it is never created again by this process. */
+  private seen = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
   /** Loads run one after another, in event order. */
   private chain: Promise<void> = Promise.resolve();
 
@@ -158,12 +177,14 @@ export class MeshCaSource {
     return () => this.listeners.delete(listener);
   }
 
-  /** Creates the Secret when missing (unless create: false), then watches it; resolves once loaded. */
+  /**
+   * Creates the Secret when missing (unless create: false), then watches it; resolves once loaded.
+   * Never rejects: a Secret that cannot be created (namespace missing, RBAC) leaves the state
+   * `missing` naming why, and creation is tried again until a Secret is seen.
+   */
   async start(): Promise<MeshCaState> {
-    if (this.opts.create !== false) {
-      const { secret } = await ensureMeshCaSecret(this.opts.kc.makeApiClient(CoreV1Api), this.opts, this.log);
-      this.enqueue(secret);
-    }
+    this.stopped = false;
+    if (this.opts.create !== false) await this.tryCreate();
     void this.informer
       .start()
       .catch((e: unknown) => this.log.debug('CA informer ended', { error: errorMessage(e) }));
@@ -173,8 +194,27 @@ export class MeshCaSource {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     await this.informer.stop();
     await this.chain;
+  }
+
+  private async tryCreate(): Promise<void> {
+    try {
+      const { secret } = await ensureMeshCaSecret(this.opts.kc.makeApiClient(CoreV1Api), this.opts, this.log);
+      this.enqueue(secret);
+    } catch (e) {
+      const problem = `${errorMessage(e)} (retrying)`;
+      this.log.error('mesh CA unavailable', { secret: this.where, problem });
+      this.stateImpl = { status: 'missing', problem };
+      if (this.stopped) return;
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        if (!this.seen && !this.stopped) void this.tryCreate();
+      }, this.opts.createRetryMs ?? 5000);
+      this.retryTimer.unref();
+    }
   }
 
   /** Readiness: the CA Secret is present and valid. */
@@ -204,6 +244,7 @@ export class MeshCaSource {
   }
 
   private async load(secret: V1Secret | undefined): Promise<void> {
+    if (secret) this.seen = true;
     if (!secret) {
       if (this.stateImpl.status === 'missing') return;
       const problem = `${this.where} is missing: no certificate is issued until it exists again (it is not re-created while running: proxies trust the old root)`;

@@ -141,6 +141,9 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       String(ads),
       '--health-port',
       String(health),
+      // `fsm proxy get config` reaches /debug through the API server's service proxy, which in a
+      // cluster is not a loopback peer (the CLI's switch to port-forward is pending).
+      '--debug-allow-remote',
     ];
     let controller = startComponent(
       'fsm-controller',

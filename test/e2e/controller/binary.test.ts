@@ -1,5 +1,6 @@
 /** The :9091 health contract on the built fsm-controller binary. */
 import net from 'node:net';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { LISTENER_TYPE_URL } from '../../../pkg/envoy/index.js';
 import { RawAdsClient } from '../../support/ads-client.js';
 import { startTestApiServer, type TestApiServer } from '../../support/apiserver.js';
@@ -14,6 +15,8 @@ describe('fsm-controller binary: health on :9091', () => {
 
   beforeAll(async () => {
     api = await startTestApiServer();
+    // The control plane's own namespace, as in a cluster: the mesh CA Secret lives there.
+    await api.kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'fsm-system' } } });
   });
   afterEach(async () => {
     for (const b of running.splice(0)) {

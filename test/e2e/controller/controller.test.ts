@@ -80,6 +80,8 @@ describe('fsm-controller (in-process) against the sandbox API server', () => {
     core = api.kc.makeApiClient(CoreV1Api);
     await core.createNamespace({ body: { metadata: { name: NS, labels: { [MONITORED_BY_LABEL]: 'fsm' } } } });
     await core.createNamespace({ body: { metadata: { name: 'outside' } } });
+    // The control plane's own namespace, as in a cluster: the mesh CA Secret lives there.
+    await core.createNamespace({ body: { metadata: { name: 'fsm-system' } } });
     ctl = await startController({
       kubeConfig: api.kc,
       meshName: 'fsm',
