@@ -1,9 +1,41 @@
-export * from './server.js';
-export * from './store.js';
-export * from './faults.js';
-export * from './status.js';
-export * from './resources.js';
-export * from './kubeconfig.js';
+export { ApiServer, startApiServer } from './server.js';
+export type { ApiServerOptions } from './server.js';
+export { FAULTS_PATH } from './server.js';
+export { Faults } from './faults.js';
+export type { FaultVerb, ArmedFault } from './faults.js';
+export { Store, objectKey } from './store.js';
+export type { KubeObject, EventType, StoreEvent, StoreListener, StoreOptions } from './store.js';
+export {
+  StatusError,
+  notFound,
+  alreadyExists,
+  conflict,
+  invalid,
+  badRequest,
+  unauthorized,
+  forbidden,
+  methodNotSupported,
+  gone,
+  unsupportedMediaType,
+  internalError,
+  timeout,
+  statusFor,
+  success,
+} from './status.js';
+export type { StatusCause, KubeStatus } from './status.js';
+export {
+  RESOURCES,
+  customResource,
+  apiVersionOf,
+  resourceKey,
+  findResource,
+  findResourceByKey,
+  groups,
+  apiResourceList,
+} from './resources.js';
+export type { ResourceInfo } from './resources.js';
+export { kubeconfigYaml, writeKubeconfig } from './kubeconfig.js';
+export type { SandboxKubeconfigOptions } from './kubeconfig.js';
 export {
   parseLabelSelector,
   matchesLabels,
@@ -21,6 +53,15 @@ export {
   PATCH_CONTENT_TYPES,
 } from './patch.js';
 export { humanDuration } from './table.js';
-export * from './admission.js';
+export { webhookAdmission, matchesLabelSelector, ruleMatches } from './admission.js';
+export type {
+  AdmissionOperation,
+  AdmissionContext,
+  AdmissionResult,
+  AdmissionHook,
+  ServiceReference,
+  WebhookAdmissionOptions,
+} from './admission.js';
 export { decodeKubeProtobuf, PROTOBUF_CONTENT_TYPE } from './protobuf.js';
-export * from './service-proxy.js';
+export { parseServiceProxyPath, forwardToService } from './service-proxy.js';
+export type { ServiceProxyResolver, ServiceProxyTarget } from './service-proxy.js';

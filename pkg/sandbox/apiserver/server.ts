@@ -60,32 +60,9 @@ import { tableVersion, toTable, wantsTable, type IncludeObject } from './table.j
 import { kubeconfigYaml, writeKubeconfig } from './kubeconfig.js';
 import { openapiV3Document, openapiV3Index } from './openapi.js';
 import { forwardToService, parseServiceProxyPath, type ServiceProxyResolver } from './service-proxy.js';
-import { webhookAdmission, type WebhookAdmissionOptions } from './admission.js';
+import { webhookAdmission, type AdmissionHook, type WebhookAdmissionOptions } from './admission.js';
 
 type O = Record<string, unknown>;
-
-export type AdmissionOperation = 'CREATE' | 'UPDATE' | 'DELETE';
-
-export interface AdmissionContext {
-  info: ResourceInfo;
-  operation: AdmissionOperation;
-  namespace?: string;
-  name: string;
-  /** The object as it would be stored (defaults applied); the hook returns a mutated copy. */
-  object: KubeObject;
-  oldObject?: KubeObject;
-  dryRun: boolean;
-  /** Reads namespaces etc. for selectors. */
-  store: Store;
-}
-
-export interface AdmissionResult {
-  object: KubeObject;
-  warnings?: string[];
-}
-
-/** Mutating admission: throw a StatusError to reject. */
-export type AdmissionHook = (ctx: AdmissionContext) => Promise<AdmissionResult>;
 
 export interface ApiServerOptions {
   host?: string;
