@@ -1,6 +1,6 @@
 export { ApiServer, startApiServer } from './server.js';
 export type { ApiServerOptions } from './server.js';
-export { FAULTS_PATH } from './server.js';
+export { FAULTS_PATH, Controls } from './controls.js';
 export { Faults } from './faults.js';
 export type { FaultVerb, ArmedFault } from './faults.js';
 export { Store, objectKey } from './store.js';

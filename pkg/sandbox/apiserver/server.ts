@@ -21,7 +21,8 @@ import {
   type ResourceInfo,
 } from './resources.js';
 import { Store, type KubeObject } from './store.js';
-import { Faults, type FaultVerb } from './faults.js';
+import type { Faults, FaultVerb } from './faults.js';
+import { Controls, FAULTS_PATH } from './controls.js';
 import {
   StatusError,
   alreadyExists,
@@ -31,7 +32,6 @@ import {
   methodNotSupported,
   notFound,
   statusFor,
-  gone,
   unauthorized,
   unsupportedMediaType,
 } from './status.js';
@@ -102,7 +102,6 @@ function withBuiltIns(resources: readonly ResourceInfo[]): readonly ResourceInfo
   );
   return [...builtIns.filter((b) => !resources.includes(b)), ...resources];
 }
-export const FAULTS_PATH = '/fsm-sandbox/faults';
 
 interface Route {
   info: ResourceInfo;
@@ -115,14 +114,15 @@ interface Route {
 
 export class ApiServer {
   readonly store: Store;
-  readonly faults = new Faults();
+  /** Watch and fault controls for tests (also served at /fsm-sandbox/faults). */
+  readonly controls: Controls;
+  readonly faults: Faults;
   readonly token: string;
   /** The kinds this server serves. */
   readonly resources: readonly ResourceInfo[];
   private server?: https.Server;
   private ca?: CertificateAuthority;
   private readonly sockets = new Set<Socket>();
-  private readonly watches = new Set<WatchConnection>();
   private readonly logger: Logger;
   private admission?: AdmissionHook;
   private serviceProxy?: ServiceProxyResolver;
@@ -130,6 +130,8 @@ export class ApiServer {
 
   constructor(private readonly opts: ApiServerOptions = {}) {
     this.store = new Store({ maxHistory: opts.maxHistory });
+    this.controls = new Controls(this.store);
+    this.faults = this.controls.faults;
     this.token = opts.token ?? randomBytes(24).toString('hex');
     this.resources = opts.resources ? withBuiltIns(opts.resources) : RESOURCES;
     this.logger = (opts.logger ?? silentLogger()).child({ component: 'apiserver' });
@@ -201,7 +203,7 @@ export class ApiServer {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    for (const w of [...this.watches]) w.end();
+    this.controls.endAll();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     for (const s of this.sockets) s.destroy();
     await closed;
@@ -230,42 +232,35 @@ export class ApiServer {
     this.serviceProxy = resolver;
   }
 
-  // ---- fault injection ----
+  // ---- test controls (see controls.ts) ----
 
   /** Destroys the sockets of open watches (all, or of one store key such as `pods`). */
   dropWatches(resource?: string): number {
-    return this.eachWatch(resource, (w) => w.drop());
+    return this.controls.dropWatches(resource);
   }
 
   /** Sends an in-stream ERROR 410 Expired to open watches and ends them; history is compacted. */
   expireWatches(resource?: string): number {
-    const rv = this.store.compact();
-    return this.eachWatch(resource, (w) => w.sendError(gone(`too old resource version: ${rv}`)));
+    return this.controls.expireWatches(resource);
   }
 
   /** Ends open watches cleanly, as a server-side timeout would. */
   endWatches(resource?: string): number {
-    return this.eachWatch(resource, (w) => w.end());
+    return this.controls.endWatches(resource);
   }
 
   /** Silently compacts history: resumes from older versions get 410. */
   compact(): number {
-    return this.store.compact();
+    return this.controls.compact();
   }
 
   /** The next `count` matching requests fail with `code` (500 on list, 403 on watch, ...). */
   failNext(f: { verb: FaultVerb; resource?: string; code: number; message?: string; count?: number }): void {
-    this.faults.fail(f);
+    this.controls.failNext(f);
   }
 
   watchCount(resource?: string): number {
-    return [...this.watches].filter((w) => resource === undefined || w.resource === resource).length;
-  }
-
-  private eachWatch(resource: string | undefined, fn: (w: WatchConnection) => void): number {
-    const ws = [...this.watches].filter((w) => resource === undefined || w.resource === resource);
-    for (const w of ws) fn(w);
-    return ws.length;
+    return this.controls.watchCount(resource);
   }
 
   // ---- HTTP ----
@@ -561,8 +556,7 @@ export class ApiServer {
   }
 
   private fault(verb: FaultVerb, r: Route): void {
-    const f = this.faults.take(verb, r.key);
-    if (f) throw statusFor(f.code, f.message ?? `injected fault: ${verb} ${r.key} → ${f.code}`);
+    this.controls.check(verb, r.key);
   }
 
   private mustGet(r: Route): KubeObject {
@@ -679,9 +673,9 @@ export class ApiServer {
       },
       this.store,
       res,
-      (c) => this.watches.delete(c),
+      (c) => this.controls.untrack(c),
     );
-    this.watches.add(w);
+    this.controls.track(w);
     w.start();
   }
 
@@ -1039,54 +1033,11 @@ export class ApiServer {
 
   private async faultsEndpoint(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
     if (method === 'GET') {
-      this.send(res, 200, { pending: this.faults.pending(), watches: this.watchCount() });
+      this.send(res, 200, this.controls.state());
       return;
     }
     if (method !== 'POST') throw methodNotSupported(`${FAULTS_PATH} accepts GET and POST`);
-    const body = await this.readBody(req);
-    if (!isObj(body) || typeof body['action'] !== 'string') {
-      throw badRequest(
-        'the body must be {"action": "dropWatches|expireWatches|endWatches|compact|fail|clear", ...}',
-      );
-    }
-    const resource = typeof body['resource'] === 'string' ? body['resource'] : undefined;
-    let result: O;
-    switch (body['action']) {
-      case 'dropWatches':
-        result = { affected: this.dropWatches(resource) };
-        break;
-      case 'expireWatches':
-        result = { affected: this.expireWatches(resource) };
-        break;
-      case 'endWatches':
-        result = { affected: this.endWatches(resource) };
-        break;
-      case 'compact':
-        result = { resourceVersion: String(this.compact()) };
-        break;
-      case 'clear':
-        this.faults.clear();
-        result = {};
-        break;
-      case 'fail': {
-        const verb = body['verb'];
-        const code = body['code'];
-        const verbs: FaultVerb[] = ['list', 'watch', 'get', 'create', 'update', 'patch', 'delete'];
-        if (typeof verb !== 'string' || !verbs.includes(verb as FaultVerb)) {
-          throw badRequest(`fail: verb must be one of ${verbs.join(', ')}; got ${JSON.stringify(verb)}`);
-        }
-        if (typeof code !== 'number' || code < 400 || code > 599) {
-          throw badRequest(`fail: code must be an HTTP error code (400-599); got ${JSON.stringify(code)}`);
-        }
-        const count = typeof body['count'] === 'number' ? body['count'] : 1;
-        this.failNext({ verb: verb as FaultVerb, resource, code, count });
-        result = {};
-        break;
-      }
-      default:
-        throw badRequest(`unknown fault action: ${JSON.stringify(body['action'])}`);
-    }
-    this.send(res, 200, result);
+    this.send(res, 200, this.controls.act(await this.readBody(req)));
   }
 }
 
