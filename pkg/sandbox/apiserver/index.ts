@@ -34,6 +34,16 @@ export {
   apiResourceList,
 } from './resources.js';
 export type { ResourceInfo } from './resources.js';
+export { routeRequest, isPublic } from './router.js';
+export type {
+  Route,
+  ResourceRoute,
+  RouteRejection,
+  DiscoveryDoc,
+  Verb,
+  ConnectSubresource,
+  RoutingTable,
+} from './router.js';
 export { kubeconfigYaml, writeKubeconfig } from './kubeconfig.js';
 export type { SandboxKubeconfigOptions } from './kubeconfig.js';
 export {
