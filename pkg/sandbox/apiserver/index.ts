@@ -44,6 +44,7 @@ export type {
   ConnectSubresource,
   RoutingTable,
 } from './router.js';
+export type { SubresourceHandler, SubresourceContext } from './connect.js';
 export { kubeconfigYaml, writeKubeconfig } from './kubeconfig.js';
 export type { SandboxKubeconfigOptions } from './kubeconfig.js';
 export {
