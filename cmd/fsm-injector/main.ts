@@ -25,7 +25,7 @@ import {
 import { defaultInjectorConfig, Injector } from '../../pkg/injector/index.js';
 import { loadKubeConfig, namespaceInformer } from '../../pkg/k8s/index.js';
 import { injectorDnsNames, webhookConfigurationName } from '../../pkg/deploy/index.js';
-import { WebhookCertManager } from '../../pkg/deploy/webhookCert.js';
+import { WebhookCertManager } from '../../pkg/deploy/index.js';
 import { errorMessage } from '../../pkg/logger/index.js';
 
 interface Options {

@@ -14,12 +14,19 @@
  *   ads.lifecycle.state / ads.lifecycle.onChange(fn)         // starting → serving → draining → stopped
  *   await ads.stop(graceMs);
  */
-export * from './cache.js';
-export * from './resources.js';
-export * from './lifecycle.js';
-export * from './metrics.js';
-export * from './server.js';
-export * from './sotw-stream.js';
-export * from './delta-stream.js';
-export type { StreamHandle } from './stream.js';
-export * from './wire.js';
+export { SnapshotCache, typeResources } from './cache.js';
+export type { Snapshot, SnapshotInput } from './cache.js';
+export { Lifecycle } from './lifecycle.js';
+export type { LifecycleState, LifecycleView } from './lifecycle.js';
+export { contentVersion } from './resources.js';
+export type { ResourceInput } from './resources.js';
+export { AdsServer } from './server.js';
+export type { AdsServerOptions } from './server.js';
+export {
+  decodeDiscoveryRequest,
+  encodeDiscoveryResponse,
+  lengthDelimited,
+  sotwResourceChunk,
+  stringField,
+} from './wire.js';
+export type { DiscoveryRequestMsg } from './wire.js';

@@ -1,4 +1,12 @@
-export * from './binary.js';
-export * from './flags.js';
-export * from './version.js';
-export * from './listen.js';
+export { addVerbosityOption, runBinary } from './binary.js';
+export {
+  parseDnsLabel,
+  parseDuration,
+  parseHost,
+  parseListenPort,
+  parseNonEmpty,
+  parsePortList,
+  parsePositiveInt,
+} from './flags.js';
+export { listen } from './listen.js';
+export { builtBinaryPath, fsmVersion } from './version.js';

@@ -10,9 +10,9 @@ import type { ProxyIdentity } from './identity.js';
 import type { PodLike } from './pod.js';
 import { podRef } from './pod.js';
 import { inboundPorts } from './ports.js';
-import { planProbes } from './probePlan.js';
-import { buildProbesView, emptyProbesView } from './probesView.js';
-import type { ProbesView } from './probesView.js';
+import { planProbes } from './probe-plan.js';
+import { buildProbesView, emptyProbesView } from './probes-view.js';
+import type { ProbesView } from './probes-view.js';
 
 export interface DesiredProxy {
   isProxy: true;

@@ -21,8 +21,8 @@
  *   backlog (25 s with 50,000 pods).
  */
 import type { V1Namespace, V1Pod } from '@kubernetes/client-node';
-import type { Snapshot, SnapshotCache } from '../ads/cache.js';
-import type { ResourceInput } from '../ads/resources.js';
+import type { Snapshot, SnapshotCache } from '../ads/index.js';
+import type { ResourceInput } from '../ads/index.js';
 import { resourcesByTypeUrl } from '../envoy/builders/index.js';
 import { encodeMessage, messageNameOf } from '../envoy/index.js';
 import {

@@ -1,11 +1,6 @@
-export * from './context.js';
-export * from './output.js';
-export * from './flags.js';
-export * from './kube-errors.js';
-export * from './kubeconfig.js';
-export * from './controller.js';
-export * from './mesh.js';
-export * from './namespace.js';
-export * from './proxy.js';
-export * from './check.js';
-export * from './program.js';
+export type { ProbeCheckReport } from './check.js';
+export { ControllerError, controllerViaServiceProxy } from './controller.js';
+export { installCommand, uninstallCommand } from './install.js';
+export { meshCommand } from './mesh.js';
+export { OPERATOR_COMMAND_GROUPS, runCli } from './program.js';
+export type { CliDeps } from './program.js';

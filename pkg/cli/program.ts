@@ -25,7 +25,7 @@ import { installCommand, uninstallCommand } from './install.js';
 import { meshCommand } from './mesh.js';
 import { namespaceCommand } from './namespace.js';
 import { proxyCommand } from './proxy.js';
-import { sandboxCommand } from '../sandbox/command.js';
+import { sandboxCommand } from '../sandbox/index.js';
 
 /** A command group: a top-level sub-command built from the shared context. */
 export type CommandGroup = (ctx: CliContext) => Command;

@@ -11,10 +11,13 @@ export const SERVICEACCOUNT_NAMESPACE_FILE = 'namespace';
 /** Label kube-apiserver puts on every namespace (its name): namespaceSelectors rely on it. */
 export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
-/** Informer restart backoff: first delay, cap, and ± jitter fraction. */
-export const INFORMER_BACKOFF_INITIAL_MS = 200;
-export const INFORMER_BACKOFF_MAX_MS = 30_000;
-export const INFORMER_BACKOFF_JITTER = 0.3;
+/**
+ * The control plane's retry backoff (informer restarts, work-queue retries; pkg/backoff's defaults):
+ * first delay, cap, and ± jitter fraction.
+ */
+export const BACKOFF_INITIAL_MS = 200;
+export const BACKOFF_MAX_MS = 30_000;
+export const BACKOFF_JITTER = 0.3;
 /** Server-side watch timeout; each watch asks for a random value in [t, 2t) as client-go does. */
 export const INFORMER_WATCH_TIMEOUT_SECONDS = 300;
 /** A watch with no bytes (not even a BOOKMARK) for this long is presumed dead and restarted. */

@@ -13,3 +13,14 @@ export const DEFAULT_ADS_DRAIN_GRACE_MS = 3_000;
 export const ADS_CONTROL_PLANE_IDENTIFIER = 'fsm-controller';
 /** Subscription name meaning "every resource of this type". */
 export const XDS_WILDCARD = '*';
+/**
+ * How a proxy (the sandbox's probe agent) reconnects to ADS: ceilings from 250 ms doubling to 10 s,
+ * each delay uniform in [ceiling/2, ceiling] so agents that lost the same controller spread out.
+ */
+export const ADS_RECONNECT_BACKOFF = {
+  initialMs: 250,
+  maxMs: 10_000,
+  multiplier: 2,
+  jitter: 0.5,
+  jitterMode: 'below',
+} as const;

@@ -1,1 +1,2 @@
-export * from './controller.js';
+export { startController } from './controller.js';
+export type { RunningController } from './controller.js';

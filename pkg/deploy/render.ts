@@ -7,7 +7,7 @@
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { INJECTOR_CA_NAME, INJECTOR_TLS_SECRET_NAME } from '../constants/index.js';
-import { renderCertManagerObjects } from './certManager.js';
+import { renderCertManagerObjects } from './cert-manager.js';
 import { renderControllerDeployment } from './controller.js';
 import { renderInjectorDeployment } from './injector.js';
 import { renderNamespace } from './namespace.js';

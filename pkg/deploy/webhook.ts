@@ -11,8 +11,8 @@ import {
   SYSTEM_NAMESPACES,
   WEBHOOK_CONFIGURATION_NAME,
 } from '../constants/index.js';
-import { mutatingWebhookConfiguration } from '../injector/webhookConfig.js';
-import { injectCaFrom } from './certManager.js';
+import { mutatingWebhookConfiguration } from '../injector/index.js';
+import { injectCaFrom } from './cert-manager.js';
 import { commonLabels, type InstallParams } from './params.js';
 
 export const WEBHOOK_TIMEOUT_SECONDS = 10;

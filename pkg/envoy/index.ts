@@ -1,3 +1,22 @@
-export * from './proto-paths.js';
-export * from './type-urls.js';
-export * from './protos.js';
+export {
+  decodeMessage,
+  encodeMessage,
+  envoyRoot,
+  hasMessageType,
+  messageType,
+  packAny,
+  unpackAny,
+} from './protos.js';
+export type { PlainMessage } from './protos.js';
+export {
+  CLUSTER_LOAD_ASSIGNMENT_TYPE_URL,
+  CLUSTER_TYPE_URL,
+  HTTP_CONNECTION_MANAGER_TYPE_URL,
+  LISTENER_TYPE_URL,
+  ROUTER_TYPE_URL,
+  ROUTE_CONFIGURATION_TYPE_URL,
+  TCP_PROXY_TYPE_URL,
+  XDS_PUSH_ORDER,
+  messageNameOf,
+  shortTypeName,
+} from './type-urls.js';

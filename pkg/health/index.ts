@@ -1,3 +1,4 @@
-export * from './readiness.js';
-export * from './server.js';
-export * from './debug.js';
+export { debugRoutes } from './debug.js';
+export type { ReadinessCheck } from './readiness.js';
+export { createHealthServer } from './server.js';
+export type { HealthServer } from './server.js';

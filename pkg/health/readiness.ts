@@ -2,14 +2,14 @@
  * What /health/alive and /health/ready answer, computed from the ADS server's lifecycle and the
  * readiness checks (informers synced, ...). Pure: the HTTP layer only renders it.
  */
-import type { LifecycleState } from '../ads/lifecycle.js';
+import type { LifecycleState } from '../ads/index.js';
 
-export type CheckResult = { ok: true } | { ok: false; reason: string };
+export type ReadinessVerdict = { ok: true } | { ok: false; reason: string };
 
 /** A named readiness condition, e.g. "informer pods" → synced or "out of sync for 42s". */
 export interface ReadinessCheck {
   readonly name: string;
-  check(): CheckResult;
+  check(): ReadinessVerdict;
 }
 
 export interface HealthAnswer {

@@ -15,8 +15,8 @@ import {
   METRICS_PATH,
   VERSION_PATH,
 } from '../constants/index.js';
-import type { LifecycleView } from '../ads/lifecycle.js';
-import { listen } from '../binary/listen.js';
+import type { LifecycleView } from '../ads/index.js';
+import { listen } from '../binary/index.js';
 import type { Logger } from '../logger/index.js';
 import { aliveAnswer, readyAnswer, type HealthAnswer, type ReadinessCheck } from './readiness.js';
 

@@ -1,3 +1,3 @@
-export * from './request.js';
-export * from './tcp-check.js';
-export * from './server.js';
+export { grpcHealthCheck } from './grpc-check.js';
+export { createHealthcheckServer } from './server.js';
+export { describeSocketError, tcpCheck } from './tcp-check.js';

@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { listen } from '../binary/listen.js';
+import { listen } from '../binary/index.js';
 import { HEALTHCHECK_PATH } from '../constants/index.js';
 import type { Logger } from '../logger/index.js';
 import { parseCheckRequest, type CheckRequest } from './request.js';

@@ -5,7 +5,7 @@
 import type { Registry } from 'prom-client';
 import type { Logger } from '../logger/index.js';
 import { InjectorMetrics } from './metrics.js';
-import { MetricsServer } from './metricsServer.js';
+import { MetricsServer } from './metrics-server.js';
 import type { InjectorConfig } from './mutate.js';
 import type { NamespaceSource } from './namespaces.js';
 import { WebhookServer } from './server.js';

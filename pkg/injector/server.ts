@@ -19,7 +19,7 @@ import {
   MAX_ADMISSION_BODY_BYTES,
   WEBHOOK_MUTATE_PATH,
 } from '../constants/index.js';
-import { listen } from '../binary/listen.js';
+import { listen } from '../binary/index.js';
 import { errorMessage, type Logger } from '../logger/index.js';
 import { handleAdmission, type AdmissionContext } from './admission.js';
 import type { AdmissionMetricResult, InjectorMetrics } from './metrics.js';

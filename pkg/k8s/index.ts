@@ -1,7 +1,6 @@
-export * from './kubeconfig.js';
-export * from './backoff.js';
-export * from './rest.js';
-export * from './informer.js';
-export * from './informers.js';
-export * from './queue.js';
-export * from './mesh.js';
+export { cacheKey } from './informer.js';
+export type { InformerEvent, InformerHandlers, ResourceInformer } from './informer.js';
+export { namespaceInformer, podInformer } from './informers.js';
+export { loadKubeConfig } from './kubeconfig.js';
+export { MeshMembership, isMonitoredNamespace } from './mesh.js';
+export { WorkQueue } from './queue.js';

@@ -18,7 +18,7 @@ import {
   INFORMER_WATCH_TIMEOUT_SECONDS,
 } from '../constants/index.js';
 import { errorMessage, type Logger } from '../logger/index.js';
-import { Backoff, type BackoffOptions } from './backoff.js';
+import { Backoff, type BackoffOptions } from '../backoff/index.js';
 import { KubeApiError, getJson } from './rest.js';
 
 export interface InformerOptions {

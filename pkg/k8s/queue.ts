@@ -6,7 +6,7 @@
  */
 import { WORKQUEUE_RESYNC_MS } from '../constants/index.js';
 import { errorMessage, silentLogger, type Logger } from '../logger/index.js';
-import { Backoff, type BackoffOptions } from './backoff.js';
+import { Backoff, type BackoffOptions } from '../backoff/index.js';
 
 export interface WorkQueueOptions {
   /** Reconciles one key; throwing schedules a retry with backoff. */

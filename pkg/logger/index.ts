@@ -1,1 +1,2 @@
-export * from './logger.js';
+export { createLogger, errorMessage, silentLogger } from './logger.js';
+export type { Logger } from './logger.js';

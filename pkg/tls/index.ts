@@ -1,1 +1,2 @@
-export * from './certs.js';
+export { certificateExpiresInMs, createCA, loadCA } from './certs.js';
+export type { CertificateAuthority, PemPair } from './certs.js';

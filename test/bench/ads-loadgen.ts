@@ -6,11 +6,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { ADS_SOTW_METHOD_PATH } from '../../pkg/constants/index.js';
-import {
-  CLUSTER_TYPE_URL,
-  LISTENER_TYPE_URL,
-  ROUTE_CONFIGURATION_TYPE_URL,
-} from '../../pkg/envoy/type-urls.js';
+import { CLUSTER_TYPE_URL, LISTENER_TYPE_URL, ROUTE_CONFIGURATION_TYPE_URL } from '../../pkg/envoy/index.js';
 import { PROBE_ROUTE_CONFIG_NAME } from '../support/ads-fixtures.js';
 import { encodeRequest, readResponse } from '../support/ads-loadwire.js';
 

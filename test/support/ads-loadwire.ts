@@ -3,7 +3,7 @@
  * write DiscoveryRequests and read version_info / type_url / nonce / node.id, so that measuring
  * tens of thousands of streams measures the server, not the client's decoder.
  */
-import { lengthDelimited, stringField } from '../../pkg/ads/wire.js';
+import { lengthDelimited, stringField } from '../../pkg/ads/index.js';
 
 /** DiscoveryRequest: version_info = 1, node = 2 (Node.id = 1), resource_names = 3, type_url = 4, response_nonce = 5. */
 export function encodeRequest(r: {

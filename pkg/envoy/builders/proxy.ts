@@ -2,8 +2,8 @@
 import { buildProbeCluster } from './clusters.js';
 import { buildInboundResources } from './inbound.js';
 import type { InboundPort } from './inbound.js';
-import { buildProbeListener } from './probeListener.js';
-import type { ProbeListenerInput } from './probeListener.js';
+import { buildProbeListener } from './probe-listener.js';
+import type { ProbeListenerInput } from './probe-listener.js';
 import { CLUSTER_TYPE_URL, LISTENER_TYPE_URL } from '../type-urls.js';
 import type { Cluster, Listener, ProxyResources } from './types.js';
 

@@ -1,5 +1,1 @@
-export * from './addresses.js';
-export * from './events.js';
-export * from './probe-exec.js';
-export * from './prober.js';
-export * from './node-agent.js';
+export { NodeAgent } from './node-agent.js';

@@ -10,8 +10,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { V1Probe } from '@kubernetes/client-node';
-import { grpcHealthCheck } from '../../healthcheck/grpc-check.js';
-import { describeSocketError, tcpCheck } from '../../healthcheck/tcp-check.js';
+import { grpcHealthCheck } from '../../healthcheck/index.js';
+import { describeSocketError, tcpCheck } from '../../healthcheck/index.js';
 
 export type ProbeResult = { ok: true } | { ok: false; message: string };
 

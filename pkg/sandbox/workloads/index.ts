@@ -1,2 +1,9 @@
-export * from './types.js';
-export * from './workloads.js';
+export {
+  ALWAYS_FAILING_PATH_PREFIX,
+  SANDBOX_IMAGES,
+  UNHEALTHY_ANNOTATION,
+  unhealthyContainers,
+  workloadKindForImage,
+} from './types.js';
+export type { Workload } from './types.js';
+export { startWorkload } from './workloads.js';

@@ -20,7 +20,7 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { installCommand, uninstallCommand } from '../../../pkg/cli/install.js';
+import { installCommand, uninstallCommand } from '../../../pkg/cli/index.js';
 import {
   CERT_MANAGER_INJECT_CA_FROM_ANNOTATION,
   INJECTOR_APP,

@@ -14,8 +14,8 @@ import {
 import { parseAllDocuments } from 'yaml';
 import { fsmVersion } from '../../../pkg/binary/index.js';
 import { runCli, type CliDeps } from '../../../pkg/cli/index.js';
-import { installCommand, uninstallCommand } from '../../../pkg/cli/install.js';
-import { meshCommand } from '../../../pkg/cli/mesh.js';
+import { installCommand, uninstallCommand } from '../../../pkg/cli/index.js';
+import { meshCommand } from '../../../pkg/cli/index.js';
 import {
   APP_VERSION_LABEL,
   CONTROLLER_APP,

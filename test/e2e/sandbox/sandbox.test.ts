@@ -18,7 +18,7 @@ import {
 import { LISTENER_TYPE_URL } from '../../../pkg/envoy/index.js';
 import { MONITORED_BY_LABEL, ORIGINAL_PROBES_ANNOTATION } from '../../../pkg/constants/index.js';
 import { silentLogger } from '../../../pkg/logger/index.js';
-import { startSandbox, type Sandbox } from '../../../pkg/sandbox/sandbox.js';
+import { startSandbox, type Sandbox } from '../../../pkg/sandbox/index.js';
 import { SANDBOX_IMAGES, UNHEALTHY_ANNOTATION } from '../../../pkg/sandbox/workloads/index.js';
 import { findKubectl, Kubectl } from '../../support/apiserver-kubectl.js';
 import { closedPort, httpRequest } from '../../support/net.js';

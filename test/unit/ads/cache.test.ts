@@ -1,4 +1,5 @@
-import { SnapshotCache, contentVersion, setVersion, type Snapshot } from '../../../pkg/ads/index.js';
+import { SnapshotCache, contentVersion, type Snapshot } from '../../../pkg/ads/index.js';
+import { setVersion } from '../../../pkg/ads/resources.js';
 import { encodeMessage } from '../../../pkg/envoy/index.js';
 import { CDS, EDS, LDS, RDS, baseSnapshot, cluster, route } from '../../support/ads-resources.js';
 

@@ -1,6 +1,6 @@
 /** DeltaAggregatedResources rules over a real server and a raw client. */
 import * as grpc from '@grpc/grpc-js';
-import type { DeltaStream } from '../../../pkg/ads/index.js';
+import type { DeltaStream } from '../../../pkg/ads/delta-stream.js';
 import { AdsHarness } from '../../support/ads-harness.js';
 import type { DeltaResponse, RawStream } from '../../support/ads-client.js';
 import {

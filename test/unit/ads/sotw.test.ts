@@ -7,7 +7,7 @@
 import { PassThrough } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import { createLogger } from '../../../pkg/logger/index.js';
-import type { SotwStream } from '../../../pkg/ads/index.js';
+import type { SotwStream } from '../../../pkg/ads/sotw-stream.js';
 import { AdsHarness } from '../../support/ads-harness.js';
 import { ackOf, nackOf, type RawStream, type SotwResponse } from '../../support/ads-client.js';
 import {

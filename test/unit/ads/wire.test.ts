@@ -1,13 +1,15 @@
 import {
   controlPlaneField,
   decodeDeltaDiscoveryRequest,
-  decodeDiscoveryRequest,
   deltaResourceChunk,
   encodeDeltaDiscoveryResponse,
+  varintSize,
+} from '../../../pkg/ads/wire.js';
+import {
+  decodeDiscoveryRequest,
   encodeDiscoveryResponse,
   lengthDelimited,
   sotwResourceChunk,
-  varintSize,
 } from '../../../pkg/ads/index.js';
 import { decodeMessage, encodeMessage } from '../../../pkg/envoy/index.js';
 import { CDS, cluster } from '../../support/ads-resources.js';

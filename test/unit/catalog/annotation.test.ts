@@ -1,4 +1,5 @@
-import { formatOriginalProbes, parseOriginalProbes, podOriginalProbes } from '../../../pkg/catalog/index.js';
+import { formatOriginalProbes } from '../../../pkg/catalog/annotation.js';
+import { parseOriginalProbes, podOriginalProbes } from '../../../pkg/catalog/index.js';
 import { ORIGINAL_PROBES_ANNOTATION } from '../../../pkg/constants/index.js';
 import type { OriginalProbesByContainer } from '../../../pkg/constants/index.js';
 import {

@@ -1,9 +1,11 @@
 import { desiredProxy } from '../../../pkg/catalog/index.js';
-import type { DesiredProxy, DesiredProxyResult, PodLike } from '../../../pkg/catalog/index.js';
+import type { DesiredProxy } from '../../../pkg/catalog/index.js';
+import type { DesiredProxyResult } from '../../../pkg/catalog/desired.js';
+import type { PodLike } from '../../../pkg/catalog/pod.js';
 import { ORIGINAL_PROBES_ANNOTATION, PROXY_UUID_LABEL } from '../../../pkg/constants/index.js';
 import type { Listener, Route } from '../../../pkg/envoy/builders/index.js';
-import { decodeMessage, encodeMessage } from '../../../pkg/envoy/protos.js';
-import { CLUSTER_TYPE_URL, LISTENER_TYPE_URL } from '../../../pkg/envoy/type-urls.js';
+import { decodeMessage, encodeMessage } from '../../../pkg/envoy/index.js';
+import { CLUSTER_TYPE_URL, LISTENER_TYPE_URL } from '../../../pkg/envoy/index.js';
 import {
   annotationValue,
   appPod,

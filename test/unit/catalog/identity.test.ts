@@ -1,6 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { proxyIdentity } from '../../../pkg/catalog/index.js';
-import type { PodLike } from '../../../pkg/catalog/index.js';
+import type { PodLike } from '../../../pkg/catalog/pod.js';
 import { PROXY_UUID_LABEL } from '../../../pkg/constants/index.js';
 import { appPod, fixtureUuid, http, injectedPod } from '../../support/pods.js';
 

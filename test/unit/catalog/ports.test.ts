@@ -1,5 +1,5 @@
-import { inboundPorts } from '../../../pkg/catalog/index.js';
-import type { PodLike } from '../../../pkg/catalog/index.js';
+import { inboundPorts } from '../../../pkg/catalog/ports.js';
+import type { PodLike } from '../../../pkg/catalog/pod.js';
 
 function pod(containers: any[], initContainers?: any[]): PodLike {
   return {

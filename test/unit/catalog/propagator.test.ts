@@ -4,7 +4,7 @@
  * the real one.
  */
 import type { V1Namespace, V1Pod } from '@kubernetes/client-node';
-import { SnapshotCache } from '../../../pkg/ads/cache.js';
+import { SnapshotCache } from '../../../pkg/ads/index.js';
 import { ProxyPropagator } from '../../../pkg/catalog/index.js';
 import { LISTENER_TYPE_URL } from '../../../pkg/envoy/index.js';
 import { MONITORED_BY_LABEL } from '../../../pkg/constants/index.js';

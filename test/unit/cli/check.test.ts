@@ -17,7 +17,7 @@ import {
   evaluateProbeChecks,
   type CheckResult,
   type ProbeCheckInput,
-} from '../../../pkg/cli/index.js';
+} from '../../../pkg/cli/check.js';
 import { appPod, fixtureUuid, grpc, http, https, injectedPod, tcp } from '../../../test/support/pods.js';
 
 const NOW = new Date(Date.UTC(2026, 10, 24, 12, 0, 0));

@@ -2,13 +2,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
-import {
-  ControllerError,
-  controllerAtUrl,
-  controllerViaServiceProxy,
-  listenerNames,
-  proxyDebugPath,
-} from '../../../pkg/cli/index.js';
+import { ControllerError, controllerViaServiceProxy } from '../../../pkg/cli/index.js';
+import { controllerAtUrl, listenerNames, proxyDebugPath } from '../../../pkg/cli/controller.js';
 
 interface Seen {
   url: string;

@@ -1,6 +1,7 @@
 import { parse as parseYaml } from 'yaml';
 import { InvalidArgumentError } from 'commander';
-import { parseControllerUrl, render, renderJson, renderTable, renderYaml } from '../../../pkg/cli/index.js';
+import { parseControllerUrl } from '../../../pkg/cli/flags.js';
+import { render, renderJson, renderTable, renderYaml } from '../../../pkg/cli/output.js';
 
 describe('renderTable', () => {
   const cases: [string, string[], string[][], string][] = [

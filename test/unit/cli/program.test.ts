@@ -1,15 +1,9 @@
 /** The program builder: command groups, lazy clients, exit codes and where output goes. */
 import { Command } from 'commander';
 import { KubeConfig } from '@kubernetes/client-node';
-import {
-  COMMAND_GROUPS,
-  CliError,
-  OPERATOR_COMMAND_GROUPS,
-  buildProgram,
-  runCli,
-  type CliContext,
-  type CliDeps,
-} from '../../../pkg/cli/index.js';
+import { COMMAND_GROUPS, buildProgram } from '../../../pkg/cli/program.js';
+import { CliError, type CliContext } from '../../../pkg/cli/context.js';
+import { OPERATOR_COMMAND_GROUPS, runCli, type CliDeps } from '../../../pkg/cli/index.js';
 import { silentLogger } from '../../../pkg/logger/index.js';
 
 function io(): { out: string[]; err: string[]; io: NonNullable<CliDeps['io']> } {

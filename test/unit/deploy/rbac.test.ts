@@ -8,12 +8,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { V1ClusterRole, V1PolicyRule, V1Role } from '@kubernetes/client-node';
 import { CONTROLLER_APP, INJECTOR_APP } from '../../../pkg/constants/index.js';
-import {
-  clusterScopedName,
-  defaultInstallParams,
-  renderInstall,
-  type InjectorTls,
-} from '../../../pkg/deploy/index.js';
+import { clusterScopedName } from '../../../pkg/deploy/rbac.js';
+import { defaultInstallParams, renderInstall, type InjectorTls } from '../../../pkg/deploy/index.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const tls: InjectorTls = { caPem: 'ca\n', certPem: 'cert\n', keyPem: 'key\n' };
@@ -129,7 +125,7 @@ it('the informer scan finds the namespace and pod informers', () => {
 
 describe.each([
   [CONTROLLER_APP, ['pkg/controller', 'pkg/catalog', 'cmd/fsm-controller'], ['namespaces', 'pods']],
-  [INJECTOR_APP, ['pkg/injector', 'cmd/fsm-injector', 'pkg/deploy/webhookCert.ts'], ['namespaces']],
+  [INJECTOR_APP, ['pkg/injector', 'cmd/fsm-injector', 'pkg/deploy/webhook-cert.ts'], ['namespaces']],
 ])('%s', (app, dirs, mustWatch) => {
   const calls = callsOf(dirs);
 
@@ -170,7 +166,7 @@ it('the injector may patch only its own webhook configuration', () => {
 });
 
 it('the scan sees the webhook certificate manager’s Secret and webhook calls (injector)', () => {
-  const calls = callsOf(['pkg/deploy/webhookCert.ts']).map((c) => `${c.verb} ${c.resource}`);
+  const calls = callsOf(['pkg/deploy/webhook-cert.ts']).map((c) => `${c.verb} ${c.resource}`);
   expect(calls.sort()).toEqual(
     [
       'create secrets',
@@ -189,7 +185,7 @@ it('with cert-manager, the injector’s own calls are granted and the certificat
     .filter((c) => !granted(rules, c))
     .map((c) => `${c.verb} ${c.resource} (${c.where})`);
   expect(missing).toEqual([]);
-  const certCalls = callsOf(['pkg/deploy/webhookCert.ts']);
+  const certCalls = callsOf(['pkg/deploy/webhook-cert.ts']);
   expect(certCalls.length).toBeGreaterThan(0);
   expect(certCalls.filter((c) => granted(rules, c))).toEqual([]);
 });

@@ -17,13 +17,13 @@ import { Namespace, Secret, Service, ServiceAccount } from 'kubernetes-models/v1
 import { Certificate, ClusterIssuer, Issuer } from '@kubernetes-models/cert-manager/cert-manager.io/v1';
 import {
   defaultInstallParams,
-  describeObject,
   issueInjectorTls,
   renderInstall,
   toYaml,
   type InjectorTls,
   type InstallParams,
 } from '../../../pkg/deploy/index.js';
+import { describeObject } from '../../../pkg/deploy/render.js';
 
 // Each model class validates its own kind; an unknown kind fails the test.
 const MODELS: Record<string, new (o: never) => { validate(): void }> = {

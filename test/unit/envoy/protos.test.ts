@@ -1,24 +1,24 @@
 import {
   CLUSTER_LOAD_ASSIGNMENT_TYPE_URL,
   CLUSTER_TYPE_URL,
-  ENVOY_PROTO_FILES,
   HTTP_CONNECTION_MANAGER_TYPE_URL,
   LISTENER_TYPE_URL,
   ROUTER_TYPE_URL,
   ROUTE_CONFIGURATION_TYPE_URL,
   TCP_PROXY_TYPE_URL,
   decodeMessage,
-  encodeAny,
   encodeMessage,
   envoyRoot,
   hasMessageType,
   messageNameOf,
   messageType,
   packAny,
-  protoIncludeDirs,
   shortTypeName,
   unpackAny,
 } from '../../../pkg/envoy/index.js';
+import { ENVOY_PROTO_FILES } from '../../../pkg/envoy/type-urls.js';
+import { encodeAny } from '../../../pkg/envoy/protos.js';
+import { protoIncludeDirs } from '../../../pkg/envoy/proto-paths.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 

@@ -1,5 +1,5 @@
 import { aliveAnswer, readyAnswer, type ReadinessCheck } from '../../../pkg/health/readiness.js';
-import type { LifecycleState } from '../../../pkg/ads/lifecycle.js';
+import type { LifecycleState } from '../../../pkg/ads/index.js';
 
 const ok = (name: string): ReadinessCheck => ({ name, check: () => ({ ok: true }) });
 const bad = (name: string, reason: string): ReadinessCheck => ({

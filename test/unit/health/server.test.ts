@@ -1,5 +1,5 @@
 import { Registry, Counter } from 'prom-client';
-import { Lifecycle } from '../../../pkg/ads/lifecycle.js';
+import { Lifecycle } from '../../../pkg/ads/index.js';
 import { createHealthServer, type HealthServer } from '../../../pkg/health/index.js';
 import { silentLogger } from '../../../pkg/logger/index.js';
 import { httpRequest } from '../../support/net.js';

@@ -1,7 +1,8 @@
 import http from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { createHealthcheckServer, type HealthcheckServer } from '../../../pkg/healthcheck/index.js';
+import { createHealthcheckServer } from '../../../pkg/healthcheck/index.js';
+import type { HealthcheckServer } from '../../../pkg/healthcheck/server.js';
 import { silentLogger } from '../../../pkg/logger/index.js';
 import { closedPort, httpRequest, startBlackhole, startTcpListener } from '../../support/net.js';
 

@@ -1,12 +1,6 @@
-import {
-  envoyBootstrap,
-  envoyBootstrapYaml,
-  healthcheckContainer,
-  initContainer,
-  initScript,
-  iptablesRules,
-  sidecarContainer,
-} from '../../../pkg/injector/index.js';
+import { envoyBootstrap, envoyBootstrapYaml } from '../../../pkg/injector/bootstrap.js';
+import { healthcheckContainer, initContainer, sidecarContainer } from '../../../pkg/injector/containers.js';
+import { initScript, iptablesRules } from '../../../pkg/injector/iptables.js';
 import { parse } from 'yaml';
 
 describe('iptablesRules', () => {

@@ -8,7 +8,7 @@ import jsonpatch from 'fast-json-patch';
 import type { OriginalProbesAnnotation } from '../../../pkg/constants/index.js';
 import { PROBE_TYPE_INFO, PROBE_TYPES } from '../../../pkg/constants/index.js';
 import { defaultInjectorConfig, handleAdmission, mutatePod } from '../../../pkg/injector/index.js';
-import { parseOriginalProbes } from '../../../pkg/catalog/annotation.js';
+import { parseOriginalProbes } from '../../../pkg/catalog/index.js';
 import { admissionReview, namespace, sequentialUuids } from '../../support/injector.js';
 
 /** mulberry32: small, fast, seedable. */

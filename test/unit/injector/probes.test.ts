@@ -1,5 +1,6 @@
 import type { V1Container, V1Probe } from '@kubernetes/client-node';
-import { resolveProbePort, rewriteProbes } from '../../../pkg/injector/index.js';
+import { resolveProbePort } from '../../../pkg/injector/probes.js';
+import { rewriteProbes } from '../../../pkg/injector/index.js';
 
 const hc = (header: string, value: string, extra: Record<string, string> = {}): V1Probe['httpGet'] => ({
   port: 15904,

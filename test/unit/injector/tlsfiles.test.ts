@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readPairSync } from '../../../pkg/injector/index.js';
+import { readPairSync } from '../../../pkg/injector/tlsfiles.js';
 import { createCA, type PemPair } from '../../../pkg/tls/index.js';
 
 describe('readPairSync', () => {

@@ -6,7 +6,8 @@
  */
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { silentLogger } from '../../../pkg/logger/index.js';
-import { podInformer, namespaceInformer, type Informer } from '../../../pkg/k8s/index.js';
+import { podInformer, namespaceInformer } from '../../../pkg/k8s/index.js';
+import type { Informer } from '../../../pkg/k8s/informer.js';
 import { startTestApiServer, type TestApiServer } from '../../support/apiserver.js';
 
 let h: TestApiServer;

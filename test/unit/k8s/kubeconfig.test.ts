@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import YAML from 'yaml';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { KubeConfigError, loadKubeConfig, resolveKubeConfig } from '../../../pkg/k8s/index.js';
+import { KubeConfigError, resolveKubeConfig } from '../../../pkg/k8s/kubeconfig.js';
+import { loadKubeConfig } from '../../../pkg/k8s/index.js';
 import { startTestApiServer, type TestApiServer } from '../../support/apiserver.js';
 
 let dir: string;

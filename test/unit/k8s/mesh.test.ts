@@ -1,10 +1,5 @@
-import {
-  isIgnoredNamespace,
-  isMonitoredNamespace,
-  MeshMembership,
-  meshOfNamespace,
-  meshNamespaceSelector,
-} from '../../../pkg/k8s/index.js';
+import { isIgnoredNamespace, meshOfNamespace, meshNamespaceSelector } from '../../../pkg/k8s/mesh.js';
+import { isMonitoredNamespace, MeshMembership } from '../../../pkg/k8s/index.js';
 import { IGNORE_LABEL, MONITORED_BY_LABEL } from '../../../pkg/constants/index.js';
 
 const ns = (labels?: Record<string, string>) => ({ metadata: { name: 'n', labels } });

@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream';
-import { createLogger, isLogLevel } from '../../../pkg/logger/index.js';
+import { createLogger } from '../../../pkg/logger/index.js';
+import { isLogLevel } from '../../../pkg/logger/logger.js';
 
 function capture(): { stream: PassThrough; lines: () => string[] } {
   const stream = new PassThrough();

@@ -3,7 +3,7 @@ import {
   buildInboundPassthroughCluster,
   buildProbeCluster,
   inboundClusterName,
-} from '../../../../pkg/envoy/builders/index.js';
+} from '../../../../pkg/envoy/builders/clusters.js';
 import type { ProbeType } from '../../../../pkg/constants/index.js';
 
 describe('buildProbeCluster', () => {

@@ -4,12 +4,9 @@
  * protobufjs' fromObject alone silently drops unknown or misspelled fields, so equality after the
  * round trip is the proof; the negative cases show both guards fire.
  */
-import {
-  buildInboundPassthroughCluster,
-  buildProbeListener,
-  buildProxyResources,
-  TLS_INSPECTOR_TYPE_URL,
-} from '../../../../pkg/envoy/builders/index.js';
+import { buildInboundPassthroughCluster } from '../../../../pkg/envoy/builders/clusters.js';
+import { buildProbeListener } from '../../../../pkg/envoy/builders/probe-listener.js';
+import { buildProxyResources, TLS_INSPECTOR_TYPE_URL } from '../../../../pkg/envoy/builders/index.js';
 import type { HttpProbeRoute, ProxyBuildInput } from '../../../../pkg/envoy/builders/index.js';
 import { decodeMessage, encodeMessage, hasMessageType, messageType } from '../../../../pkg/envoy/protos.js';
 import { CLUSTER_TYPE_URL, LISTENER_TYPE_URL, messageNameOf } from '../../../../pkg/envoy/type-urls.js';

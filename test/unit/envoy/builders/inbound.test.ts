@@ -2,7 +2,7 @@ import {
   buildInboundCaptureListener,
   buildInboundListener,
   buildInboundResources,
-} from '../../../../pkg/envoy/builders/index.js';
+} from '../../../../pkg/envoy/builders/inbound.js';
 import { TCP_PROXY_TYPE_URL } from '../../../../pkg/envoy/type-urls.js';
 
 describe('inbound listeners', () => {

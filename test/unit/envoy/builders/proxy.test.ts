@@ -1,6 +1,6 @@
 import { buildProxyResources, resourcesByTypeUrl } from '../../../../pkg/envoy/builders/index.js';
 import { CLUSTER_TYPE_URL, LISTENER_TYPE_URL } from '../../../../pkg/envoy/type-urls.js';
-import { SnapshotCache, typeResources } from '../../../../pkg/ads/cache.js';
+import { SnapshotCache, typeResources } from '../../../../pkg/ads/index.js';
 import type { ProxyBuildInput } from '../../../../pkg/envoy/builders/index.js';
 
 describe('buildProxyResources', () => {

@@ -10,7 +10,7 @@ import {
   ROUTE_CONFIGURATION_TYPE_URL,
 } from '../../../../pkg/envoy/index.js';
 import { silentLogger } from '../../../../pkg/logger/index.js';
-import { AdsClient, NACK_CODE, type XdsResource } from '../../../../pkg/sandbox/agent/index.js';
+import { AdsClient, NACK_CODE, type XdsResource } from '../../../../pkg/sandbox/agent/ads-client.js';
 import { ScriptedAds } from '../../../support/agent-ads-script.js';
 
 const CDS = CLUSTER_TYPE_URL;

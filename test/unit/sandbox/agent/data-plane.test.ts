@@ -16,15 +16,10 @@ import {
   packAny,
   type PlainMessage,
 } from '../../../../pkg/envoy/index.js';
-import {
-  EndpointPicker,
-  ListenerSet,
-  parseListener,
-  type ClusterModel,
-  type DataPlaneContext,
-  type ListenerModel,
-  type RouteConfigModel,
-} from '../../../../pkg/sandbox/agent/index.js';
+import { EndpointPicker, type DataPlaneContext } from '../../../../pkg/sandbox/agent/upstream.js';
+import { ListenerSet } from '../../../../pkg/sandbox/agent/listeners.js';
+import { parseListener } from '../../../../pkg/sandbox/agent/xds-config.js';
+import type { ClusterModel, ListenerModel, RouteConfigModel } from '../../../../pkg/sandbox/agent/model.js';
 import { httpRequest } from '../../../support/net.js';
 import { startHttpApp, type RecordingApp } from '../../../support/agent.js';
 

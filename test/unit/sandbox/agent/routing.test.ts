@@ -1,9 +1,7 @@
 /** Envoy routing rules of the probe agent: table tests of the pure functions. */
-import type { HeaderMutations, RouteModel, VirtualHostModel } from '../../../../pkg/sandbox/agent/index.js';
+import type { HeaderMutations, RouteModel, VirtualHostModel } from '../../../../pkg/sandbox/agent/model.js';
 import {
   applyHeaderMutations,
-  backoffCeilingMs,
-  backoffDelayMs,
   endToEndHeaders,
   pathOnly,
   re2Substitution,
@@ -12,7 +10,7 @@ import {
   selectRoute,
   selectVirtualHost,
   type HeaderMap,
-} from '../../../../pkg/sandbox/agent/index.js';
+} from '../../../../pkg/sandbox/agent/routing.js';
 
 const NO_HEADERS: HeaderMutations = { add: [], remove: [] };
 
@@ -206,42 +204,5 @@ describe('endToEndHeaders', () => {
     [{ 'transfer-encoding': 'chunked', 'content-length': undefined, z: ['1', '2'] }, { z: ['1', '2'] }],
   ])('%o → %o', (input, expected) => {
     expect(endToEndHeaders(input)).toEqual(expected);
-  });
-});
-
-describe('reconnect backoff', () => {
-  test.each([
-    [0, {}, 250],
-    [1, {}, 500],
-    [5, {}, 8000],
-    [6, {}, 10_000],
-    [1000, {}, 10_000],
-    [3, { initialMs: 10, maxMs: 50 }, 50],
-    [2, { initialMs: 10, multiplier: 3 }, 90],
-    [-1, {}, 250],
-  ])('ceiling of attempt %d with %o is %d ms', (attempt, opts, expected) => {
-    expect(backoffCeilingMs(attempt, opts)).toBe(expected);
-  });
-
-  test.each([
-    [0, 0, 125],
-    [0, 0.5, 188],
-    [0, 0.999999, 250],
-    [10, 0, 5000],
-    [10, 0.999999, 10_000],
-  ])(
-    'attempt %d with random %d waits %d ms (between half the ceiling and the ceiling)',
-    (attempt, r, expected) => {
-      expect(backoffDelayMs(attempt, {}, () => r)).toBe(expected);
-    },
-  );
-
-  test('jittered delays of many agents spread over [ceiling/2, ceiling]', () => {
-    let seed = 1;
-    const random = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
-    const delays = Array.from({ length: 200 }, () => backoffDelayMs(3, {}, random));
-    expect(Math.min(...delays)).toBeGreaterThanOrEqual(1000);
-    expect(Math.max(...delays)).toBeLessThanOrEqual(2000);
-    expect(new Set(delays).size).toBeGreaterThan(50);
   });
 });

@@ -21,9 +21,8 @@ import {
   parseCluster,
   parseListener,
   parseRouteConfiguration,
-  type ForwardAction,
-  type HttpHandlerModel,
-} from '../../../../pkg/sandbox/agent/index.js';
+} from '../../../../pkg/sandbox/agent/xds-config.js';
+import type { ForwardAction, HttpHandlerModel } from '../../../../pkg/sandbox/agent/model.js';
 
 /** As the agent sees a resource: encoded by the server, decoded from the wire. */
 function wire(typeUrl: string, resource: object): PlainMessage {

@@ -8,7 +8,8 @@ import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiException, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { createCA } from '../../../../pkg/tls/index.js';
-import { matchesLabelSelector, ruleMatches, findResource } from '../../../../pkg/sandbox/apiserver/index.js';
+import { matchesLabelSelector, ruleMatches } from '../../../../pkg/sandbox/apiserver/admission.js';
+import { findResource } from '../../../../pkg/sandbox/apiserver/resources.js';
 import { startTestApiServer, type TestApiServer } from '../../../support/apiserver.js';
 
 type Mode = 'patch' | 'deny' | 'hang' | 'garbage' | 'wrong-uid';

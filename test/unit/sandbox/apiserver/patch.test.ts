@@ -4,7 +4,7 @@ import {
   mergePatch,
   PatchError,
   strategicMergePatch,
-} from '../../../../pkg/sandbox/apiserver/index.js';
+} from '../../../../pkg/sandbox/apiserver/patch.js';
 
 describe('JSON merge patch (RFC 7386)', () => {
   it.each([

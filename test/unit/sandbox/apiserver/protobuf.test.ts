@@ -1,4 +1,5 @@
-import { decodeKubeProtobuf, StatusError } from '../../../../pkg/sandbox/apiserver/index.js';
+import { decodeKubeProtobuf } from '../../../../pkg/sandbox/apiserver/protobuf.js';
+import { StatusError } from '../../../../pkg/sandbox/apiserver/status.js';
 
 function varint(n: number): Buffer {
   const out: number[] = [];

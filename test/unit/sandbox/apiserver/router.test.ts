@@ -1,12 +1,11 @@
 /** The API server's path router: method + URL → route or rejection, as a table. */
+import { customResource, RESOURCES } from '../../../../pkg/sandbox/apiserver/resources.js';
 import {
-  RESOURCES,
-  customResource,
   isPublic,
   routeRequest,
   type Route,
   type RoutingTable,
-} from '../../../../pkg/sandbox/apiserver/index.js';
+} from '../../../../pkg/sandbox/apiserver/router.js';
 
 const TABLE: RoutingTable = {
   resources: [

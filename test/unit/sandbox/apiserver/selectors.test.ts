@@ -1,11 +1,11 @@
+import { humanDuration } from '../../../../pkg/sandbox/apiserver/table.js';
 import {
-  humanDuration,
   matchesFields,
   matchesLabels,
   parseFieldSelector,
   parseLabelSelector,
   SelectorError,
-} from '../../../../pkg/sandbox/apiserver/index.js';
+} from '../../../../pkg/sandbox/apiserver/selectors.js';
 
 const labels = { app: 'web', tier: 'front', 'flomesh.io/monitored-by': 'fsm', empty: '' };
 

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ControllerError, controllerViaServiceProxy } from '../../../../pkg/cli/controller.js';
-import { parseServiceProxyPath } from '../../../../pkg/sandbox/apiserver/index.js';
+import { ControllerError, controllerViaServiceProxy } from '../../../../pkg/cli/index.js';
+import { parseServiceProxyPath } from '../../../../pkg/sandbox/apiserver/service-proxy.js';
 import { startTestApiServer, type TestApiServer } from '../../../support/apiserver.js';
 
 describe('parseServiceProxyPath', () => {

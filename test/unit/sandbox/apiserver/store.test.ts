@@ -1,4 +1,4 @@
-import { Store, type KubeObject } from '../../../../pkg/sandbox/apiserver/index.js';
+import { Store, type KubeObject } from '../../../../pkg/sandbox/apiserver/store.js';
 
 const obj = (name: string, namespace?: string, extra: Record<string, unknown> = {}): KubeObject =>
   ({ metadata: { name, ...(namespace ? { namespace } : {}) }, ...extra }) as KubeObject;

@@ -6,7 +6,8 @@
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { notFound, type SubresourceHandler } from '../../../../pkg/sandbox/apiserver/index.js';
+import { notFound } from '../../../../pkg/sandbox/apiserver/status.js';
+import type { SubresourceHandler } from '../../../../pkg/sandbox/apiserver/connect.js';
 import { startTestApiServer, type TestApiServer } from '../../../support/apiserver.js';
 
 let h: TestApiServer;

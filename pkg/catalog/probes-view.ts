@@ -10,7 +10,7 @@ import {
   ORIGINAL_TCP_PORT_HEADER,
 } from '../constants/index.js';
 import type { OriginalProbeKind, ProbeType } from '../constants/index.js';
-import type { PlannedProbe } from './probePlan.js';
+import type { PlannedProbe } from './probe-plan.js';
 
 export interface HttpHeader {
   name: string;

@@ -18,18 +18,17 @@ import {
   INJECTOR_TLS_MOUNT_PATH,
   INJECTOR_TLS_SECRET_NAME,
 } from '../../../pkg/constants/index.js';
+import { clusterScopedName } from '../../../pkg/deploy/rbac.js';
 import {
-  clusterScopedName,
   defaultInstallParams,
-  describeObject,
   injectorDnsNames,
-  objectKey,
   renderAnyMode,
   renderInstall,
   staleObjects,
   type InjectorTls,
   type InstallParams,
 } from '../../../pkg/deploy/index.js';
+import { describeObject, objectKey } from '../../../pkg/deploy/render.js';
 
 interface CertificateSpec {
   secretName: string;

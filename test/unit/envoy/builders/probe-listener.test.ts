@@ -1,9 +1,5 @@
-import {
-  buildProbeListener,
-  probeRoute,
-  rewriteTarget,
-  TLS_INSPECTOR_TYPE_URL,
-} from '../../../../pkg/envoy/builders/index.js';
+import { buildProbeListener, probeRoute } from '../../../../pkg/envoy/builders/probe-listener.js';
+import { rewriteTarget, TLS_INSPECTOR_TYPE_URL } from '../../../../pkg/envoy/builders/index.js';
 import {
   HTTP_CONNECTION_MANAGER_TYPE_URL,
   ROUTER_TYPE_URL,

@@ -2,7 +2,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import { listen } from '../binary/listen.js';
+import { listen } from '../binary/index.js';
 import { METRICS_PATH } from '../constants/index.js';
 import { errorMessage, type Logger } from '../logger/index.js';
 

@@ -1,5 +1,6 @@
 import { desiredProxy } from '../../../pkg/catalog/index.js';
-import type { DesiredProxy, ProbesView } from '../../../pkg/catalog/index.js';
+import type { DesiredProxy } from '../../../pkg/catalog/index.js';
+import type { ProbesView } from '../../../pkg/catalog/probes-view.js';
 import { grpc, http, https, injectedPod, tcp } from '../../support/pods.js';
 import type { ContainerSpec } from '../../support/pods.js';
 
