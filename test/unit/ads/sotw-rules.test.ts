@@ -77,7 +77,7 @@ const responses: Row[] = [
     ],
   },
   {
-    rule: 'every response gets a fresh nonce, across types and pushes',
+    rule: 'gives every response a fresh nonce, across types and pushes',
     steps: [
       { set: baseSnapshot() },
       { send: { node: N1, type_url: CDS } },
@@ -98,7 +98,7 @@ const responses: Row[] = [
 
 const ackNack: Row[] = [
   {
-    rule: 'an ACK is counted, recorded, and causes no resend',
+    rule: 'an ACK is counted and causes no resend',
     steps: [
       { set: baseSnapshot() },
       { send: { node: N1, type_url: CDS } },
