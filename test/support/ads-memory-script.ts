@@ -8,6 +8,7 @@
  * with no resources: `CDS`), and for Delta the removed names prefixed with `-` (`LDS -l1`,
  * `CDS c9 -c1`).
  */
+import assert from 'node:assert/strict';
 import type { DeltaStream, SnapshotInput, SotwStream } from '../../pkg/ads/index.js';
 import type { AdsStatusCode } from '../../pkg/ads/transport.js';
 import { shortTypeName, type PlainMessage } from '../../pkg/envoy/index.js';
@@ -158,12 +159,12 @@ class Script implements ScriptContext {
       const e = this.collect(step.on);
       const fresh = e.seen.slice(e.expected);
       e.expected = e.seen.length;
-      expect(fresh.map(summary)).toEqual(step.expect);
+      assert.deepEqual(fresh.map(summary), step.expect);
     } else if ('status' in step) {
       this.collect(step.on);
       const st = this.client(step.on).status();
-      expect(st?.code).toBe(step.status);
-      if (step.details) expect(st?.details).toMatch(step.details);
+      assert.equal(st?.code, step.status, `status ${JSON.stringify(st)}, expected code ${step.status}`);
+      if (step.details) assert.match(st?.details ?? '', step.details);
     } else if ('peer' in step) {
       const t = this.client(step.on).transport;
       if (step.peer === 'half-close') t.halfClose();
