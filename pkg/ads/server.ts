@@ -1,33 +1,21 @@
 /**
  * The ADS gRPC server: envoy.service.discovery.v3.AggregatedDiscoveryService with both
- * StreamAggregatedResources (SotW) and DeltaAggregatedResources. Requests are decoded with the
- * shared proto root; responses are pre-built Buffers (see wire.ts), so gRPC's serializer is the
- * identity. Exposes the lifecycle (starting → serving → draining → stopped) for health checks.
+ * StreamAggregatedResources (SotW) and DeltaAggregatedResources. Wiring only: the protocol engine
+ * (engine.ts) serves the streams, grpc-transport.ts adapts grpc-js calls to it, and this file owns
+ * the grpc-js server's bind, drain and shutdown. Exposes the lifecycle (starting → serving →
+ * draining → stopped) for health checks.
  */
 import * as grpc from '@grpc/grpc-js';
 import { Registry } from 'prom-client';
-import {
-  ADS_CONTROL_PLANE_IDENTIFIER,
-  ADS_DELTA_METHOD_PATH,
-  ADS_SOTW_METHOD_PATH,
-  DEFAULT_ADS_DRAIN_GRACE_MS,
-  DEFAULT_ADS_UNKNOWN_NODE_WAIT_MS,
-} from '../constants/index.js';
+import { DEFAULT_ADS_DRAIN_GRACE_MS } from '../constants/index.js';
 import { silentLogger, type Logger } from '../logger/index.js';
 import { envoyRoot } from '../envoy/index.js';
 import { SnapshotCache } from './cache.js';
-import { DeltaStream } from './delta-stream.js';
+import { AdsEngine } from './engine.js';
+import { registerAdsService } from './grpc-transport.js';
 import { Lifecycle, type LifecycleView } from './lifecycle.js';
 import { AdsMetrics } from './metrics.js';
-import { SotwStream } from './sotw-stream.js';
-import type { StreamContext, StreamHandle } from './stream.js';
-import {
-  controlPlaneField,
-  decodeDeltaDiscoveryRequest,
-  decodeDiscoveryRequest,
-  type DeltaDiscoveryRequestMsg,
-  type DiscoveryRequestMsg,
-} from './wire.js';
+import type { StreamHandle } from './stream.js';
 
 export interface AdsServerOptions {
   /** The desired resources of every proxy; a new empty cache when omitted. */
@@ -54,8 +42,6 @@ export interface AdsListenOptions {
   host?: string;
 }
 
-const identity = (b: Buffer): Buffer => b;
-
 export class AdsServer {
   readonly cache: SnapshotCache;
   readonly metrics: AdsMetrics;
@@ -63,8 +49,7 @@ export class AdsServer {
   private readonly lifecycleImpl = new Lifecycle();
   private readonly logger: Logger;
   private readonly server: grpc.Server;
-  private readonly streams = new Set<StreamHandle>();
-  private readonly ctx: StreamContext;
+  private readonly engine: AdsEngine;
   private address: string | undefined;
   private boundPort: number | undefined;
   private stopping: Promise<void> | undefined;
@@ -76,37 +61,22 @@ export class AdsServer {
     this.registry = options.registry ?? new Registry();
     this.metrics = new AdsMetrics(this.registry);
     this.credentials = options.credentials ?? grpc.ServerCredentials.createInsecure();
-    const id = options.controlPlaneIdentifier ?? ADS_CONTROL_PLANE_IDENTIFIER;
-    this.ctx = {
+    this.engine = new AdsEngine({
       cache: this.cache,
       metrics: this.metrics,
       logger: this.logger,
-      unknownNodeWaitMs: options.unknownNodeWaitMs ?? DEFAULT_ADS_UNKNOWN_NODE_WAIT_MS,
-      controlPlaneSotw: controlPlaneField(6, id),
-      controlPlaneDelta: controlPlaneField(7, id),
-      maxInFlight: Math.max(1, options.maxInFlightPerStream ?? 4),
-      onClosed: (s) => this.streams.delete(s),
-    };
+      lifecycle: this.lifecycleImpl,
+      unknownNodeWaitMs: options.unknownNodeWaitMs,
+      maxInFlightPerStream: options.maxInFlightPerStream,
+      controlPlaneIdentifier: options.controlPlaneIdentifier,
+    });
     envoyRoot(); // load protos now, not on the first request
     this.server = new grpc.Server({
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.http2.min_ping_interval_without_data_ms': 10_000,
       ...options.grpcOptions,
     });
-    this.server.register<DiscoveryRequestMsg, Buffer>(
-      ADS_SOTW_METHOD_PATH,
-      (call: grpc.ServerDuplexStream<DiscoveryRequestMsg, Buffer>) => this.accept(call, 'sotw'),
-      identity,
-      decodeDiscoveryRequest,
-      'bidi',
-    );
-    this.server.register<DeltaDiscoveryRequestMsg, Buffer>(
-      ADS_DELTA_METHOD_PATH,
-      (call: grpc.ServerDuplexStream<DeltaDiscoveryRequestMsg, Buffer>) => this.accept(call, 'delta'),
-      identity,
-      decodeDeltaDiscoveryRequest,
-      'bidi',
-    );
+    registerAdsService(this.server, this.engine);
   }
 
   /** The lifecycle, for /health/alive and /health/ready. */
@@ -126,28 +96,12 @@ export class AdsServer {
 
   /** Open streams, e.g. for debug endpoints and tests. */
   get openStreams(): readonly StreamHandle[] {
-    return [...this.streams];
+    return this.engine.openStreams;
   }
 
   /** Streams open for one node id. */
   streamsOf(nodeId: string): StreamHandle[] {
-    return [...this.streams].filter((s) => s.nodeId === nodeId);
-  }
-
-  private accept(call: grpc.ServerDuplexStream<unknown, Buffer>, protocol: 'sotw' | 'delta'): void {
-    if (this.lifecycleImpl.state !== 'serving') {
-      call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'ADS server is draining' });
-      return;
-    }
-    const stream =
-      protocol === 'sotw'
-        ? new SotwStream(call as grpc.ServerDuplexStream<DiscoveryRequestMsg, Buffer>, this.ctx, 'sotw')
-        : new DeltaStream(
-            call as grpc.ServerDuplexStream<DeltaDiscoveryRequestMsg, Buffer>,
-            this.ctx,
-            'delta',
-          );
-    this.streams.add(stream);
+    return this.engine.streamsOf(nodeId);
   }
 
   /** Binds and starts serving; resolves with the bound port. */
@@ -188,7 +142,7 @@ export class AdsServer {
       return;
     }
     this.lifecycleImpl.transition('draining');
-    this.logger.info('ADS server draining', { streams: this.streams.size, graceMs });
+    this.logger.info('ADS server draining', { streams: this.engine.openStreams.length, graceMs });
     const address = this.address;
     try {
       this.server.drain(address, graceMs + 1000);
@@ -196,21 +150,7 @@ export class AdsServer {
     } catch (err) {
       this.logger.debug('drain/unbind failed', { error: String(err) });
     }
-    if (this.streams.size > 0 && graceMs > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, graceMs);
-        const poll = setInterval(() => {
-          if (this.streams.size === 0) {
-            clearTimeout(timer);
-            clearInterval(poll);
-            resolve();
-          }
-        }, 20);
-        timer.unref?.();
-        setTimeout(() => clearInterval(poll), graceMs).unref?.();
-      });
-    }
-    for (const s of [...this.streams]) s.finish(grpc.status.UNAVAILABLE, 'ADS server is shutting down');
+    await this.engine.closeAll(graceMs);
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
         this.server.forceShutdown();
