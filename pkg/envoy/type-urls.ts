@@ -37,11 +37,11 @@ export const XDS_SHORT_NAMES: Readonly<Record<string, string>> = {
 };
 
 /**
- * The resource types in the order additions are pushed (SDS → CDS → EDS → LDS → RDS): secrets first,
- * so clusters and listeners that name them do not wait warming for them.
+ * The four resource types in the order additions are pushed (CDS → EDS → LDS → RDS). Secrets (SDS)
+ * are not in it: nothing fsm pushes waits on them (a cluster naming a secret warms until it comes,
+ * a few milliseconds later), so they follow in the order a stream asked for them.
  */
 export const XDS_PUSH_ORDER: readonly string[] = [
-  SECRET_TYPE_URL,
   CLUSTER_TYPE_URL,
   CLUSTER_LOAD_ASSIGNMENT_TYPE_URL,
   LISTENER_TYPE_URL,
