@@ -6,13 +6,19 @@
  */
 import type { KubeConfig, V1Namespace, V1Pod } from '@kubernetes/client-node';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { AdsServer } from '../ads/index.js';
+import { AdsServer, SnapshotCache, type StreamLimits } from '../ads/index.js';
 import { CatalogMetrics, ProxyPodIndex, ProxyPropagator } from '../catalog/index.js';
-import { DEFAULT_ADS_DRAIN_GRACE_MS } from '../constants/index.js';
-import { BootstrapKeeper, MeshCaSource } from '../identity/index.js';
+import { DEFAULT_ADS_DRAIN_GRACE_MS, DEFAULT_TRUST_DOMAIN } from '../constants/index.js';
+import { BootstrapKeeper, MeshCaSource, WorkloadCertIssuer } from '../identity/index.js';
 import { createHealthServer, debugRoutes, type HealthServer, type ReadinessCheck } from '../health/index.js';
 import { namespaceInformer, podInformer, type ResourceInformer } from '../k8s/index.js';
 import { errorMessage, type Logger } from '../logger/index.js';
+import {
+  MeshStreamAuthorizer,
+  ServingCertKeeper,
+  revokeOnPodGone,
+  snapshotSecretSink,
+} from './mesh-identity.js';
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -31,6 +37,13 @@ export interface ControllerOptions {
   registry?: Registry;
   /** /debug answers non-loopback peers too (default false). */
   debugAllowRemote?: boolean;
+  /** SPIFFE trust domain of workload certificates (default cluster.local). */
+  trustDomain?: string;
+  /** Validity of workload certificates (default 24 h; renewed at 2/3 of it). */
+  workloadCertValidityMs?: number;
+  /** Per-stream bounds of the ADS and concurrent streams per connection. */
+  adsLimits?: Partial<StreamLimits>;
+  adsMaxStreamsPerConnection?: number;
   /** Bootstrap credential sweep: grace before an orphan is deleted, and the period (tests shorten them). */
   bootstrapGcGraceMs?: number;
   bootstrapGcPeriodMs?: number;
@@ -38,6 +51,8 @@ export interface ControllerOptions {
 }
 
 export interface RunningController {
+  /** Workload certificates served over SDS. */
+  workloadCerts: WorkloadCertIssuer;
   adsPort: number;
   healthPort: number;
   propagator: ProxyPropagator;
@@ -71,7 +86,6 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   const registry = opts.registry ?? new Registry();
   if (!opts.registry) collectDefaultMetrics({ register: registry });
 
-  const ads = new AdsServer({ logger: log, registry });
   const pods: ResourceInformer<V1Pod> = podInformer(opts.kubeConfig, log);
   const namespaces: ResourceInformer<V1Namespace> = namespaceInformer(opts.kubeConfig, log);
   new Gauge({
@@ -96,6 +110,29 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   if (caState.status !== 'ok')
     log.error('mesh CA not usable at start: not ready until it is', { ...caState });
   const proxyPods = new ProxyPodIndex(pods);
+  // ADS over mTLS bound to identity: each stream reads only the node its bootstrap credential names.
+  const cache = new SnapshotCache();
+  const workloadCerts = new WorkloadCertIssuer({
+    ca,
+    sink: snapshotSecretSink(cache),
+    trustDomain: opts.trustDomain ?? DEFAULT_TRUST_DOMAIN,
+    ...(opts.workloadCertValidityMs !== undefined ? { validityMs: opts.workloadCertValidityMs } : {}),
+    logger: log,
+  });
+  const ads = new AdsServer({
+    cache,
+    logger: log,
+    registry,
+    tls: {},
+    authorizer: new MeshStreamAuthorizer(ca, proxyPods, workloadCerts),
+    ...(opts.adsLimits ? { limits: opts.adsLimits } : {}),
+    ...(opts.adsMaxStreamsPerConnection !== undefined
+      ? { maxStreamsPerConnection: opts.adsMaxStreamsPerConnection }
+      : {}),
+  });
+  const servingCert = new ServingCertKeeper(ca, ads, opts.fsmNamespace, log);
+  await servingCert.start();
+  const stopRevoking = revokeOnPodGone(proxyPods, ads);
   const bootstrap = new BootstrapKeeper({
     kc: opts.kubeConfig,
     meshName: opts.meshName,
@@ -130,7 +167,15 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     routes: debugRoutes(propagator, { allowRemote: opts.debugAllowRemote ?? false }),
   });
 
-  const { port: adsPort } = await ads.start({ port: opts.adsPort, host: opts.bindAddress });
+  let adsPort: number;
+  try {
+    adsPort = (await ads.start({ port: opts.adsPort, host: opts.bindAddress })).port;
+  } catch (err) {
+    servingCert.stop();
+    stopRevoking();
+    await ca.stop();
+    throw err;
+  }
   let healthPort: number;
   try {
     healthPort = (await health.listen(opts.healthPort, opts.bindAddress)).port;
@@ -158,6 +203,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     healthPort,
     propagator,
     ads,
+    workloadCerts,
     ca,
     bootstrap,
     proxyPods,
@@ -165,8 +211,12 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
       (stopping ??= (async () => {
         // ads.stop moves the lifecycle to draining synchronously: /health/ready is 503 from here on.
         const drained = ads.stop(opts.adsDrainGraceMs ?? DEFAULT_ADS_DRAIN_GRACE_MS);
-        await Promise.all([propagator.stop(), pods.stop(), namespaces.stop(), bootstrap.stop(), ca.stop()]);
+        stopRevoking();
+        servingCert.stop();
+        await Promise.all([propagator.stop(), pods.stop(), namespaces.stop(), bootstrap.stop()]);
         await drained;
+        workloadCerts.stop();
+        await ca.stop();
         await health.close();
       })()),
   };

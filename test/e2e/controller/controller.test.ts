@@ -18,6 +18,8 @@ import { startTestApiServer, type TestApiServer } from '../../support/apiserver.
 import { httpRequest } from '../../support/net.js';
 import { http, injectedPod, tcp } from '../../support/pods.js';
 import { eventually } from '../../support/eventually.js';
+import { bootstrapAdsClient, meshAuthorityOf } from '../../support/mesh-identity.js';
+import type { MeshAuthority } from '../../../pkg/identity/index.js';
 
 const NS = 'bookstore';
 
@@ -36,7 +38,7 @@ function bookstore(name: string, livenessPath = '/healthz'): V1Pod {
 class Sidecar {
   private stream: RawStream<SotwResponse>;
   constructor(
-    client: RawAdsClient,
+    readonly client: RawAdsClient,
     readonly uuid: string,
   ) {
     this.stream = client.sotw();
@@ -49,6 +51,7 @@ class Sidecar {
   }
   close(): void {
     this.stream.cancel();
+    this.client.close();
   }
 }
 
@@ -71,7 +74,7 @@ describe('fsm-controller (in-process) against the sandbox API server', () => {
   let api: TestApiServer;
   let core: CoreV1Api;
   let ctl: RunningController;
-  let ads: RawAdsClient;
+  let authority: MeshAuthority;
   let base: string;
   const sidecars: Sidecar[] = [];
 
@@ -96,7 +99,7 @@ describe('fsm-controller (in-process) against the sandbox API server', () => {
       version: 'test',
       logger: silentLogger(),
     });
-    ads = new RawAdsClient(`127.0.0.1:${ctl.adsPort}`);
+    authority = await meshAuthorityOf(api.kc);
     base = `http://127.0.0.1:${ctl.healthPort}`;
     await eventually('ready', async () =>
       (await httpRequest(base + '/health/ready')).status === 200 ? true : undefined,
@@ -105,13 +108,24 @@ describe('fsm-controller (in-process) against the sandbox API server', () => {
 
   afterAll(async () => {
     for (const s of sidecars) s.close();
-    ads?.client.close();
     await ctl?.stop();
     await api?.stop();
   });
 
-  function sidecar(pod: V1Pod): Sidecar {
-    const s = new Sidecar(ads, pod.metadata!.labels![PROXY_UUID_LABEL]!);
+  /**
+   * The pod's sidecar: it starts once its pod exists (the controller has seen it) and presents the
+   * pod's bootstrap credential over mTLS, as the injected Envoy does.
+   */
+  async function sidecar(pod: V1Pod): Promise<Sidecar> {
+    const uuid = pod.metadata!.labels![PROXY_UUID_LABEL]!;
+    const ns = pod.metadata!.namespace!;
+    await eventually('the controller sees the pod', () => ctl.proxyPods.pod(ns, uuid));
+    const client = await bootstrapAdsClient(`127.0.0.1:${ctl.adsPort}`, authority, {
+      proxyUuid: uuid,
+      namespace: ns,
+      serviceAccount: pod.spec!.serviceAccountName || 'default',
+    });
+    const s = new Sidecar(client, uuid);
     sidecars.push(s);
     return s;
   }
@@ -119,7 +133,7 @@ describe('fsm-controller (in-process) against the sandbox API server', () => {
   it('pushes a new pod its probe listener and inbound listeners; the debug endpoint shows it', async () => {
     const pod = bookstore('bookstore-v1');
     await core.createNamespacedPod({ namespace: NS, body: pod });
-    const s = sidecar(pod);
+    const s = await sidecar(pod);
     const first = await s.next();
     expect(first.names).toContain('liveness_listener');
     expect(first.names).not.toContain('readiness_listener'); // TCP readiness goes to fsm-healthcheck
@@ -142,7 +156,7 @@ describe('fsm-controller (in-process) against the sandbox API server', () => {
   it('pushes an update of the pod (new original path) to that proxy', async () => {
     const pod = bookstore('bookstore-v2');
     await core.createNamespacedPod({ namespace: NS, body: pod });
-    const s = sidecar(pod);
+    const s = await sidecar(pod);
     await s.next();
     const updated = bookstore('bookstore-v2', '/live');
     const current = await core.readNamespacedPod({ name: 'bookstore-v2', namespace: NS });
@@ -156,7 +170,7 @@ describe('fsm-controller (in-process) against the sandbox API server', () => {
   it('removes the snapshot when the pod is deleted (the proxy keeps its last config); ignores pods outside the mesh', async () => {
     const pod = bookstore('bookstore-gone');
     await core.createNamespacedPod({ namespace: NS, body: pod });
-    const s = sidecar(pod);
+    const s = await sidecar(pod);
     expect((await s.next()).names.length).toBeGreaterThan(0);
     await core.deleteNamespacedPod({ name: 'bookstore-gone', namespace: NS });
     await eventually('snapshot removed', async () => (ctl.ads.cache.getSnapshot(s.uuid) ? undefined : true));
@@ -175,7 +189,7 @@ describe('fsm-controller (in-process) against the sandbox API server', () => {
   it('follows the namespace: unlabelled → snapshots removed; labelled again → set again', async () => {
     const pod = bookstore('bookstore-ns');
     await core.createNamespacedPod({ namespace: NS, body: pod });
-    const s = sidecar(pod);
+    const s = await sidecar(pod);
     const first = await s.next();
     const label = (value: string | null) =>
       core.patchNamespace(
@@ -213,7 +227,7 @@ describe('fsm-controller (in-process) against the sandbox API server', () => {
     const pod = bookstore(name);
     fault(api);
     await core.createNamespacedPod({ namespace: NS, body: pod });
-    const s = sidecar(pod);
+    const s = await sidecar(pod);
     expect((await s.next()).names).toContain('liveness_listener');
   });
 
@@ -234,6 +248,6 @@ describe('fsm-controller (in-process) against the sandbox API server', () => {
     await eventually('ready again', async () =>
       (await httpRequest(base + '/health/ready')).status === 200 ? true : undefined,
     );
-    expect((await sidecar(pod).next()).names).toContain('liveness_listener');
+    expect((await (await sidecar(pod)).next()).names).toContain('liveness_listener');
   });
 });
