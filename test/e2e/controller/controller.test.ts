@@ -13,7 +13,7 @@ import {
 } from '../../../pkg/constants/index.js';
 import { startController, type RunningController } from '../../../pkg/controller/index.js';
 import { silentLogger } from '../../../pkg/logger/index.js';
-import type { RawAdsClient} from '../../support/ads-client.js';
+import type { RawAdsClient } from '../../support/ads-client.js';
 import { ackOf, type RawStream, type SotwResponse } from '../../support/ads-client.js';
 import { startTestApiServer, type TestApiServer } from '../../support/apiserver.js';
 import { httpRequest } from '../../support/net.js';
