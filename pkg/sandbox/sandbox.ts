@@ -195,6 +195,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       ca,
       restartDelayMs: opts.restartDelayMs,
       podAddressBlocks: opts.podAddressBlocks,
+      // Pods' volumes (the sidecars' bootstrap credentials) live with the sandbox's state.
+      stateDir: join(opts.dir, 'kubelet'),
     });
     await node.start();
 

@@ -1,2 +1,2 @@
 export { startProbeAgent } from './agent.js';
-export type { ProbeAgent, ProbeAgentOptions, ProbeAgentStatus } from './agent.js';
+export type { AgentTls, ProbeAgent, ProbeAgentOptions, ProbeAgentStatus, SecretStatus } from './agent.js';

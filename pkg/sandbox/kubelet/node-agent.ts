@@ -6,6 +6,9 @@
  * kubelet-worded Events — so `kubectl get/describe pod` read as on a real node.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   CoreV1Api,
   PatchStrategy,
@@ -36,6 +39,7 @@ import {
   type Workload,
 } from '../workloads/index.js';
 import { AddressPool } from './addresses.js';
+import { adsServerNameOf, agentTlsFor, bootstrapSecretOf, projectSecretVolume } from './secret-volume.js';
 import { EventRecorder, type PodEvent } from './events.js';
 import { runProbe } from './probe-exec.js';
 import { ContainerProber } from './prober.js';
@@ -54,6 +58,10 @@ export interface NodeAgentOptions {
   restartDelayMs?: number;
   /** Third-octet range of pod addresses 127.0.<block>.x (default 1-255). */
   podAddressBlocks?: { first: number; last: number };
+  /** Where pods' volumes are written (default a folder under the OS temp directory). */
+  stateDir?: string;
+  /** How often mounted secret volumes are refreshed from their Secret (kubelet's sync; default 10 s). */
+  volumeSyncMs?: number;
 }
 
 interface ContainerRuntime {
@@ -79,6 +87,8 @@ interface PodRuntime {
   startTime: Date;
   statusTimer?: NodeJS.Timeout;
   stopped: boolean;
+  /** The bootstrap secret volume: Secret name, directory, and the version last written. */
+  bootstrap?: { secret: string; dir: string; version: string };
 }
 
 /** Upper bound of the restart back-off (kubelet's is 5 minutes; the sandbox keeps demos lively). */
@@ -96,11 +106,14 @@ export class NodeAgent {
   private readonly addresses: AddressPool;
   private readonly events: EventRecorder;
   private readonly log: Logger;
+  private readonly stateDir: string;
+  private volumeTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: NodeAgentOptions) {
     this.nodeName = opts.nodeName ?? 'sandbox-node';
     this.addresses = new AddressPool(opts.podAddressBlocks?.first, opts.podAddressBlocks?.last);
     this.log = opts.logger.child({ component: 'kubelet' });
+    this.stateDir = opts.stateDir ?? join(tmpdir(), `fsm-sandbox-kubelet-${process.pid}`);
     this.core = opts.kubeConfig.makeApiClient(CoreV1Api);
     this.pods = podInformer(opts.kubeConfig, opts.logger);
     this.events = new EventRecorder(this.core, this.nodeName, this.log);
@@ -121,9 +134,12 @@ export class NodeAgent {
     this.queue.start();
     void this.pods.start().catch(() => undefined);
     await this.pods.waitForSync();
+    this.volumeTimer = setInterval(() => void this.syncVolumes(), this.opts.volumeSyncMs ?? 10_000);
+    this.volumeTimer.unref();
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.volumeTimer);
     await this.queue.stop();
     await this.pods.stop();
     await Promise.all([...this.runtimes.values()].map((rt) => this.teardown(rt)));
@@ -185,7 +201,9 @@ export class NodeAgent {
     const uuid = pod.metadata?.labels?.[PROXY_UUID_LABEL];
     for (const c of pod.spec?.containers ?? []) {
       if (c.name === SIDECAR_CONTAINER_NAME && uuid) {
+        const tls = await this.mountBootstrap(rt);
         rt.agent = await startProbeAgent({
+          ...(tls ? { tls } : {}),
           adsAddress: this.opts.adsAddress,
           nodeId: uuid,
           nodeCluster: `${pod.spec?.serviceAccountName ?? 'default'}.${pod.metadata?.namespace}`,
@@ -201,6 +219,55 @@ export class NodeAgent {
     }
     for (const c of pod.spec?.containers ?? []) await this.startContainer(rt, c.name);
     await this.applyHealth(rt);
+  }
+
+  /**
+   * Mounts the sidecar's bootstrap credential volume (its Secret's keys as files) and returns the
+   * probe agent's TLS options; undefined when the sidecar has none (it then cannot pass the
+   * controller's mTLS, as an Envoy without its credential could not).
+   */
+  private async mountBootstrap(rt: PodRuntime): Promise<ReturnType<typeof agentTlsFor> | undefined> {
+    const secretName = bootstrapSecretOf(rt.pod);
+    const serverName = adsServerNameOf(rt.pod);
+    if (!secretName || !serverName) {
+      this.log.warn('sidecar without a bootstrap credential volume: the controller will refuse it', {
+        pod: rt.key,
+      });
+      return undefined;
+    }
+    const [namespace] = rt.key.split('/') as [string];
+    const dir = join(this.stateDir, rt.uid || rt.key.replace('/', '_'), 'volumes', 'fsm-bootstrap');
+    try {
+      const secret = await this.core.readNamespacedSecret({ name: secretName, namespace });
+      rt.bootstrap = { secret: secretName, dir, version: await projectSecretVolume(dir, secret) };
+    } catch (err) {
+      await this.event(rt, {
+        type: 'Warning',
+        reason: 'FailedMount',
+        message: `MountVolume.SetUp failed for volume "fsm-bootstrap" : secret "${secretName}" not found: ${errorMessage(err)}`,
+      });
+      return undefined;
+    }
+    return agentTlsFor(dir, serverName);
+  }
+
+  /** Kubelet's periodic sync of secret volumes: a changed Secret is written again (atomically). */
+  private async syncVolumes(): Promise<void> {
+    for (const rt of [...this.runtimes.values()]) {
+      const b = rt.bootstrap;
+      if (!b || rt.stopped) continue;
+      try {
+        const secret = await this.core.readNamespacedSecret({
+          name: b.secret,
+          namespace: rt.key.split('/')[0]!,
+        });
+        if ((secret.metadata?.resourceVersion ?? '') === b.version) continue;
+        b.version = await projectSecretVolume(b.dir, secret);
+        this.log.info('secret volume updated', { pod: rt.key, secret: b.secret });
+      } catch (err) {
+        this.log.debug('secret volume sync failed', { pod: rt.key, error: errorMessage(err) });
+      }
+    }
   }
 
   /** What the scheduler's binding does: the pod is assigned to this node (spec.nodeName). */
@@ -460,6 +527,7 @@ export class NodeAgent {
     }
     this.addresses.release(rt.ip);
     this.events.forget(rt.uid);
+    if (rt.bootstrap) await rm(join(rt.bootstrap.dir, '..', '..'), { recursive: true, force: true });
     this.log.info('pod stopped', { pod: rt.key });
   }
 }
