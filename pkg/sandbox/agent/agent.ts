@@ -73,8 +73,9 @@ export interface AgentTls {
 export interface SecretStatus {
   name: string;
   kind: SecretModel['kind'];
-  /** tls_certificate: the URI SANs (SPIFFE ID) and expiry; validation_context: the number of roots. */
+  /** tls_certificate: the URI SANs (SPIFFE ID), serial and expiry; validation_context: the number of roots. */
   uris?: string[];
+  serial?: string;
   notAfter?: string;
   roots?: number;
 }
@@ -293,7 +294,13 @@ export async function startProbeAgent(options: ProbeAgentOptions): Promise<Probe
           .sort((a, b) => (a.name < b.name ? -1 : 1))
           .map((sm) =>
             sm.kind === 'tls_certificate'
-              ? { name: sm.name, kind: sm.kind, uris: sm.uris, notAfter: new Date(sm.notAfter).toISOString() }
+              ? {
+                  name: sm.name,
+                  kind: sm.kind,
+                  uris: sm.uris,
+                  serial: sm.serial,
+                  notAfter: new Date(sm.notAfter).toISOString(),
+                }
               : { name: sm.name, kind: sm.kind, roots: sm.roots },
           ),
       };

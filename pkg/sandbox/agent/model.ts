@@ -129,5 +129,6 @@ export type SecretModel =
       notAfter: number;
       /** URI SANs (the SPIFFE ID). */
       uris: string[];
+      serial: string;
     }
   | { name: string; kind: 'validation_context'; bundlePem: string; roots: number };

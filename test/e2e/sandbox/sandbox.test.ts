@@ -148,6 +148,7 @@ describe('sandbox: the full probe chain', () => {
           name: 'fsm-workload-cert',
           kind: 'tls_certificate',
           uris: [`spiffe://cluster.local/ns/${NS}/sa/${sa}`],
+          serial: expect.any(String),
           notAfter: expect.any(String),
         },
       ]);

@@ -53,6 +53,7 @@ function parseSecret(p: Problems, v: unknown): SecretModel | undefined {
       certPem,
       keyPem,
       notAfter: Date.parse(cert.validTo),
+      serial: cert.serialNumber,
       uris: (cert.subjectAltName ?? '')
         .split(', ')
         .filter((x) => x.startsWith('URI:'))
