@@ -19,14 +19,14 @@ import {
   type StreamVerdict,
 } from '../ads/index.js';
 import type { ProxyPodIndex } from '../catalog/index.js';
+import type { MeshAuthority, MeshCaState, ProxyPodLookup } from '../identity/index.js';
 import {
   CONTROLLER_SERVICE_NAME,
   CONTROLLER_SERVING_CERT_RENEW_BEFORE_MS,
   CONTROLLER_SERVING_CERT_VALIDITY_MS,
 } from '../constants/index.js';
 import { SECRET_TYPE_URL } from '../envoy/index.js';
-import type {
-  WorkloadCertIssuer} from '../identity/index.js';
+import type { WorkloadCertIssuer } from '../identity/index.js';
 import {
   authorizeProxy,
   type AuthorizationStatus,
@@ -63,10 +63,16 @@ export function snapshotSecretSink(cache: SnapshotCache): SecretSink {
   };
 }
 
+/** What the authorizer reads of the mesh CA (MeshCaSource). */
+export interface MeshCaView {
+  readonly authority: MeshAuthority | undefined;
+  readonly state: MeshCaState;
+}
+
 export class MeshStreamAuthorizer implements StreamAuthorizer {
   constructor(
-    private readonly ca: MeshCaSource,
-    private readonly pods: ProxyPodIndex,
+    private readonly ca: MeshCaView,
+    private readonly pods: ProxyPodLookup,
     private readonly issuer: WorkloadCertIssuer,
     private readonly now: () => number = Date.now,
   ) {}
