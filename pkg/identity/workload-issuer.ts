@@ -8,7 +8,7 @@
  * root changes (`activate`), and the bundle re-sent when it changes (`stage`, `retire`). Released
  * when the node's last stream closes.
  *
- * Key generation and signing are WebCrypto (libuv's thread pool); at most `maxConcurrent`
+ * Key generation and signing run on libuv's thread pool (pkg/tls); at most `maxConcurrent` (8)
  * issuances are in flight, so 10,000 proxies connecting at once queue instead of flooding the pool.
  */
 import {
@@ -144,7 +144,7 @@ export class WorkloadCertIssuer {
   }
 
   private async slot(): Promise<() => void> {
-    const max = this.opts.maxConcurrent ?? 64;
+    const max = this.opts.maxConcurrent ?? 8;
     if (this.inFlight >= max) await new Promise<void>((r) => this.waiting.push(r));
     this.inFlight++;
     return () => {

@@ -5,13 +5,35 @@
  * IPC. Timestamps are process.hrtime (CLOCK_MONOTONIC, shared by both processes).
  */
 import * as grpc from '@grpc/grpc-js';
-import { ADS_SOTW_METHOD_PATH } from '../../pkg/constants/index.js';
-import { CLUSTER_TYPE_URL, LISTENER_TYPE_URL, ROUTE_CONFIGURATION_TYPE_URL } from '../../pkg/envoy/index.js';
+import {
+  ADS_SOTW_METHOD_PATH,
+  SDS_TRUST_BUNDLE_NAME,
+  SDS_WORKLOAD_CERT_NAME,
+} from '../../pkg/constants/index.js';
+import {
+  CLUSTER_TYPE_URL,
+  LISTENER_TYPE_URL,
+  ROUTE_CONFIGURATION_TYPE_URL,
+  SECRET_TYPE_URL,
+} from '../../pkg/envoy/index.js';
+import { MeshAuthority, readMeshCa } from '../../pkg/identity/index.js';
 import { PROBE_ROUTE_CONFIG_NAME } from '../support/ads-fixtures.js';
 import { encodeRequest, readResponse } from '../support/ads-loadwire.js';
 
+/**
+ * mTLS mode: every stream is its own proxy on its own connection, presenting its own bootstrap
+ * certificate (issued here by the mesh CA the parent passes) and asking for its SDS secrets too.
+ */
+export interface LoadgenTls {
+  /** The mesh CA Secret's data (ca.crt, ca.key, trust-bundle.pem). */
+  caData: Record<string, string>;
+  serverName: string;
+  namespace: string;
+  serviceAccount: string;
+}
+
 export type LoadgenCommand =
-  | { cmd: 'start'; address: string; streams: number; connections: number }
+  | { cmd: 'start'; address: string; streams: number; connections: number; tls?: LoadgenTls }
   | { cmd: 'arm'; mode: 'targeted' }
   | { cmd: 'arm'; mode: 'count'; expect: number }
   | { cmd: 'stop' };
@@ -22,8 +44,9 @@ export type LoadgenEvent =
   | { evt: 'counted'; ns: string }
   | { evt: 'error'; message: string };
 
-const TYPES = [CLUSTER_TYPE_URL, LISTENER_TYPE_URL, ROUTE_CONFIGURATION_TYPE_URL];
+let TYPES = [CLUSTER_TYPE_URL, LISTENER_TYPE_URL, ROUTE_CONFIGURATION_TYPE_URL];
 const RDS_NAMES = [PROBE_ROUTE_CONFIG_NAME];
+const SDS_NAMES = [SDS_WORKLOAD_CERT_NAME, SDS_TRUST_BUNDLE_NAME];
 
 function send(e: LoadgenEvent): void {
   process.send?.(e);
@@ -46,7 +69,8 @@ function openStream(client: grpc.Client, i: number, onInitial: () => void): void
   const nodeId = `node-${i}`;
   call.on('data', (b: Buffer) => {
     const r = readResponse(b);
-    const names = r.typeUrl === ROUTE_CONFIGURATION_TYPE_URL ? RDS_NAMES : [];
+    const names =
+      r.typeUrl === ROUTE_CONFIGURATION_TYPE_URL ? RDS_NAMES : r.typeUrl === SECRET_TYPE_URL ? SDS_NAMES : [];
     call.write(encodeRequest({ typeUrl: r.typeUrl, version: r.version, nonce: r.nonce, names }));
     if (initial < TYPES.length) {
       if (++initial === TYPES.length) onInitial();
@@ -64,9 +88,56 @@ function openStream(client: grpc.Client, i: number, onInitial: () => void): void
   call.write(encodeRequest({ nodeId, typeUrl: CLUSTER_TYPE_URL }));
   call.write(encodeRequest({ typeUrl: LISTENER_TYPE_URL }));
   call.write(encodeRequest({ typeUrl: ROUTE_CONFIGURATION_TYPE_URL, names: RDS_NAMES }));
+  if (TYPES.includes(SECRET_TYPE_URL))
+    call.write(encodeRequest({ typeUrl: SECRET_TYPE_URL, names: SDS_NAMES }));
+}
+
+/** mTLS: one client (connection) per stream, each with its node's own bootstrap certificate. */
+async function startTls(c: Extract<LoadgenCommand, { cmd: 'start' }>, tls: LoadgenTls): Promise<void> {
+  TYPES = [CLUSTER_TYPE_URL, LISTENER_TYPE_URL, ROUTE_CONFIGURATION_TYPE_URL, SECRET_TYPE_URL];
+  const check = readMeshCa(tls.caData, 'bench');
+  if (!check.ok) throw new Error(check.problem);
+  const mesh = await MeshAuthority.load(check.material);
+  const bundle = Buffer.from(mesh.bundlePem);
+  const certs = await Promise.all(
+    Array.from({ length: c.streams }, (_, i) =>
+      mesh.bootstrap({
+        proxyUuid: `node-${i}`,
+        namespace: tls.namespace,
+        serviceAccount: tls.serviceAccount,
+      }),
+    ),
+  );
+  const t0 = process.hrtime.bigint();
+  let ready = 0;
+  const onInitial = (): void => {
+    if (++ready === c.streams) {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      send({ evt: 'ready', ms, rssMb: process.memoryUsage().rss / 2 ** 20 });
+    }
+  };
+  const batch = 250;
+  for (let i = 0; i < c.streams; i += batch) {
+    for (let j = i; j < Math.min(c.streams, i + batch); j++) {
+      const client = new grpc.Client(
+        c.address,
+        grpc.credentials.createSsl(bundle, Buffer.from(certs[j]!.keyPem), Buffer.from(certs[j]!.certPem)),
+        {
+          'grpc.use_local_subchannel_pool': 1,
+          'grpc.ssl_target_name_override': tls.serverName,
+          'grpc.default_authority': tls.serverName,
+          'grpc.max_receive_message_length': 64 * 1024 * 1024,
+        },
+      );
+      clients.push(client);
+      openStream(client, j, onInitial);
+    }
+    await new Promise((r) => setImmediate(r));
+  }
 }
 
 async function start(c: Extract<LoadgenCommand, { cmd: 'start' }>): Promise<void> {
+  if (c.tls) return startTls(c, c.tls);
   const t0 = process.hrtime.bigint();
   for (let k = 0; k < c.connections; k++) {
     clients.push(
