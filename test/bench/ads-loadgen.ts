@@ -39,7 +39,7 @@ export type LoadgenCommand =
   | { cmd: 'stop' };
 
 export type LoadgenEvent =
-  | { evt: 'ready'; ms: number; rssMb: number }
+  | { evt: 'ready'; ms: number; rssMb: number; retries?: number }
   | { evt: 'recv'; node: number; ns: string }
   | { evt: 'counted'; ns: string }
   | { evt: 'error'; message: string };
@@ -58,7 +58,11 @@ let mode: 'idle' | 'targeted' | 'count' = 'idle';
 let countExpect = 0;
 let counted = 0;
 
-function openStream(client: grpc.Client, i: number, onInitial: () => void): void {
+/**
+ * One stream. `retry`: called instead of reporting an error when the stream fails before its
+ * initial responses (mTLS mode: a proxy reconnects with backoff, as Envoy does).
+ */
+function openStream(client: grpc.Client, i: number, onInitial: () => void, retry?: () => void): void {
   const call = client.makeBidiStreamRequest<Buffer, Buffer>(
     ADS_SOTW_METHOD_PATH,
     (b) => b,
@@ -83,6 +87,7 @@ function openStream(client: grpc.Client, i: number, onInitial: () => void): void
     }
   });
   call.on('error', (e: Error) => {
+    if (retry && initial < TYPES.length) return retry();
     if (mode !== 'idle' || initial < TYPES.length) send({ evt: 'error', message: `${nodeId}: ${e.message}` });
   });
   call.write(encodeRequest({ nodeId, typeUrl: CLUSTER_TYPE_URL }));
@@ -108,30 +113,39 @@ async function startTls(c: Extract<LoadgenCommand, { cmd: 'start' }>, tls: Loadg
       }),
     ),
   );
+  let retries = 0;
+  const connect = (j: number, attempt: number): void => {
+    const client = new grpc.Client(
+      c.address,
+      grpc.credentials.createSsl(bundle, Buffer.from(certs[j]!.keyPem), Buffer.from(certs[j]!.certPem)),
+      {
+        'grpc.use_local_subchannel_pool': 1,
+        'grpc.ssl_target_name_override': tls.serverName,
+        'grpc.default_authority': tls.serverName,
+        'grpc.max_receive_message_length': 64 * 1024 * 1024,
+      },
+    );
+    clients.push(client);
+    openStream(client, j, onInitial, () => {
+      // Refused under the herd (handshake timeout, backlog): reconnect like Envoy, 250 ms doubling
+      // to 10 s, each delay uniform in [ceiling/2, ceiling].
+      retries++;
+      client.close();
+      const ceiling = Math.min(10_000, 250 * 2 ** attempt);
+      setTimeout(() => connect(j, attempt + 1), ceiling * (0.5 + Math.random() / 2));
+    });
+  };
   const t0 = process.hrtime.bigint();
   let ready = 0;
   const onInitial = (): void => {
     if (++ready === c.streams) {
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      send({ evt: 'ready', ms, rssMb: process.memoryUsage().rss / 2 ** 20 });
+      send({ evt: 'ready', ms, rssMb: process.memoryUsage().rss / 2 ** 20, retries });
     }
   };
   const batch = 250;
   for (let i = 0; i < c.streams; i += batch) {
-    for (let j = i; j < Math.min(c.streams, i + batch); j++) {
-      const client = new grpc.Client(
-        c.address,
-        grpc.credentials.createSsl(bundle, Buffer.from(certs[j]!.keyPem), Buffer.from(certs[j]!.certPem)),
-        {
-          'grpc.use_local_subchannel_pool': 1,
-          'grpc.ssl_target_name_override': tls.serverName,
-          'grpc.default_authority': tls.serverName,
-          'grpc.max_receive_message_length': 64 * 1024 * 1024,
-        },
-      );
-      clients.push(client);
-      openStream(client, j, onInitial);
-    }
+    for (let j = i; j < Math.min(c.streams, i + batch); j++) connect(j, 0);
     await new Promise((r) => setImmediate(r));
   }
 }

@@ -120,7 +120,7 @@ async function runOurs(
   const rssWith = rssMb();
   const mu = process.memoryUsage();
   console.log(
-    `ours: ${N} mTLS streams with certificate and config in ${(ready.ms / 1000).toFixed(1)} s (heap ${(mu.heapUsed / 2 ** 20).toFixed(0)} MB, external ${(mu.external / 2 ** 20).toFixed(0)} MB, array buffers ${(mu.arrayBuffers / 2 ** 20).toFixed(0)} MB)`,
+    `ours: ${N} mTLS streams with certificate and config in ${(ready.ms / 1000).toFixed(1)} s, ${ready.retries ?? 0} reconnects (heap ${(mu.heapUsed / 2 ** 20).toFixed(0)} MB, external ${(mu.external / 2 ** 20).toFixed(0)} MB, array buffers ${(mu.arrayBuffers / 2 ** 20).toFixed(0)} MB)`,
   );
   const targeted = await targetedPushes(lg, (k, j) =>
     cache.setSnapshot(nodeId(k), probeSnapshotInput({ appPort: basePort(k) + 1 + (j % 2) })),
@@ -216,7 +216,7 @@ async function runBare(caData: Record<string, string>, mesh: MeshAuthority): Pro
   const rssWith = rssMb();
   const mu = process.memoryUsage();
   console.log(
-    `bare: ${N} mTLS streams with the same bytes in ${(ready.ms / 1000).toFixed(1)} s (heap ${(mu.heapUsed / 2 ** 20).toFixed(0)} MB, external ${(mu.external / 2 ** 20).toFixed(0)} MB, array buffers ${(mu.arrayBuffers / 2 ** 20).toFixed(0)} MB)`,
+    `bare: ${N} mTLS streams with the same bytes in ${(ready.ms / 1000).toFixed(1)} s, ${ready.retries ?? 0} reconnects (heap ${(mu.heapUsed / 2 ** 20).toFixed(0)} MB, external ${(mu.external / 2 ** 20).toFixed(0)} MB, array buffers ${(mu.arrayBuffers / 2 ** 20).toFixed(0)} MB)`,
   );
   const prebuilt = Array.from({ length: CHANGES }, (_, j) => response((j * 7919) % N, CLUSTER_TYPE_URL));
   const targeted = await targetedPushes(lg, (k, j) => calls.get(k)!.write(prebuilt[j]!));
