@@ -5,6 +5,7 @@ import {
   ADS_PORT,
   CONTROLLER_HEALTH_PORT,
   DEFAULT_FSM_NAMESPACE,
+  DEFAULT_CONTROLLER_SHUTDOWN_GRACE_MS,
   DEFAULT_MESH_NAME,
   DEFAULT_OUT_OF_SYNC_THRESHOLD_MS,
   DEFAULT_RECONCILE_DEBOUNCE_MS,
@@ -57,6 +58,7 @@ interface Options {
   adsMaxNamesPerStream: number;
   adsMaxTypesPerStream: number;
   adsMaxStreamsPerConnection: number;
+  shutdownGrace: number;
 }
 
 await runBinary<Options>({
@@ -153,7 +155,16 @@ await runBinary<Options>({
         new Option('--ads-max-streams-per-connection <n>', 'concurrent ADS streams on one connection')
           .argParser(parsePositiveInt)
           .default(DEFAULT_ADS_MAX_STREAMS_PER_CONNECTION),
+      )
+      .addOption(
+        new Option(
+          '--shutdown-grace <duration>',
+          "budget of a graceful stop after SIGTERM; keep it under the pod's terminationGracePeriodSeconds",
+        )
+          .argParser(parseDuration)
+          .default(DEFAULT_CONTROLLER_SHUTDOWN_GRACE_MS, '25s'),
       ),
+  graceMs: (opts) => opts.shutdownGrace,
   start: async (opts, logger) => {
     const kubeConfig = loadKubeConfig({ kubeconfig: opts.kubeconfig, context: opts.context });
     return startController({
@@ -175,6 +186,7 @@ await runBinary<Options>({
         maxTypesPerStream: opts.adsMaxTypesPerStream,
       },
       adsMaxStreamsPerConnection: opts.adsMaxStreamsPerConnection,
+      shutdownGraceMs: opts.shutdownGrace,
       version: fsmVersion(),
       logger,
     });
