@@ -51,15 +51,15 @@ it(`${N} proxies connecting at once all get their config and their own workload 
     onChange: () => () => undefined,
   };
   // The sink is the controller's (snapshot layer); the engine's cache is created with the harness.
-  let sink!: ReturnType<typeof snapshotSecretSink>;
+  const ref: { sink?: ReturnType<typeof snapshotSecretSink> } = {}; // set once the harness has its cache
   const issuer = new WorkloadCertIssuer({
     ca: caView,
     sink: {
       set: (node, secrets) => {
-        sink.set(node, secrets);
+        ref.sink!.set(node, secrets);
         if (++issued === N) allIssued();
       },
-      clear: (node) => sink.clear(node),
+      clear: (node) => ref.sink!.clear(node),
     },
     trustDomain: 'cluster.local',
     logger: silentLogger(),
@@ -70,7 +70,7 @@ it(`${N} proxies connecting at once all get their config and their own workload 
     issuer,
   );
   const ads = new MemoryAds({ authorizer });
-  sink = snapshotSecretSink(ads.cache);
+  ref.sink = snapshotSecretSink(ads.cache);
   const config = probeSnapshotInput();
   for (let i = 0; i < N; i++) ads.cache.setSnapshot(uuid(i), config);
 
