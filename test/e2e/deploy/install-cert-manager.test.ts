@@ -345,6 +345,6 @@ describe('fsm install --cert-manager', () => {
     expect(lines(r)).toContain(`Certificate ${NS}/fsm-injector-serving deleted`);
     for (const o of CM_OBJECTS) expect(await exists(h, o)).toBe(false);
     const again = await fsm(h, 'uninstall', ...MESH);
-    expect(again.stdout).toContain('0 deleted, 22 not found');
+    expect(again.stdout).toContain('0 deleted, 24 not found'); // + the controller's Role and RoleBinding (mesh CA)
   });
 });
