@@ -57,7 +57,14 @@ interface Figures {
 async function runOurs(
   cache: SnapshotCache,
 ): Promise<Figures & { rssBefore: number; rssWith: number; meshPlainMs: number; targetedPlain: number[] }> {
-  const server = new AdsServer({ cache, registry: new Registry(), logger: silentLogger() });
+  // The load generator multiplexes N/M proxies on one connection (a real proxy has its own): the
+  // per-connection stream bound (16 by default) is raised to fit that.
+  const server = new AdsServer({
+    cache,
+    registry: new Registry(),
+    logger: silentLogger(),
+    maxStreamsPerConnection: Math.ceil(N / M) + 1,
+  });
   const { port } = await server.start({ port: 0, host: '127.0.0.1' });
   const rssBefore = rssMb();
   const lg = new Loadgen(N, M);
