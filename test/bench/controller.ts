@@ -386,7 +386,7 @@ async function main(): Promise<void> {
       const client = await bootstrapAdsClient(adsAddress, authority, {
         proxyUuid: t.uuid,
         namespace: BENCH_NAMESPACE,
-        serviceAccount: 'default',
+        serviceAccount: template.spec!.serviceAccountName ?? 'default',
       });
       clients.push(client);
       sidecars.push(new Sidecar(client, t.uuid));
