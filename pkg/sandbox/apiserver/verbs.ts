@@ -32,7 +32,8 @@ import {
   sameObject,
 } from './objects.js';
 import { PROTOBUF_CONTENT_TYPE, decodeKubeProtobuf } from './protobuf.js';
-import { list, selectorFilter, watch, type ListWatchOptions } from './list-watch.js';
+import { list, selectorFilter, tableOptions, watch, type ListWatchOptions } from './list-watch.js';
+import { toTable } from './table.js';
 import { readBody, readRaw, sendJson, warningHeaders } from './http-io.js';
 
 type O = Record<string, unknown>;
@@ -64,9 +65,7 @@ export class Verbs {
   async serve(r: ResourceRoute, req: IncomingMessage, res: ServerResponse): Promise<void> {
     switch (r.verb) {
       case 'get':
-        this.controls.check('get', r.key);
-        sendJson(res, 200, this.mustGet(r));
-        return;
+        return this.get(req, res, r);
       case 'list':
         return list(this.o, r, req, res);
       case 'watch':
@@ -84,6 +83,26 @@ export class Verbs {
       case 'connect':
         throw internalError(`${r.key}/${r.subresource ?? ''} has no handler`);
     }
+  }
+
+  /** One object; a Table of one row when kubectl asks for one (`kubectl get pod x` shows READY). */
+  private get(req: IncomingMessage, res: ServerResponse, r: ResourceRoute): void {
+    this.controls.check('get', r.key);
+    const obj = this.mustGet(r);
+    const table = r.subresource === undefined ? tableOptions(req, r.query) : undefined;
+    if (!table) {
+      sendJson(res, 200, obj);
+      return;
+    }
+    sendJson(
+      res,
+      200,
+      toTable(r.info, [obj], {
+        now: Date.now(),
+        include: table.include,
+        resourceVersion: obj.metadata.resourceVersion,
+      }),
+    );
   }
 
   // ---- create ----
