@@ -7,7 +7,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { Registry } from 'prom-client';
-import { DEFAULT_ADS_DRAIN_GRACE_MS } from '../constants/index.js';
+import { ADS_SHUTDOWN_FLUSH_MS, DEFAULT_ADS_DRAIN_GRACE_MS } from '../constants/index.js';
 import { silentLogger, type Logger } from '../logger/index.js';
 import { envoyRoot } from '../envoy/index.js';
 import { SnapshotCache } from './cache.js';
@@ -33,6 +33,13 @@ export interface AdsServerOptions {
   credentials?: grpc.ServerCredentials;
   /** Extra grpc-js server options. */
   grpcOptions?: grpc.ServerOptions;
+}
+
+export interface AdsStopOptions {
+  /** How long closed streams may take to flush before their connections are cut (default 1 s). */
+  flushMs?: number;
+  /** The least time the server stays `draining` (alive, not ready) after stop() (default 0). */
+  holdMs?: number;
 }
 
 export interface AdsListenOptions {
@@ -127,15 +134,17 @@ export class AdsServer {
 
   /**
    * Graceful stop: draining (no new connections or streams, GOAWAY to every connection), open
-   * streams are closed with UNAVAILABLE after `graceMs` (proxies reconnect to another replica),
-   * then stopped. Idempotent.
+   * streams are closed with UNAVAILABLE after `graceMs` (proxies reconnect to another replica; 0 =
+   * at once), connections still open `flushMs` later (a reader that stopped reading) are cut, then
+   * stopped — but not before `holdMs` (the lifecycle stays `draining`: alive, not ready). Idempotent.
    */
-  stop(graceMs: number = DEFAULT_ADS_DRAIN_GRACE_MS): Promise<void> {
-    this.stopping ??= this.doStop(graceMs);
+  stop(graceMs: number = DEFAULT_ADS_DRAIN_GRACE_MS, opts: AdsStopOptions = {}): Promise<void> {
+    this.stopping ??= this.doStop(graceMs, opts.flushMs ?? ADS_SHUTDOWN_FLUSH_MS, opts.holdMs ?? 0);
     return this.stopping;
   }
 
-  private async doStop(graceMs: number): Promise<void> {
+  private async doStop(graceMs: number, flushMs: number, holdMs: number): Promise<void> {
+    const held = new Promise((r) => setTimeout(r, holdMs));
     if (this.lifecycleImpl.state === 'starting' || !this.address) {
       this.lifecycleImpl.transition('stopped');
       this.server.forceShutdown();
@@ -145,22 +154,24 @@ export class AdsServer {
     this.logger.info('ADS server draining', { streams: this.engine.openStreams.length, graceMs });
     const address = this.address;
     try {
-      this.server.drain(address, graceMs + 1000);
+      this.server.drain(address, graceMs + flushMs);
       this.server.unbind(address);
     } catch (err) {
       this.logger.debug('drain/unbind failed', { error: String(err) });
     }
     await this.engine.closeAll(graceMs);
-    await new Promise<void>((resolve) => {
+    const shutdown = new Promise<void>((resolve) => {
       const force = setTimeout(() => {
+        this.logger.info('ADS connections still open after the flush window: closing them', { flushMs });
         this.server.forceShutdown();
         resolve();
-      }, 1000);
+      }, flushMs);
       this.server.tryShutdown(() => {
         clearTimeout(force);
         resolve();
       });
     });
+    await Promise.all([shutdown, held]);
     this.lifecycleImpl.transition('stopped');
     this.logger.info('ADS server stopped');
   }
