@@ -8,5 +8,5 @@ export {
   parsePortList,
   parsePositiveInt,
 } from './flags.js';
-export { listen } from './listen.js';
+export { bindHost, listen } from './listen.js';
 export { builtBinaryPath, fsmVersion } from './version.js';
