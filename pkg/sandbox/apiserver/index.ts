@@ -2,3 +2,5 @@ export { RESOURCES, customResource } from './resources.js';
 export { ApiServer } from './server.js';
 export type { ApiServerOptions } from './server.js';
 export { matchesLabelSelector } from './admission.js';
+export { podLogHandler } from './pod-logs.js';
+export type { ContainerLogFile, PodLogSource } from './pod-logs.js';
