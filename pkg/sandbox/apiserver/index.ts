@@ -4,3 +4,5 @@ export type { ApiServerOptions } from './server.js';
 export { matchesLabelSelector } from './admission.js';
 export { podLogHandler } from './pod-logs.js';
 export type { ContainerLogFile, PodLogSource } from './pod-logs.js';
+export { CUT_OFF_ANNOTATION } from './pod-identity.js';
+export type { PodIdentity } from './pod-identity.js';
