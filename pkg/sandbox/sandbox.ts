@@ -32,7 +32,7 @@ import {
   type InstallParams,
 } from '../deploy/index.js';
 import { errorMessage, type Logger } from '../logger/index.js';
-import { ApiServer, podLogHandler } from './apiserver/index.js';
+import { ApiServer, podLogHandler, portForwardHandler } from './apiserver/index.js';
 import { ControllerManager } from './controllers/index.js';
 import { demoDeployments, demoNamespace, demoPods, demoServices } from './demo.js';
 import { NodeAgent } from './kubelet/index.js';
@@ -168,6 +168,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       'log',
       podLogHandler(() => node.logs),
     );
+    apiServer.setSubresource('pods', 'portforward', portForwardHandler());
 
     // The control plane is an install: the same objects and apply as `fsm install`.
     const level = (LOG_LEVELS as readonly string[]).includes(opts.verbosity ?? '')

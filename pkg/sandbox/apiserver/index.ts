@@ -6,3 +6,4 @@ export { podLogHandler } from './pod-logs.js';
 export type { ContainerLogFile, PodLogSource } from './pod-logs.js';
 export { CUT_OFF_ANNOTATION } from './pod-identity.js';
 export type { PodIdentity } from './pod-identity.js';
+export { portForwardHandler } from './portforward.js';
