@@ -55,6 +55,7 @@ interface InstallOptions {
   imagePullPolicy?: InstallParams['imagePullPolicy'];
   certManager?: boolean;
   certManagerIssuer?: IssuerRef;
+  controllerOutOfSyncThreshold?: string;
 }
 
 function paramsFrom(opts: InstallOptions): InstallParams {
@@ -69,6 +70,7 @@ function paramsFrom(opts: InstallOptions): InstallParams {
     'injectorReplicas',
     'logLevel',
     'imagePullPolicy',
+    'controllerOutOfSyncThreshold',
   ] as const) {
     if (opts[key] !== undefined) (overrides as Record<string, unknown>)[key] = opts[key];
   }
@@ -126,6 +128,12 @@ export function installCommand(ctx: CliContext): Command {
         '--image-pull-policy <policy>',
         'imagePullPolicy of the control plane (default IfNotPresent)',
       ).choices(['Always', 'IfNotPresent', 'Never']),
+    )
+    .addOption(
+      new Option(
+        '--controller-out-of-sync-threshold <duration>',
+        "fsm-controller's --out-of-sync-threshold: readiness fails once an informer lost its watch this long (default 30s)",
+      ),
     )
     .addOption(
       new Option(
