@@ -27,13 +27,22 @@ check-node:
 	@node -e 'const [M,m]=process.versions.node.split(".").map(Number); if (M<22||(M===22&&m<19)) { console.error("fsm needs Node >= 22.19, found " + process.version + " (is node_modules/.bin on PATH?)"); process.exit(1) }'
 	@echo "node $$(node --version) from $$(command -v node)"
 
-## tools: Debian packages the tests use: kubectl (kubernetes-client) talks to the sandbox API server
+## tools: Debian packages the tests use: kubectl (kubernetes-client) talks to the sandbox API server;
+## kubectl 1.20 (Debian bookworm's kubernetes-client, SPDY-only port-forward) goes to .tools/ beside
+## the machine's kubectl, when apt can fetch it (its tests are skipped otherwise)
+KUBECTL_120 := .tools/kubernetes-client/usr/bin/kubectl
 tools:
 	@command -v kubectl >/dev/null 2>&1 || { \
 	  echo "installing kubectl (Debian kubernetes-client)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq kubernetes-client >/dev/null; }
 	@kubectl version --client 2>/dev/null | head -1
+	@[ -x $(KUBECTL_120) ] || { \
+	  mkdir -p .tools && cd .tools && rm -f kubernetes-client_*.deb && \
+	  apt-get download kubernetes-client >/dev/null 2>&1 && \
+	  dpkg-deb -x kubernetes-client_*.deb kubernetes-client && rm -f kubernetes-client_*.deb && \
+	  echo "kubectl 1.20 (Debian kubernetes-client) in $(KUBECTL_120)"; } || \
+	  echo "note: Debian's kubernetes-client (kubectl 1.20) cannot be fetched here: its tests are skipped"
 
 ## build: TypeScript → dist/ (dist/cmd/<binary>/main.js); nothing to do when dist/ is newer than every source
 BUILD_INPUTS := $(shell find cmd pkg test/bench test/support -name '*.ts' 2>/dev/null) \

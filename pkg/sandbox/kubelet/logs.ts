@@ -109,7 +109,10 @@ export class NodeLogs implements PodLogSource {
     previous: boolean,
   ): ContainerLogFile | undefined {
     const instances = this.pods.get(uid)?.get(container)?.instances ?? [];
-    const log = previous ? instances.at(-2) : instances.at(-1);
+    const last = instances.at(-1);
+    // As kubelet: "previous" is the last terminated instance — the one before the running one, or
+    // the last one while the container waits to start again; the current one is the newest.
+    const log = previous ? (last?.live ? instances.at(-2) : last) : last;
     return log && { path: log.path, live: log.live, ended: log.ended };
   }
 
