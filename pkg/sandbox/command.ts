@@ -67,7 +67,8 @@ export function guide(sb: Sandbox, seconds: number): string {
   return [
     '',
     `fsm sandbox is running (${seconds.toFixed(1)} s): a cluster on one machine (API server, controllers, a node`,
-    `agent) with the fsm control plane installed as pods in ${fsmNs} and the ${ns} demo starting.`,
+    `agent); the fsm control plane is being installed as pods in ${fsmNs}, then the ${ns} demo starts`,
+    `(kubectl get pods -A -w to watch; this prints when each is Ready).`,
     '',
     "In another shell (whatever node is on PATH: bin/ runs fsm on the project's Node 22):",
     `  export KUBECONFIG=${sb.kubeconfigPath} PATH=${launcherDir()}:$PATH`,
@@ -143,19 +144,35 @@ export function sandboxCommand(): Command {
         demo: opts.demo,
         verbosity,
         ports: { apiServer: opts.apiPort },
+        readyTimeoutMs: opts.readyTimeout * 1000,
+        // The guide is printed as soon as the cluster serves; the rest is reported as it happens.
+        early: true,
       });
+      const since = (): string => ((Date.now() - t0) / 1000).toFixed(1);
+      let stopping = false;
       process.stdout.write(guide(sb, (Date.now() - t0) / 1000));
-      if (opts.demo) {
-        void waitForDemo(sb.kubeconfigPath, opts.readyTimeout * 1000).then((notReady) =>
+      void sb.ready.then(
+        async () => {
+          if (stopping) return;
+          process.stdout.write(`control plane Ready (${since()} s)\n`);
+          if (!opts.demo) return;
+          const notReady = await waitForDemo(sb.kubeconfigPath, opts.readyTimeout * 1000).catch(
+            (e: unknown) => (stopping ? [] : Promise.reject(e)),
+          );
+          if (stopping) return;
           process.stdout.write(
             notReady.length
               ? `demo: still not Ready after ${opts.readyTimeout} s: ${notReady.join(', ')} (kubectl get pods -n ${DEMO_NAMESPACE})\n`
-              : `demo Ready (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`,
-          ),
-        );
-      }
+              : `demo Ready (${since()} s)\n`,
+          );
+        },
+        (e: unknown) => {
+          if (!stopping) process.stdout.write(`the control plane did not become Ready: ${String(e)}\n`);
+        },
+      );
       await new Promise<void>((done) => {
         const stop = (): void => {
+          stopping = true;
           process.stdout.write('\nstopping the sandbox ...\n');
           void sb.stop().then(async () => {
             await logger.close();

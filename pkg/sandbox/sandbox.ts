@@ -58,6 +58,11 @@ export interface SandboxOptions {
   podAddressBlocks?: { first: number; last: number };
   /** How long start waits for the control plane to be Ready (default 60 s). */
   readyTimeoutMs?: number;
+  /**
+   * Resolve as soon as the cluster serves and the control plane is applied, without waiting for
+   * its pods to be Ready (then `ready` says when they are and the demo is created). Default false.
+   */
+  early?: boolean;
 }
 
 export interface Sandbox {
@@ -73,6 +78,8 @@ export interface Sandbox {
   readonly controllerUrl: string;
   /** Creates a pod through the API server (and so through the webhook). */
   createPod(pod: V1Pod): Promise<V1Pod>;
+  /** Resolves when the control plane is Ready and the demo (if any) is created. */
+  ready: Promise<void>;
   /** Resolves when fsm-controller and fsm-injector have a ready pod each (rejects after timeoutMs). */
   waitForControlPlane(timeoutMs?: number): Promise<void>;
   /** Deletes the controller pod(s); resolves when a new one serves (its ReplicaSet replaces it). */
@@ -182,17 +189,27 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         ...opts.install,
       }),
     );
-    const results = await installControlPlane(kc, params, { log: (m) => log.info(m) });
-    log.info('fsm control plane installed', { objects: results.length, namespace: fsmNamespace });
-    watchInstall(controllers, fsmNamespace, log);
+    const install = async (): Promise<void> => {
+      const results = await installControlPlane(kc, params, { log: (m) => log.info(m) });
+      log.info('fsm control plane installed', { objects: results.length, namespace: fsmNamespace });
+      watchInstall(controllers, fsmNamespace, log);
+    };
+    let stopping = false;
+    let settled: Promise<unknown> = Promise.resolve();
+    // Stopping lets an install in flight finish (nothing waits for Ready any more) before the rest stops.
+    stops.push(async () => {
+      stopping = true;
+      await settled;
+    });
 
-    const ready = (ns: string, name: string, port: number): boolean =>
+    const serving = (ns: string, name: string, port: number): boolean =>
       services.resolve(ns, name, port) !== undefined;
     const waitForControlPlane = async (timeoutMs = opts.readyTimeoutMs ?? 60_000): Promise<void> => {
       const end = Date.now() + timeoutMs;
       while (
-        !ready(fsmNamespace, INJECTOR_SERVICE_NAME, INJECTOR_WEBHOOK_PORT) ||
-        !ready(fsmNamespace, CONTROLLER_SERVICE_NAME, CONTROLLER_HEALTH_PORT)
+        !stopping &&
+        (!serving(fsmNamespace, INJECTOR_SERVICE_NAME, INJECTOR_WEBHOOK_PORT) ||
+          !serving(fsmNamespace, CONTROLLER_SERVICE_NAME, CONTROLLER_HEALTH_PORT))
       ) {
         if (Date.now() > end) {
           throw new Error(
@@ -201,12 +218,11 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         }
         await sleep(50);
       }
+      if (stopping) throw new Error('the sandbox is stopping');
     };
-    await waitForControlPlane();
-
     const createPod = (pod: V1Pod): Promise<V1Pod> =>
       core.createNamespacedPod({ namespace: pod.metadata?.namespace ?? 'default', body: pod });
-    if (opts.demo ?? true) {
+    const createDemo = async (): Promise<void> => {
       await core.createNamespace({ body: demoNamespace(meshName) });
       // The injector reads namespaces through its informer: give it a moment to see the new one.
       await sleep(200);
@@ -215,7 +231,17 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       for (const d of demoDeployments())
         await apps.createNamespacedDeployment({ namespace: d.metadata!.namespace!, body: d });
       for (const p of demoPods()) await createPod(p);
-    }
+    };
+    // Demo pods go through the webhook: they are created once the injector serves.
+    const ready = install()
+      .then(() => waitForControlPlane())
+      .then(() => ((opts.demo ?? true) && !stopping ? createDemo() : undefined));
+    settled = ready.catch(() => undefined);
+    if (!opts.early) await ready;
+    else
+      ready.catch((e: unknown) => {
+        if (!stopping) log.error('the sandbox did not become ready', { error: errorMessage(e) });
+      });
     log.info('sandbox running', { kubeconfig: kubeconfigPath });
     return {
       kubeconfigPath,
@@ -231,6 +257,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         return e ? `http://${e.host}:${e.port}` : '';
       },
       createPod,
+      ready,
       waitForControlPlane,
       async restartController() {
         const selector = `app=${CONTROLLER_APP}`;
