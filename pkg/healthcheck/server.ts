@@ -19,8 +19,11 @@ export interface HealthcheckOptions {
   targetHost: string;
   /** Bound of each connect / gRPC call. */
   dialTimeoutMs: number;
-  /** Ports that may be checked; empty → any port. */
-  allowedPorts: readonly number[];
+  /**
+   * Ports that may be checked (the pod's probe ports), or 'any'. An empty list is refused: a
+   * checker that dials any port it is asked about is a port scanner inside the pod.
+   */
+  allowedPorts: readonly number[] | 'any';
   logger: Logger;
 }
 
@@ -54,7 +57,10 @@ function send(
 
 export function createHealthcheckServer(opts: HealthcheckOptions): HealthcheckServer {
   const log = opts.logger.child({ component: 'healthcheck' });
-  const allowed = new Set(opts.allowedPorts);
+  if (opts.allowedPorts !== 'any' && opts.allowedPorts.length === 0) {
+    throw new Error("fsm-healthcheck: allowedPorts is empty; list the probe ports, or pass 'any'");
+  }
+  const allowed = opts.allowedPorts === 'any' ? 'any' : new Set(opts.allowedPorts);
   let inFlight = 0;
   let drained: (() => void) | undefined;
 
@@ -134,8 +140,13 @@ export function createHealthcheckServer(opts: HealthcheckOptions): HealthcheckSe
         address: formatTarget(addr.address, addr.port),
         targetHost: opts.targetHost,
         dialTimeoutMs: opts.dialTimeoutMs,
-        allowedPorts: opts.allowedPorts.length ? opts.allowedPorts.join(',') : 'any',
+        allowedPorts: opts.allowedPorts === 'any' ? 'any' : opts.allowedPorts.join(','),
       });
+      if (opts.allowedPorts === 'any') {
+        log.warn(
+          'every port may be checked (--allow-any-port): anyone who reaches this port can scan the pod',
+        );
+      }
       return addr;
     },
     async stop(graceMs = 4000): Promise<void> {
