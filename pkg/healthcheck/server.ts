@@ -4,9 +4,9 @@
  * TCP connect (or grpc.health.v1 Check) to the target host. Plain node:http — this runs in every
  * meshed pod, so it stays lean (no framework, no metrics).
  */
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { listen } from '../binary/index.js';
+import { clientErrorResponse, createHttpServer, listen } from '../binary/index.js';
 import { HEALTHCHECK_PATH } from '../constants/index.js';
 import type { Logger } from '../logger/index.js';
 import { parseCheckRequest, type CheckRequest } from './request.js';
@@ -99,35 +99,39 @@ export function createHealthcheckServer(opts: HealthcheckOptions): HealthcheckSe
     return send(req, res, 503, `${what}: ${outcome.reason}`);
   };
 
-  const server = http.createServer({ keepAlive: true }, (req, res) => {
-    inFlight++;
-    const started = process.hrtime.bigint();
-    res.once('close', () => {
-      inFlight--;
-      if (log.isLevelEnabled('debug')) {
-        log.debug('request', {
-          method: req.method,
-          path: req.url,
-          status: res.statusCode,
-          ms: Number(process.hrtime.bigint() - started) / 1e6,
-        });
-      }
-      if (inFlight === 0) drained?.();
-    });
-    // Request bodies are never read or logged; drain them so keep-alive connections stay usable.
-    req.resume();
-    handle(req, res).catch((err: unknown) => {
-      log.error('unexpected error handling probe', {
-        error: err instanceof Error ? err.message : String(err),
+  // Defensive defaults (pkg/binary): timeouts, a connection cap, one check at a time per connection.
+  const server = createHttpServer(
+    (req, res) => {
+      inFlight++;
+      const started = process.hrtime.bigint();
+      res.once('close', () => {
+        inFlight--;
+        if (log.isLevelEnabled('debug')) {
+          log.debug('request', {
+            method: req.method,
+            path: req.url,
+            status: res.statusCode,
+            ms: Number(process.hrtime.bigint() - started) / 1e6,
+          });
+        }
+        if (inFlight === 0) drained?.();
       });
-      if (!res.headersSent) send(req, res, 500, 'internal error');
-      else res.destroy();
-    });
-  });
+      // Request bodies are never read or logged; drain them so keep-alive connections stay usable.
+      req.resume();
+      handle(req, res).catch((err: unknown) => {
+        log.error('unexpected error handling probe', {
+          error: err instanceof Error ? err.message : String(err),
+        });
+        if (!res.headersSent) send(req, res, 500, 'internal error');
+        else res.destroy();
+      });
+    },
+    { http: { keepAlive: true }, logger: log, name: 'healthcheck' },
+  );
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     log.debug('malformed request', { error: err.code ?? err.message });
-    if (socket.writable)
-      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    if (socket.writable) socket.end(clientErrorResponse(err));
+    else socket.destroy();
   });
 
   return {
