@@ -1,4 +1,4 @@
-export { parseOriginalProbes, podOriginalProbes } from './annotation.js';
+export { podOriginalProbes } from './annotation.js';
 export { desiredProxy } from './desired.js';
 export type { DesiredProxy } from './desired.js';
 export { proxyIdentity } from './identity.js';

@@ -9,9 +9,15 @@ export interface ContainerPortLike {
   readonly protocol?: string;
 }
 
-/** The handler fields of a probe the catalog compares with the annotation. */
+/** The handler fields of a probe the catalog compares with the annotation (pkg/probes compareProbe). */
 export interface ProbeLike {
-  readonly httpGet?: { readonly port: number | string; readonly path?: string; readonly scheme?: string };
+  readonly httpGet?: {
+    readonly port: number | string;
+    readonly path?: string;
+    readonly scheme?: string;
+    readonly host?: string;
+    readonly httpHeaders?: readonly { readonly name: string; readonly value: string }[];
+  };
   readonly tcpSocket?: unknown;
   readonly grpc?: unknown;
   readonly exec?: unknown;

@@ -3,9 +3,11 @@
  * fsm-healthcheck serves, and which cannot be served — plus the builder inputs for the first kind.
  */
 import { PROBE_TYPES, PROBE_TYPE_INFO, probeClusterName } from '../constants/index.js';
-import type { OriginalProbe, OriginalProbesByContainer, ProbeType } from '../constants/index.js';
+import type { ProbeType } from '../constants/index.js';
 import type { HttpProbeRoute, ProbeListenerInput } from '../envoy/builders/index.js';
-import type { ContainerLike, PodLike } from './pod.js';
+import { compareProbe } from '../probes/index.js';
+import type { OriginalProbe, OriginalProbesByContainer } from '../probes/index.js';
+import type { PodLike } from './pod.js';
 import { podRef } from './pod.js';
 import { appContainers } from './ports.js';
 
@@ -27,32 +29,6 @@ export interface ProbePlan {
   /** Every probe of the annotation whose container is in the pod, by type then pod container order. */
   probes: PlannedProbe[];
   warnings: string[];
-}
-
-/**
- * Where the container's probe points now versus the rewrite the annotation records: a difference
- * means kubelet's probe does not reach what fsm serves for it (the annotation or the probe was
- * edited after injection). Undefined when they agree.
- */
-export function specDrift(
-  container: ContainerLike,
-  type: ProbeType,
-  probe: OriginalProbe,
-): string | undefined {
-  const field = PROBE_TYPE_INFO[type].field;
-  const g = container[field]?.httpGet;
-  const want = `httpGet port ${probe.rewritten.port} path ${probe.rewritten.path}`;
-  if (!g) {
-    const now = container[field] === undefined ? 'has no such probe' : 'is not an httpGet probe';
-    return `container ${container.name} ${field} ${now}, but the annotation records its rewrite to ${want}`;
-  }
-  const port = typeof g.port === 'string' && /^\d+$/.test(g.port) ? Number(g.port) : g.port;
-  const path = g.path ?? '';
-  const pathMatters = probe.kind !== 'https'; // an HTTPS probe keeps its own path ('' or '/' alike)
-  if (port !== probe.rewritten.port || (pathMatters && path !== probe.rewritten.path)) {
-    return `container ${container.name} ${field} targets httpGet port ${JSON.stringify(g.port)} path ${JSON.stringify(path)}, but the annotation records its rewrite to ${want}`;
-  }
-  return undefined;
 }
 
 export function planProbes(pod: PodLike, original: OriginalProbesByContainer): ProbePlan {
@@ -82,10 +58,12 @@ export function planProbes(pod: PodLike, original: OriginalProbesByContainer): P
       if (probe === undefined) continue;
       const planned: PlannedProbe = { container, type, probe, servedBy: 'proxy' };
       probes.push(planned);
-      const drift = specDrift(specOf.get(container)!, type, probe);
+      // Kubelet must still call what the record says: a difference (the annotation or the probe was
+      // edited after injection) means it does not reach what fsm serves for it.
+      const drift = compareProbe(specOf.get(container)!, type, probe);
       if (drift !== undefined) {
-        planned.problem = drift;
-        warnings.push(`pod ${ref}: ${drift}`);
+        planned.problem = drift.message;
+        warnings.push(`pod ${ref}: ${drift.message}`);
       }
       if (probe.kind === 'tcp' || probe.kind === 'grpc') {
         planned.servedBy = 'fsm-healthcheck';

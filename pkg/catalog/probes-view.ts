@@ -2,26 +2,16 @@
  * The "Probes" view of a proxy: per probe type, per container, what kubelet now calls (the
  * rewritten httpGet) and the original target. JSON for the controller's debug endpoint and the CLI.
  */
-import {
-  HEALTHCHECK_PATH,
-  HEALTHCHECK_PORT,
-  ORIGINAL_GRPC_PORT_HEADER,
-  ORIGINAL_GRPC_SERVICE_HEADER,
-  ORIGINAL_TCP_PORT_HEADER,
-} from '../constants/index.js';
-import type { OriginalProbeKind, ProbeType } from '../constants/index.js';
+import type { ProbeType } from '../constants/index.js';
+import { originalHandler, rewrittenHttpGet } from '../probes/index.js';
+import type { OriginalHandlerView, OriginalProbeKind, ProbeHeader } from '../probes/index.js';
 import type { PlannedProbe } from './probe-plan.js';
-
-export interface HttpHeader {
-  name: string;
-  value: string;
-}
 
 export interface HttpGetAction {
   path: string;
   port: number;
   scheme: 'HTTP' | 'HTTPS';
-  httpHeaders?: HttpHeader[];
+  httpHeaders?: ProbeHeader[];
 }
 
 export interface ProbeViewEntry {
@@ -30,11 +20,7 @@ export interface ProbeViewEntry {
   /** What kubelet now sends (the rewritten probe). */
   httpGet: HttpGetAction;
   /** The target before the rewrite, as a Kubernetes probe handler. */
-  original: {
-    httpGet?: HttpGetAction;
-    tcpSocket?: { port: number };
-    grpc?: { port: number; service?: string };
-  };
+  original: OriginalHandlerView;
   timeoutSeconds: number;
   servedBy: 'proxy' | 'fsm-healthcheck' | 'none';
   /** servedBy proxy: the Envoy listener and cluster, and the route timeout (max(1, timeoutSeconds)). */
@@ -62,34 +48,14 @@ export function emptyProbesView(): ProbesView {
 
 function entry(p: PlannedProbe): ProbeViewEntry {
   const { probe } = p;
-  let httpGet: HttpGetAction;
-  let original: ProbeViewEntry['original'];
-  if (probe.kind === 'http' || probe.kind === 'https') {
-    const scheme = probe.kind === 'https' ? 'HTTPS' : 'HTTP';
-    const headers =
-      probe.headers && probe.headers.length > 0 ? { httpHeaders: probe.headers.map((h) => ({ ...h })) } : {};
-    httpGet = { path: probe.rewritten.path, port: probe.rewritten.port, scheme, ...headers };
-    original = { httpGet: { path: probe.path ?? '', port: probe.port, scheme, ...headers } };
-  } else if (probe.kind === 'tcp') {
-    httpGet = {
-      path: HEALTHCHECK_PATH,
-      port: HEALTHCHECK_PORT,
-      scheme: 'HTTP',
-      httpHeaders: [{ name: ORIGINAL_TCP_PORT_HEADER, value: String(probe.port) }],
-    };
-    original = { tcpSocket: { port: probe.port } };
-  } else {
-    const httpHeaders = [{ name: ORIGINAL_GRPC_PORT_HEADER, value: String(probe.port) }];
-    if (probe.grpcService !== undefined)
-      httpHeaders.push({ name: ORIGINAL_GRPC_SERVICE_HEADER, value: probe.grpcService });
-    httpGet = { path: HEALTHCHECK_PATH, port: HEALTHCHECK_PORT, scheme: 'HTTP', httpHeaders };
-    original = {
-      grpc:
-        probe.grpcService !== undefined
-          ? { port: probe.port, service: probe.grpcService }
-          : { port: probe.port },
-    };
-  }
+  const call = rewrittenHttpGet(probe);
+  const httpGet: HttpGetAction = {
+    path: call.path,
+    port: call.port,
+    scheme: call.scheme,
+    ...(call.httpHeaders ? { httpHeaders: call.httpHeaders } : {}),
+  };
+  const original = originalHandler(probe);
   const out: ProbeViewEntry = {
     container: p.container,
     kind: probe.kind,

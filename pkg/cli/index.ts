@@ -1,4 +1,4 @@
-export type { ProbeCheckReport } from './check.js';
+export type { ProbeCheckReport } from './check/types.js';
 export { ControllerError, controllerViaServiceProxy } from './controller.js';
 export { installCommand, uninstallCommand } from './install.js';
 export { meshCommand } from './mesh.js';

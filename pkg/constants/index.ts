@@ -4,7 +4,10 @@ export {
   DEFAULT_RECONCILE_WORKERS,
 } from './controller.js';
 export {
+  ADS_SHUTDOWN_FLUSH_MS,
   CONTROLLER_SERVICE_NAME,
+  CONTROLLER_TERMINATION_GRACE_SECONDS,
+  DEFAULT_CONTROLLER_SHUTDOWN_GRACE_MS,
   DEFAULT_DIAL_TIMEOUT_MS,
   DEFAULT_FSM_NAMESPACE,
   DEFAULT_HEALTHCHECK_IMAGE,
@@ -14,11 +17,13 @@ export {
   DEFAULT_MESH_NAME,
   DEFAULT_PROBE_TIMEOUT_SECONDS,
   DEFAULT_SIDECAR_IMAGE,
+  HEALTH_SHUTDOWN_HOLD_MS,
   INJECTOR_SERVICE_NAME,
   LOG_LEVELS,
   MAX_ADMISSION_BODY_BYTES,
   MAX_ADMISSION_JSON_DEPTH,
   SHUTDOWN_GRACE_MS,
+  SHUTDOWN_MARGIN_MS,
   WEBHOOK_CONFIGURATION_NAME,
 } from './defaults.js';
 export type { LogLevel } from './defaults.js';
@@ -149,13 +154,7 @@ export {
   READINESS_PROBE_PORT,
 } from './ports.js';
 export { PROBE_TYPES, PROBE_TYPE_INFO, probeClusterName } from './probes.js';
-export type {
-  OriginalProbe,
-  OriginalProbeKind,
-  OriginalProbesAnnotation,
-  OriginalProbesByContainer,
-  ProbeType,
-} from './probes.js';
+export type { ProbeType } from './probes.js';
 export {
   ADS_CONTROL_PLANE_IDENTIFIER,
   ADS_DELTA_METHOD_PATH,

@@ -14,7 +14,7 @@ export const INJECTION_DISABLED_VALUES: readonly string[] = ['disabled', 'no', '
 
 /** Pod annotation: `disabled` keeps probes untouched (the sidecar is still injected). */
 export const PROBE_REWRITE_ANNOTATION = 'flomesh.io/probe-rewrite';
-/** Pod annotation written by the injector: JSON {@link OriginalProbesAnnotation} of the original probe targets. */
+/** Pod annotation written by the injector: JSON of the original probe targets (the record, pkg/probes). */
 export const ORIGINAL_PROBES_ANNOTATION = 'flomesh.io/original-probes';
 /** Pod label written by the injector: the proxy UUID, equal to the sidecar's Envoy node.id. */
 export const PROXY_UUID_LABEL = 'flomesh.io/proxy-uuid';

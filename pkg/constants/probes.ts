@@ -1,6 +1,7 @@
 /**
  * The probe vocabulary shared by the injector (which rewrites probes and records the originals)
- * and the controller (which builds each proxy's config from the pod object alone).
+ * and the controller (which builds each proxy's config from the pod object alone). The record of the
+ * original probes and the rewrite contract itself live in pkg/probes.
  */
 import { LIVENESS_PROBE_PORT, READINESS_PROBE_PORT, STARTUP_PROBE_PORT } from './ports.js';
 import { LIVENESS_PROBE_PATH, READINESS_PROBE_PATH, STARTUP_PROBE_PATH } from './paths.js';
@@ -52,40 +53,4 @@ export const PROBE_TYPE_INFO: Readonly<Record<ProbeType, ProbeTypeInfo>> = {
 /** Envoy cluster name for one container's probe of one type: `<container>_<type>_cluster`. */
 export function probeClusterName(container: string, type: ProbeType): string {
   return `${container}_${type}_cluster`;
-}
-
-/**
- * What a probe was before the rewrite.
- * - `http` / `https`: an httpGet probe, now served by the proxy's probe listener.
- * - `tcp` / `grpc`: a tcpSocket / grpc probe, now an httpGet to fsm-healthcheck on
- *   {@link HEALTHCHECK_PORT}; the proxy needs no listener for it.
- */
-export type OriginalProbeKind = 'http' | 'https' | 'tcp' | 'grpc';
-
-export interface OriginalProbe {
-  kind: OriginalProbeKind;
-  /** httpGet scheme as written (HTTP when empty); absent for tcp/grpc. */
-  scheme?: 'HTTP' | 'HTTPS';
-  /** The original target port, resolved to a number (named ports are resolved at admission). */
-  port: number;
-  /** httpGet path as written ('' when absent); absent for tcp/grpc. */
-  path?: string;
-  /** httpGet httpHeaders as written. */
-  headers?: { name: string; value: string }[];
-  /** Effective timeoutSeconds of the probe (Kubernetes default 1 when unset). */
-  timeoutSeconds: number;
-  /** grpc probe service name, when set. */
-  grpcService?: string;
-  /** Where kubelet now sends the probe: port (1590x or 15904) and path. */
-  rewritten: { port: number; path: string };
-}
-
-/** Original probes by container name, then by probe type. Only rewritten probes appear. */
-export type OriginalProbesByContainer = Record<string, Partial<Record<ProbeType, OriginalProbe>>>;
-
-/** JSON value of the ORIGINAL_PROBES_ANNOTATION pod annotation. */
-export interface OriginalProbesAnnotation {
-  /** Format version; readers reject versions they do not know. */
-  v: 1;
-  containers: OriginalProbesByContainer;
 }

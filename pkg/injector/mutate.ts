@@ -23,8 +23,8 @@ import {
   PROXY_STATS_PORT,
   PROXY_UUID_LABEL,
   SIDECAR_CONTAINER_NAME,
-  type OriginalProbesAnnotation,
 } from '../constants/index.js';
+import { formatOriginalProbes, replaceControlChars } from '../probes/index.js';
 import { healthcheckContainer, initContainer, sidecarContainer } from './containers.js';
 import { decideInjection, parseSwitch } from './decision.js';
 import { rewriteProbes } from './probes.js';
@@ -127,8 +127,7 @@ function podRef(namespace: string, pod: V1Pod): string {
   const m = pod.metadata ?? {};
   const name = m.name || (m.generateName ? `${m.generateName}*` : '<unnamed>');
   // Warnings travel as HTTP headers: no control characters (names are validated later by the API server).
-  // eslint-disable-next-line no-control-regex
-  return `${namespace}/${name}`.replace(/[\u0000-\u001f\u007f]/g, '?');
+  return replaceControlChars(`${namespace}/${name}`, '?');
 }
 
 function reservedNameError(pod: V1Pod): string | undefined {
@@ -191,7 +190,6 @@ export function mutatePod(input: MutationInput): MutationResult {
   const ref = podRef(namespace, pod);
   const probes = rewriteProbes(ref, pod.spec!.containers, rewrite);
   const proxyUuid = input.newProxyUuid();
-  const record: OriginalProbesAnnotation = { v: 1, containers: probes.originals };
 
   const containers: V1Container[] = [
     ...probes.containers,
@@ -213,7 +211,7 @@ export function mutatePod(input: MutationInput): MutationResult {
     metadata: {
       ...pod.metadata,
       labels: { ...pod.metadata?.labels, [PROXY_UUID_LABEL]: proxyUuid },
-      annotations: { ...annotations, [ORIGINAL_PROBES_ANNOTATION]: JSON.stringify(record) },
+      annotations: { ...annotations, [ORIGINAL_PROBES_ANNOTATION]: formatOriginalProbes(probes.originals) },
     },
     spec: {
       ...pod.spec!,

@@ -1,37 +1,36 @@
 /**
- * The probe rewrite: a pure function from a pod's containers to the same containers with their
+ * The probe rewrite of a pod: a pure function from a pod's containers to the same containers with their
  * liveness/readiness/startup probes pointed at the sidecar (httpGet → 1590x) or at fsm-healthcheck
  * (tcpSocket/grpc → :15904 /fsm-healthcheck), plus the record of the original targets that the
  * controller builds each proxy's config from. No I/O, no clock.
  *
- * Rules (see ARCHITECTURE.md and pkg/constants/probes.ts):
- * - httpGet HTTP (or no scheme): port → 1590x, path → /fsm-<type>-probe; when several containers'
- *   probes of one type go through the proxy, each gets /fsm-<type>-probe/<container>.
- * - httpGet HTTPS: port → 1590x, path and scheme unchanged (TLS passes through the proxy; the probe
- *   listener tells TLS from plain HTTP, so HTTP and one HTTPS probe can share a type). A passthrough
- *   port serves one target only: a second HTTPS probe of the same type in the pod is degraded to a TCP
- *   check via fsm-healthcheck (recorded as kind `tcp`) and a warning says so.
- * - tcpSocket → httpGet :15904 /fsm-healthcheck with Original-Tcp-Port; grpc → the same with
- *   Original-Grpc-Port (and Original-Grpc-Service when set).
+ * This file decides which probes are rewritten and the pod-level policy; where kubelet is sent (ports,
+ * paths, headers) and the record come from the probe contract, pkg/probes (recordProbe, rewriteProbe).
+ * - httpGet HTTP (or no scheme) and HTTPS probes go through the proxy; when several containers' HTTP
+ *   probes of one type do, each gets its own path. HTTP and one HTTPS probe can share a type (the probe
+ *   listener tells TLS from plain HTTP). A passthrough port serves one target only: a second HTTPS
+ *   probe of the same type in the pod is degraded to a TCP check via fsm-healthcheck (recorded as kind
+ *   `tcp`) and a warning says so.
+ * - tcpSocket and grpc probes go to fsm-healthcheck.
  * - exec, undefined/null probes, probes with no handler: untouched. Nothing is ever added.
  * - Named ports resolve against the container's own ports; a port that does not resolve (or is out
  *   of 1-65535) leaves the probe exactly as it was, with a warning naming pod, container, probe, port.
  * - httpGet/tcpSocket with an explicit `host` target another machine: left as is, with a warning.
+ * - Paths, header names and values and gRPC services that cannot travel in HTTP: left as is, with a
+ *   warning.
  */
-import type { V1Container, V1HTTPGetAction, V1Probe } from '@kubernetes/client-node';
+import type { V1Container, V1Probe } from '@kubernetes/client-node';
+import { PROBE_TYPE_INFO, PROBE_TYPES, type ProbeType } from '../constants/index.js';
 import {
-  DEFAULT_PROBE_TIMEOUT_SECONDS,
-  HEALTHCHECK_PATH,
-  HEALTHCHECK_PORT,
-  ORIGINAL_GRPC_PORT_HEADER,
-  ORIGINAL_GRPC_SERVICE_HEADER,
-  ORIGINAL_TCP_PORT_HEADER,
-  PROBE_TYPE_INFO,
-  PROBE_TYPES,
-  type OriginalProbe,
+  effectiveTimeoutSeconds,
+  hasControlChar,
+  isHeaderName,
+  recordProbe,
+  resolveProbePort,
+  rewriteProbe,
+  type OriginalHandler,
   type OriginalProbesByContainer,
-  type ProbeType,
-} from '../constants/index.js';
+} from '../probes/index.js';
 
 export interface ProbeRewriteResult {
   /** The containers, in the same order, with rewritten probes (fresh objects; input untouched). */
@@ -46,13 +45,8 @@ export interface ProbeRewriteResult {
   healthcheckPorts: number[];
 }
 
-/** What the rewrite does with one probe. */
-type Plan =
-  | { action: 'keep' }
-  | { action: 'http'; port: number; http: V1HTTPGetAction }
-  | { action: 'https'; port: number; http: V1HTTPGetAction }
-  | { action: 'tcp'; port: number; degradedFrom?: 'https' }
-  | { action: 'grpc'; port: number; service?: string };
+/** What the rewrite does with one probe: keep it, or rewrite it from its original handler. */
+type Plan = { action: 'keep' } | { action: 'rewrite'; original: OriginalHandler };
 
 interface Planned {
   container: V1Container;
@@ -61,36 +55,8 @@ interface Planned {
   plan: Plan;
 }
 
-// Control characters cannot travel in an HTTP header or request line (the proxy config and the
-// Original-Grpc-Service header would be refused): such probes are left as they are.
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
-
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
-function hasControlChar(s: string): boolean {
-  return CONTROL.test(s);
-}
-
 function isPort(n: unknown): n is number {
   return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 65535;
-}
-
-/**
- * Resolves a probe's port against its container, as kubelet does: a number is taken as is; a string
- * is a container port name, or failing that a decimal number. Undefined when it does not resolve to
- * 1-65535.
- */
-export function resolveProbePort(port: unknown, container: V1Container): number | undefined {
-  if (typeof port === 'number') return isPort(port) ? port : undefined;
-  if (typeof port !== 'string' || port === '') return undefined;
-  const named = (container.ports ?? []).find((p) => p.name === port);
-  if (named) return isPort(named.containerPort) ? named.containerPort : undefined;
-  if (/^[0-9]+$/.test(port)) {
-    const n = Number(port);
-    return isPort(n) ? n : undefined;
-  }
-  return undefined;
 }
 
 function plan(
@@ -125,14 +91,19 @@ function plan(
     }
     const port = resolveProbePort(http.port, container);
     if (port === undefined) return unresolved(http.port);
+    // Control characters cannot travel in a request line or header (the proxy config would be
+    // refused); the injector is stricter than HTTP here and refuses a tab in a header value too.
     const texts = [http.path ?? '', ...(http.httpHeaders ?? []).map((h) => h.value)];
-    if (texts.some(hasControlChar) || !(http.httpHeaders ?? []).every((h) => HEADER_NAME.test(h.name))) {
+    if (texts.some(hasControlChar) || !(http.httpHeaders ?? []).every((h) => isHeaderName(h.name))) {
       warnings.push(`${where}: httpGet path or headers are not valid HTTP; left unchanged`);
       return { action: 'keep' };
     }
     const scheme = http.scheme ?? '';
-    if (scheme === '' || scheme === 'HTTP') return { action: 'http', port, http };
-    if (scheme === 'HTTPS') return { action: 'https', port, http };
+    const headers = http.httpHeaders ?? [];
+    if (scheme === '' || scheme === 'HTTP' || scheme === 'HTTPS') {
+      const kind = scheme === 'HTTPS' ? 'https' : 'http';
+      return { action: 'rewrite', original: { kind, port, path: http.path ?? '', headers } };
+    }
     warnings.push(`${where}: httpGet.scheme ${JSON.stringify(scheme)} is not HTTP or HTTPS; left unchanged`);
     return { action: 'keep' };
   }
@@ -145,7 +116,7 @@ function plan(
     }
     const port = resolveProbePort(probe.tcpSocket.port, container);
     if (port === undefined) return unresolved(probe.tcpSocket.port);
-    return { action: 'tcp', port };
+    return { action: 'rewrite', original: { kind: 'tcp', port } };
   }
   const grpc = probe.grpc!;
   if (!isPort(grpc.port)) return unresolved(grpc.port);
@@ -153,31 +124,16 @@ function plan(
     warnings.push(`${where}: grpc.service contains control characters; left unchanged`);
     return { action: 'keep' };
   }
-  return grpc.service
-    ? { action: 'grpc', port: grpc.port, service: grpc.service }
-    : { action: 'grpc', port: grpc.port };
-}
-
-function timeoutOf(probe: V1Probe): number {
-  const t = probe.timeoutSeconds;
-  return typeof t === 'number' && Number.isInteger(t) && t >= 1 ? t : DEFAULT_PROBE_TIMEOUT_SECONDS;
-}
-
-/** The probe with its handler replaced by an httpGet to fsm-healthcheck (other fields kept). */
-function healthcheckProbe(probe: V1Probe, headers: { name: string; value: string }[]): V1Probe {
-  const rest: V1Probe = { ...probe };
-  delete rest.tcpSocket;
-  delete rest.grpc;
-  delete rest.httpGet;
   return {
-    ...rest,
-    httpGet: { port: HEALTHCHECK_PORT, path: HEALTHCHECK_PATH, scheme: 'HTTP', httpHeaders: headers },
+    action: 'rewrite',
+    original: grpc.service
+      ? { kind: 'grpc', port: grpc.port, service: grpc.service }
+      : { kind: 'grpc', port: grpc.port },
   };
 }
 
-function copyHeaders(http: V1HTTPGetAction): { name: string; value: string }[] | undefined {
-  const h = http.httpHeaders;
-  return h && h.length > 0 ? h.map((x) => ({ name: x.name, value: x.value })) : undefined;
+function kindOf(p: Planned): OriginalHandler['kind'] | undefined {
+  return p.plan.action === 'rewrite' ? p.plan.original.kind : undefined;
 }
 
 /**
@@ -208,18 +164,19 @@ export function rewriteProbes(
     const ofType = planned.filter((p) => p.type === type);
     let httpsSeen: string | undefined;
     for (const p of ofType) {
-      if (p.plan.action !== 'https') continue;
+      if (p.plan.action !== 'rewrite' || p.plan.original.kind !== 'https') continue;
       if (httpsSeen === undefined) {
         httpsSeen = p.container.name;
         continue;
       }
+      const port = p.plan.original.port;
       warnings.push(
         `pod ${podRef}: container ${p.container.name} ${type} probe: the HTTPS ${type} port already passes ` +
-          `through to container ${httpsSeen}; checked as TCP on port ${p.plan.port} by fsm-healthcheck instead`,
+          `through to container ${httpsSeen}; checked as TCP on port ${port} by fsm-healthcheck instead`,
       );
-      p.plan = { action: 'tcp', port: p.plan.port, degradedFrom: 'https' };
+      p.plan = { action: 'rewrite', original: { kind: 'tcp', port } };
     }
-    httpCount[type] = ofType.filter((p) => p.plan.action === 'http').length;
+    httpCount[type] = ofType.filter((p) => kindOf(p) === 'http').length;
   }
 
   const originals: OriginalProbesByContainer = {};
@@ -229,70 +186,13 @@ export function rewriteProbes(
 
   for (const { container, type, probe, plan: pl } of planned) {
     if (pl.action === 'keep') continue;
-    const info = PROBE_TYPE_INFO[type];
-    const timeoutSeconds = timeoutOf(probe);
-    let rewritten: V1Probe;
-    let original: OriginalProbe;
-    switch (pl.action) {
-      case 'http': {
-        const path = httpCount[type]! > 1 ? `${info.path}/${container.name}` : info.path;
-        rewritten = { ...probe, httpGet: { ...pl.http, port: info.port, path } };
-        const headers = copyHeaders(pl.http);
-        original = {
-          kind: 'http',
-          scheme: 'HTTP',
-          port: pl.port,
-          path: pl.http.path ?? '',
-          ...(headers ? { headers } : {}),
-          timeoutSeconds,
-          rewritten: { port: info.port, path },
-        };
-        proxyTypes.add(type);
-        break;
-      }
-      case 'https': {
-        rewritten = { ...probe, httpGet: { ...pl.http, port: info.port } };
-        const headers = copyHeaders(pl.http);
-        original = {
-          kind: 'https',
-          scheme: 'HTTPS',
-          port: pl.port,
-          path: pl.http.path ?? '',
-          ...(headers ? { headers } : {}),
-          timeoutSeconds,
-          rewritten: { port: info.port, path: pl.http.path || '/' },
-        };
-        proxyTypes.add(type);
-        break;
-      }
-      case 'tcp':
-        rewritten = healthcheckProbe(probe, [{ name: ORIGINAL_TCP_PORT_HEADER, value: String(pl.port) }]);
-        original = {
-          kind: 'tcp',
-          port: pl.port,
-          timeoutSeconds,
-          rewritten: { port: HEALTHCHECK_PORT, path: HEALTHCHECK_PATH },
-        };
-        hcPorts.add(pl.port);
-        break;
-      case 'grpc': {
-        const headers = [{ name: ORIGINAL_GRPC_PORT_HEADER, value: String(pl.port) }];
-        if (pl.service) headers.push({ name: ORIGINAL_GRPC_SERVICE_HEADER, value: pl.service });
-        rewritten = healthcheckProbe(probe, headers);
-        original = {
-          kind: 'grpc',
-          port: pl.port,
-          ...(pl.service ? { grpcService: pl.service } : {}),
-          timeoutSeconds,
-          rewritten: { port: HEALTHCHECK_PORT, path: HEALTHCHECK_PATH },
-        };
-        hcPorts.add(pl.port);
-        break;
-      }
-    }
+    const slot = { type, container: container.name, perContainerPath: httpCount[type]! > 1 };
+    const original = recordProbe(pl.original, slot, effectiveTimeoutSeconds(probe.timeoutSeconds));
+    if (original.kind === 'http' || original.kind === 'https') proxyTypes.add(type);
+    else hcPorts.add(original.port);
     (originals[container.name] ??= {})[type] = original;
     const r = replaced.get(container) ?? {};
-    r[type] = rewritten;
+    r[type] = rewriteProbe(probe, original);
     replaced.set(container, r);
   }
 

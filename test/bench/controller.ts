@@ -34,7 +34,7 @@ import {
   DEFAULT_RECONCILE_DEBOUNCE_MS,
   ORIGINAL_PROBES_ANNOTATION,
 } from '../../pkg/constants/index.js';
-import type { OriginalProbesAnnotation } from '../../pkg/constants/index.js';
+import type { HttpOriginalProbe, OriginalProbesAnnotation } from '../../pkg/probes/index.js';
 import { LISTENER_TYPE_URL } from '../../pkg/envoy/index.js';
 import { RawAdsClient, ackOf, type RawStream, type SotwResponse } from '../support/ads-client.js';
 import { Latencies, fmt, printComparison, rssMiB, sleep } from '../support/bench-stats.js';
@@ -399,7 +399,7 @@ async function main(): Promise<void> {
       // A path no other update uses, with a terminator so that /live-u1z is not found in /live-u10z.
       const newPath = `/live-u${k}z`;
       const value = structuredClone(record);
-      value.containers['app']!.liveness!.path = newPath;
+      (value.containers['app']!.liveness as HttpOriginalProbe).path = newPath;
       const pushed = sidecar.wait(newPath);
       const seen = watch.wait(t.name, newPath);
       const t0 = nowNs();

@@ -2,7 +2,7 @@
  * Pod fixtures for the catalog, controller, sandbox tests and benchmarks: pods as a user writes
  * them, and as fsm-injector leaves them (proxy UUID label, original-probes annotation, rewritten
  * probes, sidecar/init/healthcheck containers). The rewrite here follows the contract of
- * pkg/constants/probes.ts and issue 3 so these fixtures do not depend on the injector's code.
+ * pkg/probes (the probe contract) and issue 3 so these fixtures do not depend on the injector's code.
  */
 import { createHash } from 'node:crypto';
 import type { V1Container, V1ContainerPort, V1Pod, V1Probe } from '@kubernetes/client-node';
@@ -22,12 +22,12 @@ import {
   PROXY_UUID_LABEL,
   SIDECAR_CONTAINER_NAME,
 } from '../../pkg/constants/index.js';
+import type { ProbeType } from '../../pkg/constants/index.js';
 import type {
   OriginalProbe,
   OriginalProbesAnnotation,
   OriginalProbesByContainer,
-  ProbeType,
-} from '../../pkg/constants/index.js';
+} from '../../pkg/probes/index.js';
 
 export interface ProbeSpec {
   kind: 'http' | 'https' | 'tcp' | 'grpc' | 'exec';

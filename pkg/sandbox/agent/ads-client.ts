@@ -18,6 +18,7 @@ import { backoffDelayMs, type BackoffOptions } from '../../backoff/index.js';
 import { ADS_SERVICE_NAME, ADS_RECONNECT_BACKOFF } from '../../constants/index.js';
 import { decodeMessage, envoyRoot, shortTypeName, type PlainMessage } from '../../envoy/index.js';
 import { errorMessage, type Logger } from '../../logger/index.js';
+import { ConfigError, Problems } from './config/problems.js';
 
 /** google.rpc.Code INVALID_ARGUMENT: what Envoy puts in error_detail.code of a NACK. */
 export const NACK_CODE = 3;
@@ -125,6 +126,33 @@ interface RawResponse {
 function resourceName(message: PlainMessage): string {
   const n = message.name ?? message.cluster_name;
   return typeof n === 'string' ? n : '';
+}
+
+/**
+ * The resources of a response, decoded. Every one that is not of the response's type or cannot
+ * be decoded is a problem; a ConfigError lists them all.
+ */
+export function decodeResources(
+  typeUrl: string,
+  anys: readonly { type_url?: string; value?: Uint8Array }[],
+): XdsResource[] {
+  const problems = new Problems();
+  const resources: XdsResource[] = [];
+  anys.forEach((any, i) => {
+    if (any.type_url !== typeUrl) {
+      problems.add(`resources[${i}]`, `type ${JSON.stringify(any.type_url)} in a ${typeUrl} response`);
+      return;
+    }
+    const bytes = any.value ?? new Uint8Array(0);
+    try {
+      const message = decodeMessage(typeUrl, bytes);
+      resources.push({ name: resourceName(message), message, bytes });
+    } catch (err) {
+      problems.add(`resources[${i}]`, `cannot decode: ${errorMessage(err)}`);
+    }
+  });
+  if (problems.count > 0) throw ConfigError.of(problems.list());
+  return resources;
 }
 
 export class AdsClient {
@@ -352,20 +380,7 @@ export class AdsClient {
     st.nonce = nonce;
     let error: string | undefined;
     try {
-      const resources: XdsResource[] = (resp.resources ?? []).map((any, i) => {
-        if (any.type_url !== typeUrl) {
-          throw new Error(`resources[${i}]: type ${JSON.stringify(any.type_url)} in a ${typeUrl} response`);
-        }
-        const bytes = any.value ?? new Uint8Array(0);
-        let message: PlainMessage;
-        try {
-          message = decodeMessage(typeUrl, bytes);
-        } catch (err) {
-          throw new Error(`resources[${i}]: cannot decode: ${errorMessage(err)}`);
-        }
-        return { name: resourceName(message), message, bytes };
-      });
-      await this.options.apply(typeUrl, resources, versionInfo);
+      await this.options.apply(typeUrl, decodeResources(typeUrl, resp.resources ?? []), versionInfo);
     } catch (err) {
       error = errorMessage(err);
     }

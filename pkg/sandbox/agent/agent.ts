@@ -19,7 +19,7 @@ import type { BackoffOptions } from '../../backoff/index.js';
 import { ListenerSet, type ListenerStatus } from './listeners.js';
 import type { ClusterModel, RouteConfigModel } from './model.js';
 import { EndpointPicker, type DataPlaneContext } from './upstream.js';
-import { ConfigError, parseCluster, parseListener, parseRouteConfiguration } from './xds-config.js';
+import { ConfigError, acceptResponse, isAgentTypeUrl } from './xds-config.js';
 
 export interface ProbeAgentOptions {
   /** host:port of the controller's ADS. */
@@ -101,15 +101,6 @@ function validateOptions(o: ProbeAgentOptions): void {
   }
 }
 
-function uniqueByName<T extends { name: string }>(items: T[], kind: string): Map<string, T> {
-  const out = new Map<string, T>();
-  for (const item of items) {
-    if (out.has(item.name)) throw new ConfigError(`${kind} ${JSON.stringify(item.name)}: duplicate name`);
-    out.set(item.name, item);
-  }
-  return out;
-}
-
 /** Starts the agent: the ADS stream opens at once; listeners are bound when configuration arrives. */
 export async function startProbeAgent(options: ProbeAgentOptions): Promise<ProbeAgent> {
   validateOptions(options);
@@ -144,21 +135,17 @@ export async function startProbeAgent(options: ProbeAgentOptions): Promise<Probe
   let resolveConfigured: () => void = () => undefined;
   const configuredPromise = new Promise<void>((r) => (resolveConfigured = r));
 
+  const messages = (resources: XdsResource[]): unknown[] => resources.map((r) => r.message);
+
   const applyClusters = (resources: XdsResource[]): void => {
-    clusters = uniqueByName(
-      resources.map((r) => parseCluster(r.message)),
-      'Cluster',
-    );
+    clusters = new Map(acceptResponse(CLUSTER_TYPE_URL, messages(resources)).map((c) => [c.name, c]));
     applied.cds = true;
   };
 
   const applyListeners = async (resources: XdsResource[]): Promise<void> => {
-    const models = resources.map((r) => {
-      const m = parseListener(r.message);
-      m.fingerprint = contentVersion(r.bytes);
-      return m;
-    });
-    uniqueByName(models, 'Listener');
+    const models = acceptResponse(LISTENER_TYPE_URL, messages(resources));
+    // Accepted: one model per resource, in order.
+    models.forEach((m, i) => (m.fingerprint = contentVersion(resources[i]!.bytes)));
     await listenerSet.update(models);
     applied.lds = true;
     const rds = [...new Set(models.flatMap((m) => m.rdsNames))].sort();
@@ -171,11 +158,9 @@ export async function startProbeAgent(options: ProbeAgentOptions): Promise<Probe
 
   const applyRoutes = (resources: XdsResource[]): void => {
     // RDS responses carry only what changed: merge (all or nothing).
-    const parsed = uniqueByName(
-      resources.map((r) => parseRouteConfiguration(r.message)),
-      'RouteConfiguration',
-    );
-    for (const [name, rc] of parsed) routes.set(name, rc);
+    for (const rc of acceptResponse(ROUTE_CONFIGURATION_TYPE_URL, messages(resources))) {
+      routes.set(rc.name, rc);
+    }
   };
 
   const client = new AdsClient({
@@ -185,6 +170,9 @@ export async function startProbeAgent(options: ProbeAgentOptions): Promise<Probe
     backoff: options.backoff,
     random: options.random,
     apply: async (typeUrl, resources) => {
+      if (!isAgentTypeUrl(typeUrl)) {
+        throw new ConfigError(`type ${typeUrl} is not handled by the probe agent`);
+      }
       switch (typeUrl) {
         case CLUSTER_TYPE_URL:
           applyClusters(resources);
@@ -195,8 +183,11 @@ export async function startProbeAgent(options: ProbeAgentOptions): Promise<Probe
         case ROUTE_CONFIGURATION_TYPE_URL:
           applyRoutes(resources);
           break;
-        default:
-          throw new ConfigError(`type ${typeUrl} is not handled by the probe agent`);
+        default: {
+          // Every type of RESOURCE_TYPES is applied: a new one fails to compile here until it is.
+          const unhandled: never = typeUrl;
+          throw new ConfigError(`type ${String(unhandled)} is not handled by the probe agent`);
+        }
       }
     },
     onChange: () => {

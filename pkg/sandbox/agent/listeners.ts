@@ -10,7 +10,7 @@ import http from 'node:http';
 import net from 'node:net';
 import type { Logger } from '../../logger/index.js';
 import { errorMessage } from '../../logger/index.js';
-import { ConfigError } from './xds-config.js';
+import { ConfigError, Problems } from './config/problems.js';
 import type { FilterChainModel, ListenerModel } from './model.js';
 import { serveHttp } from './http-proxy.js';
 import { serveTcp } from './tcp-proxy.js';
@@ -176,17 +176,21 @@ export class ListenerSet {
   /** Applies the full set of listeners; throws ConfigError (nothing changed) when one cannot be bound. */
   async update(models: readonly ListenerModel[]): Promise<void> {
     const wanted = new Map<string, ListenerModel>();
+    const clashes = new Problems();
     for (const m of models) {
       if (!m.bind) continue;
       const key = this.keyOf(m);
       const other = wanted.get(key);
       if (other) {
-        throw new ConfigError(
-          `Listener ${JSON.stringify(m.name)}: address ${key} is already used by listener ${JSON.stringify(other.name)}`,
+        clashes.add(
+          `Listener ${JSON.stringify(m.name)}`,
+          `address ${key} is already used by listener ${JSON.stringify(other.name)}`,
         );
+        continue;
       }
       wanted.set(key, m);
     }
+    if (clashes.count > 0) throw ConfigError.of(clashes.list());
     // 1. Bind the new addresses; undo them all if one fails.
     const fresh: BoundListener[] = [];
     for (const [key, m] of wanted) {

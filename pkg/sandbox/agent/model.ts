@@ -1,8 +1,8 @@
 /**
  * What the probe agent runs: its own small model of the xDS resources it understands, built from
- * decoded Listener / Cluster / RouteConfiguration messages by xds-config.ts. Everything here is
- * plain data (compiled regular expressions aside), validated once when a response is applied, so
- * the data plane never meets a shape it cannot serve.
+ * decoded Listener / Cluster / RouteConfiguration messages by the parsers of config/ (through
+ * xds-config.ts). Everything here is plain data (compiled regular expressions aside), validated
+ * once when a response is applied, so the data plane never meets a shape it cannot serve.
  */
 
 export interface Endpoint {

@@ -10,11 +10,34 @@ import https from 'node:https';
 import { randomUUID } from 'node:crypto';
 import fastJsonPatch from 'fast-json-patch';
 import { errorMessage, silentLogger, type Logger } from '../../logger/index.js';
-import type { AdmissionContext, AdmissionHook, AdmissionResult } from './server.js';
 import type { KubeObject, Store } from './store.js';
+import type { ResourceInfo } from './resources.js';
 import { StatusError, internalError, statusFor } from './status.js';
 
 type O = Record<string, unknown>;
+
+export type AdmissionOperation = 'CREATE' | 'UPDATE' | 'DELETE';
+
+export interface AdmissionContext {
+  info: ResourceInfo;
+  operation: AdmissionOperation;
+  namespace?: string;
+  name: string;
+  /** The object as it would be stored (defaults applied); the hook returns a mutated copy. */
+  object: KubeObject;
+  oldObject?: KubeObject;
+  dryRun: boolean;
+  /** Reads namespaces etc. for selectors. */
+  store: Store;
+}
+
+export interface AdmissionResult {
+  object: KubeObject;
+  warnings?: string[];
+}
+
+/** Mutating admission (the API server calls it on creates): throw a StatusError to reject. */
+export type AdmissionHook = (ctx: AdmissionContext) => Promise<AdmissionResult>;
 
 export interface ServiceReference {
   namespace: string;

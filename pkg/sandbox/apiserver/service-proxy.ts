@@ -4,6 +4,11 @@
  * networking: a resolver maps (namespace, name, port) to the local URL of the process behind it.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { errorMessage } from '../../logger/index.js';
+import { routeRequest, type ResourceRoute, type RoutingTable } from './router.js';
+import { findResource } from './resources.js';
+import { notFound, statusFor } from './status.js';
+import type { SubresourceHandler } from './connect.js';
 
 /** `http://127.0.0.1:9091` for a known service port, undefined when it has no endpoint. */
 export type ServiceProxyResolver = (ref: {
@@ -11,8 +16,6 @@ export type ServiceProxyResolver = (ref: {
   name: string;
   port: string;
 }) => string | undefined;
-
-const SERVICE_PROXY = /^\/api\/v1\/namespaces\/([^/]+)\/services\/([^/:]+)(?::([^/]+))?\/proxy(\/.*)?$/;
 
 export interface ServiceProxyTarget {
   namespace: string;
@@ -22,15 +25,47 @@ export interface ServiceProxyTarget {
   path: string;
 }
 
+const PROXY_ROUTES: RoutingTable = {
+  resources: [findResource('', 'v1', 'services')!],
+  connect: [{ resource: 'services', subresource: 'proxy', subpath: true }],
+};
+
+function targetOf(route: ResourceRoute): ServiceProxyTarget {
+  return {
+    namespace: route.namespace!,
+    name: route.name!,
+    port: route.port ?? '',
+    path: route.subpath ?? '/',
+  };
+}
+
 /** Parses a services/proxy path; undefined when the path is something else. */
 export function parseServiceProxyPath(path: string): ServiceProxyTarget | undefined {
-  const m = SERVICE_PROXY.exec(path);
-  if (!m) return undefined;
+  const route = routeRequest('GET', path, PROXY_ROUTES);
+  if (route.kind !== 'resource' || route.verb !== 'connect') return undefined;
+  return targetOf(route);
+}
+
+/**
+ * The services/proxy connect subresource. As kube-apiserver: no Service → 404; a Service without
+ * a reachable endpoint (the resolver, read per request, names none) → 503.
+ */
+export function serviceProxyHandler(resolver: () => ServiceProxyResolver | undefined): SubresourceHandler {
   return {
-    namespace: decodeURIComponent(m[1]!),
-    name: decodeURIComponent(m[2]!),
-    port: decodeURIComponent(m[3] ?? ''),
-    path: m[4] ?? '/',
+    subpath: true,
+    async serve({ route, req, store }, res) {
+      const target = targetOf(route);
+      if (!store.get('services', target.namespace, target.name)) throw notFound('', 'services', target.name);
+      const base = resolver()?.(target);
+      const svc = `${target.name}${target.port ? `:${target.port}` : ''}`;
+      if (!base) throw statusFor(503, `no endpoints available for service "${svc}"`);
+      try {
+        await forwardToService(req, res, base, target, route.search);
+      } catch (e) {
+        if (res.headersSent) res.destroy();
+        else throw statusFor(503, `error trying to reach service: ${errorMessage(e)}`);
+      }
+    },
   };
 }
 

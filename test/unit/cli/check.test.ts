@@ -11,13 +11,10 @@ import {
   SIDECAR_INJECTION_ANNOTATION,
 } from '../../../pkg/constants/index.js';
 import { desiredProxy } from '../../../pkg/catalog/index.js';
-import {
-  MAX_EVENT_LINES,
-  describeProbe,
-  evaluateProbeChecks,
-  type CheckResult,
-  type ProbeCheckInput,
-} from '../../../pkg/cli/check.js';
+import { evaluateProbeChecks } from '../../../pkg/cli/check/checks.js';
+import { describeProbe } from '../../../pkg/cli/check/describe.js';
+import { MAX_EVENT_LINES } from '../../../pkg/cli/check/events.js';
+import type { CheckResult, ProbeCheckInput } from '../../../pkg/cli/check/types.js';
 import { appPod, fixtureUuid, grpc, http, https, injectedPod, tcp } from '../../../test/support/pods.js';
 
 const NOW = new Date(Date.UTC(2026, 10, 24, 12, 0, 0));

@@ -5,10 +5,10 @@
 import type { V1Container, V1Pod, V1Probe } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import jsonpatch from 'fast-json-patch';
-import type { OriginalProbesAnnotation } from '../../../pkg/constants/index.js';
+import type { OriginalProbesAnnotation } from '../../../pkg/probes/index.js';
 import { PROBE_TYPE_INFO, PROBE_TYPES } from '../../../pkg/constants/index.js';
 import { defaultInjectorConfig, handleAdmission, mutatePod } from '../../../pkg/injector/index.js';
-import { parseOriginalProbes } from '../../../pkg/catalog/index.js';
+import { parseOriginalProbes } from '../../../pkg/probes/index.js';
 import { admissionReview, namespace, sequentialUuids } from '../../support/injector.js';
 
 /** mulberry32: small, fast, seedable. */
@@ -174,7 +174,7 @@ function check(seed: number, object: unknown): void {
   const raw = out.metadata!.annotations!['flomesh.io/original-probes']!;
   const rec = JSON.parse(raw) as OriginalProbesAnnotation;
   expect(rec.v).toBe(1);
-  // The controller's strict reader (pkg/catalog) accepts every record the injector writes.
+  // The controller's strict reader (pkg/probes) accepts every record the injector writes.
   const parsed = parseOriginalProbes(raw, 'app/p');
   assert.deepStrictEqual(JSON.parse(JSON.stringify(parsed)), { status: 'valid', containers: rec.containers });
   const hcPorts = new Set<number>();

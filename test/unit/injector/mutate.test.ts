@@ -1,6 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import jsonpatch from 'fast-json-patch';
-import type { OriginalProbesAnnotation } from '../../../pkg/constants/index.js';
+import type { OriginalProbesAnnotation } from '../../../pkg/probes/index.js';
 import { defaultInjectorConfig, mutatePod } from '../../../pkg/injector/index.js';
 import type { MutationResult } from '../../../pkg/injector/mutate.js';
 import { namespace, pod, realisticPod, sequentialUuids } from '../../support/injector.js';

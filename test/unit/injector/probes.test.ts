@@ -1,5 +1,4 @@
 import type { V1Container, V1Probe } from '@kubernetes/client-node';
-import { resolveProbePort } from '../../../pkg/injector/probes.js';
 import { rewriteProbes } from '../../../pkg/injector/index.js';
 
 const hc = (header: string, value: string, extra: Record<string, string> = {}): V1Probe['httpGet'] => ({
@@ -7,39 +6,6 @@ const hc = (header: string, value: string, extra: Record<string, string> = {}): 
   path: '/fsm-healthcheck',
   scheme: 'HTTP',
   httpHeaders: [{ name: header, value }, ...Object.entries(extra).map(([name, v]) => ({ name, value: v }))],
-});
-
-describe('resolveProbePort', () => {
-  const c: V1Container = {
-    name: 'app',
-    ports: [
-      { name: 'http', containerPort: 8080 },
-      { name: 'zero', containerPort: 0 },
-      { containerPort: 9090 },
-    ],
-  };
-  it.each<[unknown, number | undefined]>([
-    [8080, 8080],
-    [1, 1],
-    [65535, 65535],
-    [0, undefined],
-    [65536, undefined],
-    [-1, undefined],
-    [80.5, undefined],
-    ['http', 8080],
-    ['zero', undefined],
-    ['missing', undefined],
-    ['9090', 9090],
-    ['0', undefined],
-    ['', undefined],
-    [null, undefined],
-    [true, undefined],
-  ])('%p → %p', (port, expected) => {
-    expect(resolveProbePort(port, c)).toBe(expected);
-  });
-  it('finds nothing by name in a container without ports', () => {
-    expect(resolveProbePort('http', { name: 'x' })).toBeUndefined();
-  });
 });
 
 interface Case {
