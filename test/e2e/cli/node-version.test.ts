@@ -54,3 +54,13 @@ describe('bin/ launchers', () => {
     },
   );
 });
+
+describe('README', () => {
+  it('prints no `node dist/...` command (it would fail on an older Node): the bin/ launchers instead', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const readme = await readFile(join(repoRoot(), 'README.md'), 'utf8');
+    const blocks = [...readme.matchAll(/```[a-z]*\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    expect(blocks.join('\n')).not.toMatch(/^\s*node dist\//m);
+    expect(blocks.join('\n')).toMatch(/^bin\/fsm-healthcheck /m);
+  });
+});
