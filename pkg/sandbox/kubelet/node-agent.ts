@@ -17,7 +17,7 @@
  * - exec probes: not run (no container runtime), counted as success.
  * - freezing (sandbox.flomesh.io/freeze): SIGSTOP of a process container, so its liveness fails.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -170,6 +170,8 @@ export class NodeAgent {
     await this.queue.stop();
     await this.pods.stop();
     await Promise.all([...this.runtimes.values()].map((rt) => this.teardown(rt)));
+    // A state directory of our own (none was given) goes too.
+    if (!this.opts.stateDir) rmSync(this.stateDir, { recursive: true, force: true });
   }
 
   /** The probe agent (sidecar stand-in) status of a running pod. */
@@ -573,6 +575,8 @@ export class NodeAgent {
     this.events.forget(rt.uid);
     const [namespace, name] = rt.key.split('/') as [string, string];
     await this.logs.forget(namespace, name, rt.uid);
+    // The pod's volumes and kubeconfig go with it, as a node removes a deleted pod's directory.
+    rmSync(rt.dir, { recursive: true, force: true });
     this.log.info('pod stopped', { pod: rt.key });
   }
 }
