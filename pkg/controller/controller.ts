@@ -9,6 +9,7 @@
  */
 import type { KubeConfig, V1Namespace, V1Pod } from '@kubernetes/client-node';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { bindHost } from '../binary/index.js';
 import { AdsServer, SnapshotCache, type StreamLimits } from '../ads/index.js';
 import { CatalogMetrics, ProxyPodIndex, ProxyPropagator } from '../catalog/index.js';
 import {
@@ -180,7 +181,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
 
   let adsPort: number;
   try {
-    adsPort = (await ads.start({ port: opts.adsPort, host: opts.bindAddress })).port;
+    adsPort = (await ads.start({ port: opts.adsPort, host: bindHost(opts.bindAddress) })).port;
   } catch (err) {
     servingCert.stop();
     stopRevoking();

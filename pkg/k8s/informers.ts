@@ -1,5 +1,5 @@
-/** The informers fsm runs: namespaces, pods (all namespaces, or one) and secrets of mesh identity. */
-import type { KubeConfig, V1Namespace, V1Pod, V1Secret } from '@kubernetes/client-node';
+/** The informers fsm runs: namespaces, pods (all namespaces, or one), secrets of mesh identity, and any other collection. */
+import type { KubeConfig, KubernetesObject, V1Namespace, V1Pod, V1Secret } from '@kubernetes/client-node';
 import type { Logger } from '../logger/index.js';
 import { Informer, type InformerOptions } from './informer.js';
 
@@ -41,4 +41,18 @@ export function secretInformer(
   const { namespace, ...rest } = opts;
   const path = namespace ? `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets` : '/api/v1/secrets';
   return new Informer<V1Secret>(kc, logger, path, namespace ? `secrets(${namespace})` : 'secrets', rest);
+}
+
+/**
+ * Any collection, all namespaces: `path` is its list path (`/apis/apps/v1/replicasets`). The
+ * sandbox's controllers watch Deployments, ReplicaSets, Services and EndpointSlices with it.
+ */
+export function collectionInformer<T extends KubernetesObject>(
+  kc: KubeConfig,
+  logger: Logger,
+  path: string,
+  name: string,
+  opts: InformerOptions = {},
+): Informer<T> {
+  return new Informer<T>(kc, logger, path, name, opts);
 }

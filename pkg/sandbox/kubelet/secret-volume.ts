@@ -1,13 +1,10 @@
 /**
- * What kubelet does for a pod's secret volume, for the one the sandbox needs: the sidecar's
- * bootstrap credential. The Secret's keys are written the way kubelet's atomic writer does — into a
- * timestamped directory, `..data` a symlink to it, each key a symlink through `..data` — so a new
- * version (the controller renewed the credential, or a CA rotation changed its bundle) replaces
- * the pair in one rename and a reader never sees half of it. `agentTlsFor` turns the pod's spec
- * (the sidecar's bootstrap volume mount, the server name its Envoy bootstrap checks) plus the
- * mounted files into the probe agent's TLS options.
+ * The sidecar's bootstrap credential in the sandbox's kubelet: the pod's volumes are prepared by
+ * volumes.ts; here, what the probe agent needs of them (the credential files, the server name the
+ * sidecar's Envoy bootstrap checks) and the periodic refresh of the volume from its Secret (the
+ * controller renewed the credential, or a CA rotation changed its bundle).
  */
-import { mkdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { V1Pod, V1Secret } from '@kubernetes/client-node';
 import {
@@ -19,27 +16,16 @@ import {
 } from '../../constants/index.js';
 import type { AgentTls } from '../agent/index.js';
 
-let generation = 0;
-
-/** Writes (or atomically replaces) the Secret's keys under `dir`; returns a content fingerprint. */
-export async function projectSecretVolume(dir: string, secret: V1Secret): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  const data = secret.data ?? {};
-  const stamp = `..${new Date().toISOString().replace(/[-:.]/g, '_')}.${++generation}`;
-  await mkdir(join(dir, stamp));
-  for (const [key, value] of Object.entries(data)) {
-    await writeFile(join(dir, stamp, key), Buffer.from(value, 'base64'), { mode: 0o440 });
+/**
+ * Writes the Secret's keys again into an existing volume directory (kubelet's periodic sync of a
+ * secret volume), each file replaced with one rename so a reader never sees half a file.
+ */
+export async function rewriteSecretFiles(dir: string, secret: V1Secret, mode = 0o444): Promise<void> {
+  for (const [key, value] of Object.entries(secret.data ?? {})) {
+    const tmp = join(dir, `.${key}.${process.pid}.tmp`);
+    await writeFile(tmp, Buffer.from(value, 'base64'), { mode });
+    await rename(tmp, join(dir, key));
   }
-  const previous = await readlink(join(dir, '..data')).catch(() => undefined);
-  await symlink(stamp, join(dir, '..data_tmp'));
-  await rename(join(dir, '..data_tmp'), join(dir, '..data'));
-  for (const key of Object.keys(data)) {
-    await symlink(join('..data', key), join(dir, key)).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== 'EEXIST') throw e;
-    });
-  }
-  if (previous) await rm(join(dir, previous), { recursive: true, force: true });
-  return secret.metadata?.resourceVersion ?? JSON.stringify(data);
 }
 
 /** The bootstrap Secret's name of a pod (from its volume), if the sidecar mounts one. */
