@@ -71,8 +71,16 @@ export class BootstrapKeeper {
       .start()
       .catch((e: unknown) => this.log.debug('informer ended', { error: errorMessage(e) }));
     this.unwatchCa = this.opts.ca.onChange(() => void this.sweep());
+    // A first sweep as soon as the caches are synced (a new controller after a CA change, a restart
+    // after an outage), not a whole period later.
+    const first = async (): Promise<void> => {
+      while (this.timer && (await this.sweep()).skipped === 'caches not synced') {
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
     this.timer = setInterval(() => void this.sweep(), this.opts.periodMs ?? BOOTSTRAP_GC_PERIOD_MS);
     this.timer.unref();
+    void first();
   }
 
   async stop(): Promise<void> {

@@ -298,7 +298,9 @@ export class AdsClient {
     call.on('error', () => undefined); // reported through 'status'
     call.on('status', (s: grpc.StatusObject) => {
       if (generation !== this.generation) return;
-      this.lastDisconnect = `${grpc.status[s.code] ?? s.code}: ${s.details}`;
+      // grpc-js quotes the connection's last error as `Last error: Error: <message>`: keep the message.
+      const details = s.details.replace(/Last error: Error: /g, 'Last error: ');
+      this.lastDisconnect = `${grpc.status[s.code] ?? s.code}: ${details}`;
       this.log.warn('ADS stream ended', { address: this.options.address, reason: this.lastDisconnect });
       this.closeStream();
       this.scheduleReconnect();
