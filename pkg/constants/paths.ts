@@ -19,15 +19,6 @@ export const PROXY_READY_PATH = '/fsm-proxy-ready';
 /** The answer of PROXY_READY_PATH (200, text/plain). */
 export const PROXY_READY_BODY = 'proxy configured';
 
-/**
- * Response headers the proxy adds to its own (local) replies on the probe listeners, from Envoy's
- * %RESPONSE_FLAGS%, %RESPONSE_CODE_DETAILS% and %UPSTREAM_TRANSPORT_FAILURE_REASON%: they say why
- * the proxy answered instead of the app. An answer without them is the app's own.
- */
-export const PROBE_RESPONSE_FLAGS_HEADER = 'x-fsm-response-flags';
-export const PROBE_RESPONSE_DETAILS_HEADER = 'x-fsm-response-details';
-export const PROBE_TRANSPORT_FAILURE_HEADER = 'x-fsm-transport-failure';
-
 /** fsm-healthcheck endpoint for rewritten tcpSocket / grpc probes. */
 export const HEALTHCHECK_PATH = '/fsm-healthcheck';
 /** Header carrying the original tcpSocket port (decimal 1-65535). */

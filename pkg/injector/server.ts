@@ -25,6 +25,7 @@ import { handleAdmission, type AdmissionContext } from './admission.js';
 import type { AdmissionMetricResult, InjectorMetrics } from './metrics.js';
 import type { InjectorConfig } from './mutate.js';
 import type { NamespaceSource } from './namespaces.js';
+import type { ServerVersionSource } from './server-version.js';
 import type { CertKeyPair } from './tlsfiles.js';
 
 export interface WebhookServerOptions {
@@ -38,6 +39,8 @@ export interface WebhookServerOptions {
   metrics?: InjectorMetrics;
   newProxyUuid?: () => string;
   maxBodyBytes?: number;
+  /** The API server's version (native sidecars); absent: classic sidecars only. */
+  serverVersion?: ServerVersionSource;
 }
 
 const TEXT = 'text/plain; charset=utf-8';
@@ -62,6 +65,7 @@ export class WebhookServer {
       config: opts.config,
       namespace: (name) => opts.namespaces.get(name),
       newProxyUuid: opts.newProxyUuid ?? randomUUID,
+      ...(opts.serverVersion ? { server: () => opts.serverVersion!.current() } : {}),
     };
     this.server = https.createServer(
       { cert: opts.tls.cert, key: opts.tls.key, minVersion: 'TLSv1.2' },

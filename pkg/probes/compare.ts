@@ -41,7 +41,10 @@ export interface LiveHandler {
 
 export interface LiveContainer {
   readonly name: string;
-  readonly lifecycle?: { readonly postStart?: LiveHandler | null; readonly preStop?: LiveHandler | null } | null;
+  readonly lifecycle?: {
+    readonly postStart?: LiveHandler | null;
+    readonly preStop?: LiveHandler | null;
+  } | null;
   readonly livenessProbe?: LiveProbe | null;
   readonly readinessProbe?: LiveProbe | null;
   readonly startupProbe?: LiveProbe | null;

@@ -4,19 +4,24 @@
  * diagnosis calls the endpoint exactly as kubelet does and hands the answer here.
  *
  * Where the cause comes from:
- * - the proxy's probe listeners (http, and https with TLS origination): the proxy's own (local)
- *   replies carry PROBE_RESPONSE_FLAGS_HEADER / PROBE_RESPONSE_DETAILS_HEADER /
- *   PROBE_TRANSPORT_FAILURE_HEADER, filled from Envoy's %RESPONSE_FLAGS% (UF upstream connection
- *   failure, UT upstream timeout, UC upstream connection termination, UH/NC/NR no endpoint, cluster
- *   or route), %RESPONSE_CODE_DETAILS% and %UPSTREAM_TRANSPORT_FAILURE_REASON% (the HCM's
- *   local_reply_config, see pkg/envoy/builders). An answer without them is the app's own;
+ * - the proxy's probe listeners (http, and https with TLS origination): when the proxy answers
+ *   instead of the app, Envoy's local reply body says why, in words that encode its response flags —
+ *   `upstream connect error or disconnect/reset before headers. reset reason: <reason>[, transport
+ *   failure reason: <detail>]` (UF: connection failure, with `delayed connect error: 111` for a
+ *   refused connection and `TLS_error:...` for a failed handshake; connection timeout; UC: connection
+ *   termination), `upstream request timeout` (UT), `no healthy upstream` (UH). Envoy's default local
+ *   replies: nothing to configure, so every Envoy (and the sandbox's probe agent, which answers in the
+ *   same words) reports the same way. Any other answer is the app's own;
  * - an HTTPS probe whose TLS passes through: the proxy only relays bytes, so an answer is the app's
  *   own and a connection closed before the TLS handshake is all there is to say;
  * - fsm-healthcheck (tcp, grpc): its 503 body names the reason (`Failed to establish connection to
  *   <target>: connection refused`, `gRPC health check of <target>: NOT_SERVING`).
+ *
+ * Limits: an app whose own error body is word for word one of Envoy's local replies is taken for the
+ * proxy (it usually is a proxy reporting its own upstream); an empty 404 may be the proxy's (no route)
+ * or the app's, and is reported as the app's status.
  */
-import { HOOK_TYPES, PROBE_RESPONSE_DETAILS_HEADER, PROBE_RESPONSE_FLAGS_HEADER } from '../constants/index.js';
-import { PROBE_TRANSPORT_FAILURE_HEADER } from '../constants/index.js';
+import { HOOK_TYPES } from '../constants/index.js';
 import type { RecordSlot } from '../constants/index.js';
 import type { OriginalProbe } from './record.js';
 
@@ -24,8 +29,6 @@ import type { OriginalProbe } from './record.js';
 export interface ProbeAnswer {
   /** The HTTP status, when an answer came. */
   status?: number;
-  /** Response headers (lower-case names), when an answer came. */
-  headers?: Readonly<Record<string, string | string[] | undefined>>;
   /** The start of the body, when an answer came. */
   body?: string;
   /** No answer: the transport error. */
@@ -49,12 +52,6 @@ export interface ProbeFailure {
   cause: ProbeFailureCause;
   /** One sentence: what failed, where (the app's address and port). */
   detail: string;
-}
-
-function header(answer: ProbeAnswer, name: string): string | undefined {
-  const v = answer.headers?.[name.toLowerCase()];
-  const s = Array.isArray(v) ? v.join(', ') : v;
-  return s === undefined || s === '' || s === '-' ? undefined : s;
 }
 
 function appAddress(p: OriginalProbe): string {
@@ -85,29 +82,33 @@ function connectionFailure(p: OriginalProbe, text: string, closed: boolean): Pro
   return { cause: 'connection failure', detail: `connecting to the app on ${at} failed (${text})` };
 }
 
-/** A local reply of the proxy (its flags header is set). */
-function proxyReply(p: OriginalProbe, status: number, flags: string, answer: ProbeAnswer): ProbeFailure {
-  const details = header(answer, PROBE_RESPONSE_DETAILS_HEADER) ?? '';
-  const transport = header(answer, PROBE_TRANSPORT_FAILURE_HEADER) ?? '';
-  const set = new Set(flags.split(',').map((f) => f.trim()));
-  if (set.has('UT')) {
+/** Envoy's local reply bodies (text/plain) and the response flag each one stands for. */
+const UPSTREAM_RESET =
+  /^upstream connect error or disconnect\/reset before headers\. (?:retried and the latest )?reset reason: ([^,]+)(?:, transport failure reason: (.*))?$/;
+const UPSTREAM_TIMEOUT = 'upstream request timeout';
+const NO_HEALTHY_UPSTREAM = 'no healthy upstream';
+
+/** The proxy's own answer, when the body is one of Envoy's local replies; undefined otherwise. */
+function proxyReply(p: OriginalProbe, status: number, body: string): ProbeFailure | undefined {
+  const text = body.trim();
+  if (text === UPSTREAM_TIMEOUT) {
     return { cause: 'timeout', detail: `the app on ${appAddress(p)} did not answer within ${seconds(p)}` };
   }
-  if (set.has('UF') || set.has('URX') || set.has('UC') || set.has('LR')) {
-    const text = [transport, details].filter(Boolean).join('; ') || `response flags ${flags}`;
-    return connectionFailure(p, text, set.has('UC'));
-  }
-  if (set.has('UH') || set.has('NC') || set.has('NR')) {
-    const what = set.has('NR') ? 'no route for this path' : set.has('NC') ? 'no such cluster' : 'no endpoint';
+  if (text === NO_HEALTHY_UPSTREAM) {
     return {
       cause: 'proxy configuration',
-      detail: `the proxy answered ${status} with ${what} (response flags ${flags}): its configuration for this pod is missing or stale`,
+      detail: `the proxy answered ${status} "${NO_HEALTHY_UPSTREAM}": its cluster for this probe has no endpoint`,
     };
   }
-  return {
-    cause: 'proxy configuration',
-    detail: `the proxy answered ${status} itself (response flags ${flags}${details ? `, ${details}` : ''})`,
-  };
+  const reset = UPSTREAM_RESET.exec(text);
+  if (!reset) return undefined;
+  const reason = reset[1]!.trim();
+  const transport = reset[2]?.trim();
+  return connectionFailure(
+    p,
+    transport ? `${reason}: ${transport}` : reason,
+    /termination|reset/.test(reason),
+  );
 }
 
 const HEALTHCHECK_TCP = /^Failed to establish connection to \S+: (.*)$/;
@@ -146,7 +147,10 @@ export function diagnoseProbeAnswer(record: OriginalProbe, answer: ProbeAnswer):
   if (answer.status === undefined) {
     if (answer.timedOut) {
       return passthrough
-        ? { cause: 'timeout', detail: `the app on ${appAddress(record)} did not answer within ${seconds(record)}` }
+        ? {
+            cause: 'timeout',
+            detail: `the app on ${appAddress(record)} did not answer within ${seconds(record)}`,
+          }
         : { cause: 'timeout', detail: `no answer on ${endpoint} within ${seconds(record)}` };
     }
     const err = answer.error ?? { message: 'no answer' };
@@ -160,7 +164,10 @@ export function diagnoseProbeAnswer(record: OriginalProbe, answer: ProbeAnswer):
       // The proxy relays TLS bytes: a connection it closes before the handshake means it could not
       // connect to the app; a TLS error is the app's own.
       if (TLS_ERROR.test(`${err.code ?? ''} ${err.message}`) && !/before secure TLS/i.test(err.message)) {
-        return { cause: 'TLS failure', detail: `the TLS handshake with the app on ${appAddress(record)} failed (${err.message})` };
+        return {
+          cause: 'TLS failure',
+          detail: `the TLS handshake with the app on ${appAddress(record)} failed (${err.message})`,
+        };
       }
       return {
         cause: 'connection failure',
@@ -171,10 +178,10 @@ export function diagnoseProbeAnswer(record: OriginalProbe, answer: ProbeAnswer):
   }
   const status = answer.status;
   if (status >= 200 && status < 400) return undefined;
-  if (record.kind === 'tcp' || record.kind === 'grpc') return healthcheckReply(record, status, answer.body ?? '');
-  const flags = passthrough ? undefined : header(answer, PROBE_RESPONSE_FLAGS_HEADER);
-  if (flags !== undefined) return proxyReply(record, status, flags, answer);
-  return { cause: 'app status', detail: `the app on ${appAddress(record)} answered ${status}` };
+  if (record.kind === 'tcp' || record.kind === 'grpc')
+    return healthcheckReply(record, status, answer.body ?? '');
+  const proxy = passthrough ? undefined : proxyReply(record, status, answer.body ?? '');
+  return proxy ?? { cause: 'app status', detail: `the app on ${appAddress(record)} answered ${status}` };
 }
 
 /** The original target as operators wrote it: `httpGet https://:8443/ready`, `tcpSocket :5432`. */
@@ -191,7 +198,8 @@ export function describeOriginalTarget(p: OriginalProbe): string {
 }
 
 function slotLabel(slot: RecordSlot): string {
-  if ((HOOK_TYPES as readonly string[]).includes(slot)) return `${slot.charAt(0).toUpperCase()}${slot.slice(1)} hook`;
+  if ((HOOK_TYPES as readonly string[]).includes(slot))
+    return `${slot.charAt(0).toUpperCase()}${slot.slice(1)} hook`;
   return `${slot.charAt(0).toUpperCase()}${slot.slice(1)} probe`;
 }
 

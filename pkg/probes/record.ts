@@ -415,9 +415,17 @@ function validate(v: unknown): { containers: OriginalProbesByContainer; hooks?: 
     fail('v', `unsupported version ${show(v.v)} (this controller reads version ${ORIGINAL_PROBES_VERSION})`);
   }
   for (const k of Object.keys(v)) if (!TOP_LEVEL_FIELDS.has(k)) fail(k, 'unknown field');
-  const containers = byContainer(v.containers, 'containers', RECORD_SLOTS, ORIGINAL_PROBE_KINDS, 'probe type');
+  const containers = byContainer(
+    v.containers,
+    'containers',
+    RECORD_SLOTS,
+    ORIGINAL_PROBE_KINDS,
+    'probe type',
+  );
   if (v.hooks === undefined) return { containers };
   // Hook entries are http or https with TLS origination (checked by probe()): OriginalHook.
   const hooks = byContainer(v.hooks, 'hooks', HOOK_TYPES, HOOK_KINDS, 'lifecycle hook');
-  return Object.keys(hooks).length > 0 ? { containers, hooks: hooks as OriginalHooksByContainer } : { containers };
+  return Object.keys(hooks).length > 0
+    ? { containers, hooks: hooks as OriginalHooksByContainer }
+    : { containers };
 }

@@ -10,7 +10,11 @@
  *
  * A pod without a stamp was injected by the seed's format 1 with bootstrap format 1.
  */
-import { INJECTION_FORMAT, INJECTION_STAMP_ANNOTATION, SIDECAR_BOOTSTRAP_FORMAT } from '../constants/index.js';
+import {
+  INJECTION_FORMAT,
+  INJECTION_STAMP_ANNOTATION,
+  SIDECAR_BOOTSTRAP_FORMAT,
+} from '../constants/index.js';
 
 export interface InjectionStamp {
   /** fsm version of the injector that wrote the pod (its package version, e.g. `0.1.0`). */
@@ -27,18 +31,22 @@ export interface CurrentFormat {
   bootstrap: number;
 }
 
-export const CURRENT_FORMAT: CurrentFormat = { format: INJECTION_FORMAT, bootstrap: SIDECAR_BOOTSTRAP_FORMAT };
+export const CURRENT_FORMAT: CurrentFormat = {
+  format: INJECTION_FORMAT,
+  bootstrap: SIDECAR_BOOTSTRAP_FORMAT,
+};
 
 /** The format a pod without a stamp was injected in: the seed's. */
 export const SEED_STAMP: Readonly<Omit<InjectionStamp, 'injector'>> = { format: 1, bootstrap: 1 };
 
 export type ParsedInjectionStamp =
-  | { status: 'absent' }
-  | { status: 'valid'; stamp: InjectionStamp }
-  | { status: 'invalid'; error: string };
+  { status: 'absent' } | { status: 'valid'; stamp: InjectionStamp } | { status: 'invalid'; error: string };
 
 /** The stamp this build's injector writes. */
-export function injectionStamp(injectorVersion: string, current: CurrentFormat = CURRENT_FORMAT): InjectionStamp {
+export function injectionStamp(
+  injectorVersion: string,
+  current: CurrentFormat = CURRENT_FORMAT,
+): InjectionStamp {
   return { injector: injectorVersion, format: current.format, bootstrap: current.bootstrap };
 }
 

@@ -160,7 +160,8 @@ function timeoutOf(p: ProbeSpec): number {
 /**
  * The original-probes record the injector writes for these containers: HTTP probes move to 1590x
  * with a per-container path when several containers share a type; HTTPS keeps its path; a second
- * HTTPS probe of a type degrades to a TCP check; tcp/grpc go to fsm-healthcheck; exec is untouched.
+ * HTTPS probe of a type is called over HTTP at a per-container path and the proxy originates its TLS
+ * (`tls: 'originate'`); tcp/grpc go to fsm-healthcheck; exec is untouched.
  */
 export function originalProbesFor(containers: readonly ContainerSpec[]): OriginalProbesByContainer {
   const out: OriginalProbesByContainer = {};
@@ -195,6 +196,17 @@ export function originalProbesFor(containers: readonly ContainerSpec[]): Origina
           ...headers,
           timeoutSeconds,
           rewritten: { port: info.port, path: p.path || '/' },
+        };
+      } else if (p.kind === 'https') {
+        rec = {
+          kind: 'https',
+          scheme: 'HTTPS',
+          port: p.port!,
+          path: p.path ?? '',
+          ...headers,
+          timeoutSeconds,
+          tls: 'originate',
+          rewritten: { port: info.port, path: `${info.path}/${c.name}` },
         };
       } else if (p.kind === 'grpc') {
         rec = {
@@ -233,6 +245,9 @@ function rewrittenProbe(original: V1Probe, rec: OriginalProbe): V1Probe {
         ...httpGet!,
         port: rec.rewritten.port,
         ...(rec.kind === 'http' ? { path: rec.rewritten.path } : {}),
+        ...(rec.kind === 'https' && rec.tls === 'originate'
+          ? { path: rec.rewritten.path, scheme: 'HTTP' }
+          : {}),
       },
     };
   }
