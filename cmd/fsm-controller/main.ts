@@ -5,6 +5,7 @@ import {
   ADS_PORT,
   CONTROLLER_HEALTH_PORT,
   DEFAULT_FSM_NAMESPACE,
+  DEFAULT_CONTROLLER_SHUTDOWN_GRACE_MS,
   DEFAULT_MESH_NAME,
   DEFAULT_OUT_OF_SYNC_THRESHOLD_MS,
   DEFAULT_RECONCILE_DEBOUNCE_MS,
@@ -34,6 +35,7 @@ interface Options {
   outOfSyncThreshold: number;
   debounce: number;
   workers: number;
+  shutdownGrace: number;
 }
 
 await runBinary<Options>({
@@ -88,7 +90,16 @@ await runBinary<Options>({
         new Option('--workers <n>', 'parallel reconcile workers')
           .argParser(parsePositiveInt)
           .default(DEFAULT_RECONCILE_WORKERS),
+      )
+      .addOption(
+        new Option(
+          '--shutdown-grace <duration>',
+          "budget of a graceful stop after SIGTERM; keep it under the pod's terminationGracePeriodSeconds",
+        )
+          .argParser(parseDuration)
+          .default(DEFAULT_CONTROLLER_SHUTDOWN_GRACE_MS, '25s'),
       ),
+  graceMs: (opts) => opts.shutdownGrace,
   start: async (opts, logger) => {
     const kubeConfig = loadKubeConfig({ kubeconfig: opts.kubeconfig, context: opts.context });
     return startController({
@@ -101,6 +112,7 @@ await runBinary<Options>({
       outOfSyncThresholdMs: opts.outOfSyncThreshold,
       debounceMs: opts.debounce,
       workers: opts.workers,
+      shutdownGraceMs: opts.shutdownGrace,
       version: fsmVersion(),
       logger,
     });

@@ -16,13 +16,21 @@
  */
 export { SnapshotCache, typeResources } from './cache.js';
 export type { Snapshot, SnapshotInput } from './cache.js';
+export { DeltaStream } from './delta-stream.js';
+export { AdsEngine } from './engine.js';
 export { Lifecycle } from './lifecycle.js';
 export type { LifecycleState, LifecycleView } from './lifecycle.js';
+export { AdsMetrics } from './metrics.js';
 export { contentVersion } from './resources.js';
 export type { ResourceInput } from './resources.js';
+export type { Scheduler } from './scheduler.js';
 export { AdsServer } from './server.js';
 export type { AdsServerOptions } from './server.js';
+export { SotwStream } from './sotw-stream.js';
+export { AdsStatus } from './transport.js';
+export type { AdsStatusCode, AdsTransport, PeerInfo, TransportClose, WriteDone } from './transport.js';
 export {
+  decodeDeltaDiscoveryRequest,
   decodeDiscoveryRequest,
   encodeDiscoveryResponse,
   lengthDelimited,

@@ -1,33 +1,21 @@
 /**
  * The ADS gRPC server: envoy.service.discovery.v3.AggregatedDiscoveryService with both
- * StreamAggregatedResources (SotW) and DeltaAggregatedResources. Requests are decoded with the
- * shared proto root; responses are pre-built Buffers (see wire.ts), so gRPC's serializer is the
- * identity. Exposes the lifecycle (starting → serving → draining → stopped) for health checks.
+ * StreamAggregatedResources (SotW) and DeltaAggregatedResources. Wiring only: the protocol engine
+ * (engine.ts) serves the streams, grpc-transport.ts adapts grpc-js calls to it, and this file owns
+ * the grpc-js server's bind, drain and shutdown. Exposes the lifecycle (starting → serving →
+ * draining → stopped) for health checks.
  */
 import * as grpc from '@grpc/grpc-js';
 import { Registry } from 'prom-client';
-import {
-  ADS_CONTROL_PLANE_IDENTIFIER,
-  ADS_DELTA_METHOD_PATH,
-  ADS_SOTW_METHOD_PATH,
-  DEFAULT_ADS_DRAIN_GRACE_MS,
-  DEFAULT_ADS_UNKNOWN_NODE_WAIT_MS,
-} from '../constants/index.js';
+import { ADS_SHUTDOWN_FLUSH_MS, DEFAULT_ADS_DRAIN_GRACE_MS } from '../constants/index.js';
 import { silentLogger, type Logger } from '../logger/index.js';
 import { envoyRoot } from '../envoy/index.js';
 import { SnapshotCache } from './cache.js';
-import { DeltaStream } from './delta-stream.js';
+import { AdsEngine } from './engine.js';
+import { registerAdsService } from './grpc-transport.js';
 import { Lifecycle, type LifecycleView } from './lifecycle.js';
 import { AdsMetrics } from './metrics.js';
-import { SotwStream } from './sotw-stream.js';
-import type { StreamContext, StreamHandle } from './stream.js';
-import {
-  controlPlaneField,
-  decodeDeltaDiscoveryRequest,
-  decodeDiscoveryRequest,
-  type DeltaDiscoveryRequestMsg,
-  type DiscoveryRequestMsg,
-} from './wire.js';
+import type { StreamHandle } from './stream.js';
 
 export interface AdsServerOptions {
   /** The desired resources of every proxy; a new empty cache when omitted. */
@@ -47,14 +35,19 @@ export interface AdsServerOptions {
   grpcOptions?: grpc.ServerOptions;
 }
 
+export interface AdsStopOptions {
+  /** How long closed streams may take to flush before their connections are cut (default 1 s). */
+  flushMs?: number;
+  /** The least time the server stays `draining` (alive, not ready) after stop() (default 0). */
+  holdMs?: number;
+}
+
 export interface AdsListenOptions {
   /** 0 picks a free port (tests). */
   port: number;
   /** Default 0.0.0.0. */
   host?: string;
 }
-
-const identity = (b: Buffer): Buffer => b;
 
 export class AdsServer {
   readonly cache: SnapshotCache;
@@ -63,8 +56,7 @@ export class AdsServer {
   private readonly lifecycleImpl = new Lifecycle();
   private readonly logger: Logger;
   private readonly server: grpc.Server;
-  private readonly streams = new Set<StreamHandle>();
-  private readonly ctx: StreamContext;
+  private readonly engine: AdsEngine;
   private address: string | undefined;
   private boundPort: number | undefined;
   private stopping: Promise<void> | undefined;
@@ -76,37 +68,22 @@ export class AdsServer {
     this.registry = options.registry ?? new Registry();
     this.metrics = new AdsMetrics(this.registry);
     this.credentials = options.credentials ?? grpc.ServerCredentials.createInsecure();
-    const id = options.controlPlaneIdentifier ?? ADS_CONTROL_PLANE_IDENTIFIER;
-    this.ctx = {
+    this.engine = new AdsEngine({
       cache: this.cache,
       metrics: this.metrics,
       logger: this.logger,
-      unknownNodeWaitMs: options.unknownNodeWaitMs ?? DEFAULT_ADS_UNKNOWN_NODE_WAIT_MS,
-      controlPlaneSotw: controlPlaneField(6, id),
-      controlPlaneDelta: controlPlaneField(7, id),
-      maxInFlight: Math.max(1, options.maxInFlightPerStream ?? 4),
-      onClosed: (s) => this.streams.delete(s),
-    };
+      lifecycle: this.lifecycleImpl,
+      unknownNodeWaitMs: options.unknownNodeWaitMs,
+      maxInFlightPerStream: options.maxInFlightPerStream,
+      controlPlaneIdentifier: options.controlPlaneIdentifier,
+    });
     envoyRoot(); // load protos now, not on the first request
     this.server = new grpc.Server({
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.http2.min_ping_interval_without_data_ms': 10_000,
       ...options.grpcOptions,
     });
-    this.server.register<DiscoveryRequestMsg, Buffer>(
-      ADS_SOTW_METHOD_PATH,
-      (call: grpc.ServerDuplexStream<DiscoveryRequestMsg, Buffer>) => this.accept(call, 'sotw'),
-      identity,
-      decodeDiscoveryRequest,
-      'bidi',
-    );
-    this.server.register<DeltaDiscoveryRequestMsg, Buffer>(
-      ADS_DELTA_METHOD_PATH,
-      (call: grpc.ServerDuplexStream<DeltaDiscoveryRequestMsg, Buffer>) => this.accept(call, 'delta'),
-      identity,
-      decodeDeltaDiscoveryRequest,
-      'bidi',
-    );
+    registerAdsService(this.server, this.engine);
   }
 
   /** The lifecycle, for /health/alive and /health/ready. */
@@ -126,28 +103,12 @@ export class AdsServer {
 
   /** Open streams, e.g. for debug endpoints and tests. */
   get openStreams(): readonly StreamHandle[] {
-    return [...this.streams];
+    return this.engine.openStreams;
   }
 
   /** Streams open for one node id. */
   streamsOf(nodeId: string): StreamHandle[] {
-    return [...this.streams].filter((s) => s.nodeId === nodeId);
-  }
-
-  private accept(call: grpc.ServerDuplexStream<unknown, Buffer>, protocol: 'sotw' | 'delta'): void {
-    if (this.lifecycleImpl.state !== 'serving') {
-      call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'ADS server is draining' });
-      return;
-    }
-    const stream =
-      protocol === 'sotw'
-        ? new SotwStream(call as grpc.ServerDuplexStream<DiscoveryRequestMsg, Buffer>, this.ctx, 'sotw')
-        : new DeltaStream(
-            call as grpc.ServerDuplexStream<DeltaDiscoveryRequestMsg, Buffer>,
-            this.ctx,
-            'delta',
-          );
-    this.streams.add(stream);
+    return this.engine.streamsOf(nodeId);
   }
 
   /** Binds and starts serving; resolves with the bound port. */
@@ -173,54 +134,44 @@ export class AdsServer {
 
   /**
    * Graceful stop: draining (no new connections or streams, GOAWAY to every connection), open
-   * streams are closed with UNAVAILABLE after `graceMs` (proxies reconnect to another replica),
-   * then stopped. Idempotent.
+   * streams are closed with UNAVAILABLE after `graceMs` (proxies reconnect to another replica; 0 =
+   * at once), connections still open `flushMs` later (a reader that stopped reading) are cut, then
+   * stopped — but not before `holdMs` (the lifecycle stays `draining`: alive, not ready). Idempotent.
    */
-  stop(graceMs: number = DEFAULT_ADS_DRAIN_GRACE_MS): Promise<void> {
-    this.stopping ??= this.doStop(graceMs);
+  stop(graceMs: number = DEFAULT_ADS_DRAIN_GRACE_MS, opts: AdsStopOptions = {}): Promise<void> {
+    this.stopping ??= this.doStop(graceMs, opts.flushMs ?? ADS_SHUTDOWN_FLUSH_MS, opts.holdMs ?? 0);
     return this.stopping;
   }
 
-  private async doStop(graceMs: number): Promise<void> {
+  private async doStop(graceMs: number, flushMs: number, holdMs: number): Promise<void> {
+    const held = new Promise((r) => setTimeout(r, holdMs));
     if (this.lifecycleImpl.state === 'starting' || !this.address) {
       this.lifecycleImpl.transition('stopped');
       this.server.forceShutdown();
       return;
     }
     this.lifecycleImpl.transition('draining');
-    this.logger.info('ADS server draining', { streams: this.streams.size, graceMs });
+    this.logger.info('ADS server draining', { streams: this.engine.openStreams.length, graceMs });
     const address = this.address;
     try {
-      this.server.drain(address, graceMs + 1000);
+      this.server.drain(address, graceMs + flushMs);
       this.server.unbind(address);
     } catch (err) {
       this.logger.debug('drain/unbind failed', { error: String(err) });
     }
-    if (this.streams.size > 0 && graceMs > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, graceMs);
-        const poll = setInterval(() => {
-          if (this.streams.size === 0) {
-            clearTimeout(timer);
-            clearInterval(poll);
-            resolve();
-          }
-        }, 20);
-        timer.unref?.();
-        setTimeout(() => clearInterval(poll), graceMs).unref?.();
-      });
-    }
-    for (const s of [...this.streams]) s.finish(grpc.status.UNAVAILABLE, 'ADS server is shutting down');
-    await new Promise<void>((resolve) => {
+    await this.engine.closeAll(graceMs);
+    const shutdown = new Promise<void>((resolve) => {
       const force = setTimeout(() => {
+        this.logger.info('ADS connections still open after the flush window: closing them', { flushMs });
         this.server.forceShutdown();
         resolve();
-      }, 1000);
+      }, flushMs);
       this.server.tryShutdown(() => {
         clearTimeout(force);
         resolve();
       });
     });
+    await Promise.all([shutdown, held]);
     this.lifecycleImpl.transition('stopped');
     this.logger.info('ADS server stopped');
   }

@@ -1,29 +1,38 @@
 /**
- * What SotW and Delta streams share: the node taken from the first request (a stream without
- * node.id is closed with INVALID_ARGUMENT), the bounded wait for an unknown node, watching only
- * that node's snapshot, and the write loop. The write loop never queues more than `maxInFlight`
- * responses in gRPC; everything else is a per-type "owed" flag, and the response is built from the
- * newest snapshot when it is finally written, so a slow reader costs O(1) memory and coalesces
- * to the newest content without slowing other streams.
+ * What SotW and Delta streams share, on any transport (transport.ts):
+ * - the node taken from the first request (a stream without node.id is closed with
+ *   INVALID_ARGUMENT), the bounded wait for an unknown node, watching only that node's snapshot;
+ * - one handling of every request: its type's state (subscription.ts), its kind (request-kind.ts),
+ *   ACK / NACK bookkeeping, metrics and logs, then the protocol's subscription update;
+ * - the push order (push-order.ts) and the write loop. The write loop never hands the transport
+ *   more than `maxInFlight` unflushed responses; everything else is a per-type "owed" state, and a
+ *   response is built from the newest snapshot when it is finally written, so a slow reader costs
+ *   O(1) memory and coalesces to the newest content without slowing other streams.
  */
-import { status as GrpcStatus, type ServerDuplexStream } from '@grpc/grpc-js';
 import type { Logger } from '../logger/index.js';
 import { errorMessage } from '../logger/index.js';
-import type { Snapshot, SnapshotCache } from './cache.js';
-import type { AdsMetrics, AdsProtocol } from './metrics.js';
-import type { NodeInfo } from './wire.js';
 import { shortTypeName } from '../envoy/index.js';
+import type { Snapshot, SnapshotCache } from './cache.js';
+import { typeVersion } from './cache.js';
+import type { AdsMetrics, AdsProtocol } from './metrics.js';
+import { inPushOrder, nextInPushOrder, type PushSteps } from './push-order.js';
+import { classifyRequest, type RequestKind } from './request-kind.js';
+import type { Scheduler } from './scheduler.js';
+import { Subscription } from './subscription.js';
+import { AdsStatus, type AdsStatusCode, type AdsTransport, type PeerInfo } from './transport.js';
+import type { NodeInfo } from './wire.js';
 
 export interface StreamContext {
   readonly cache: SnapshotCache;
   readonly metrics: AdsMetrics;
   readonly logger: Logger;
+  readonly scheduler: Scheduler;
   /** How long a stream of an unknown node id waits for its snapshot before being closed. */
   readonly unknownNodeWaitMs: number;
   /** Pre-encoded control_plane field (protocol-specific field number) or empty. */
   readonly controlPlaneSotw: Buffer;
   readonly controlPlaneDelta: Buffer;
-  /** Responses handed to gRPC and not yet flushed, per stream. */
+  /** Responses handed to the transport and not yet flushed, per stream. */
   readonly maxInFlight: number;
   /** Called once when the stream ends, whatever the reason. */
   onClosed(stream: StreamHandle): void;
@@ -34,10 +43,11 @@ export interface StreamHandle {
   readonly id: number;
   readonly nodeId: string | undefined;
   readonly protocol: AdsProtocol;
+  readonly peer: PeerInfo;
   readonly isClosed: boolean;
   readonly pendingWrites: number;
   readonly responsesSent: number;
-  finish(code: GrpcStatus, details: string): void;
+  finish(code: AdsStatusCode, details: string): void;
 }
 
 /** A response ready to be written. */
@@ -46,16 +56,48 @@ export interface OutgoingResponse {
   readonly bytes: Buffer;
 }
 
+/** The request fields the shared handling reads (DiscoveryRequest and DeltaDiscoveryRequest). */
+export interface AdsRequest {
+  node?: NodeInfo;
+  type_url: string;
+  response_nonce: string;
+  /** SotW only: the version the client runs. */
+  version_info?: string;
+  error_detail?: { code: number; message: string };
+}
+
+/** Per type URL state of a stream: its subscription plus what the stream last sent of the type. */
+export class TypeState extends Subscription {
+  /** version_info (SotW) / system_version_info (Delta) and nonce of the latest response. */
+  version: string | undefined = undefined;
+  nonce: string | undefined = undefined;
+  /** A response is owed whatever the diff (first request, subscription change). */
+  forced = true;
+  /** The version of the latest ACKed response. */
+  ackedVersion: string | undefined = undefined;
+  /** The latest NACK: the version it rejected and the client's message. */
+  nacked: { version: string; message: string } | undefined = undefined;
+
+  constructor(readonly typeUrl: string) {
+    super();
+  }
+}
+
 let streamCounter = 0;
 
-export abstract class AdsStream<Req extends { node?: NodeInfo; type_url: string }> implements StreamHandle {
+export abstract class AdsStream<Req extends AdsRequest, St extends TypeState>
+  implements StreamHandle, PushSteps<St, OutgoingResponse>
+{
   readonly id = ++streamCounter;
   nodeId: string | undefined;
   node: NodeInfo | undefined;
+  /** Per type URL state, in the order the stream first asked for each type. */
+  readonly types = new Map<string, St>();
   protected snapshot: Snapshot | undefined;
   protected readonly log: Logger;
+  private ordered: St[] | undefined;
   private unwatch: (() => void) | undefined;
-  private waitTimer: NodeJS.Timeout | undefined;
+  private cancelWait: (() => void) | undefined;
   private inFlight = 0;
   private flushScheduled = false;
   /** A flush stopped at maxInFlight: the next write completion resumes it. */
@@ -66,38 +108,42 @@ export abstract class AdsStream<Req extends { node?: NodeInfo; type_url: string 
   responsesSent = 0;
 
   constructor(
-    protected readonly call: ServerDuplexStream<Req, Buffer>,
+    protected readonly transport: AdsTransport<Req>,
     protected readonly ctx: StreamContext,
     readonly protocol: AdsProtocol,
   ) {
     this.log = ctx.logger;
     ctx.metrics.connectedStreams.inc({ protocol });
-    call.on('data', (req: Req) => this.receive(req));
-    call.on('end', () => this.finish(GrpcStatus.OK, 'client closed the stream'));
-    call.on('cancelled', () => this.cleanup());
-    call.on('error', () => this.cleanup());
-    call.on('close', () => this.cleanup());
+    transport.onRequest((req) => this.receive(req));
+    transport.onClose((how) => {
+      if (how === 'half-closed') this.finish(AdsStatus.OK, 'client closed the stream');
+      else this.cleanup();
+    });
+  }
+
+  get peer(): PeerInfo {
+    return this.transport.peer;
   }
 
   get isClosed(): boolean {
     return this.closed;
   }
 
-  /** Responses handed to gRPC and not yet flushed to the connection. */
+  /** Responses handed to the transport and not yet flushed by it. */
   get pendingWrites(): number {
     return this.inFlight;
   }
 
-  /** Handles one request of the subclass' protocol (subscriptions, ACK/NACK). */
-  protected abstract onRequest(req: Req): void;
-  /** Called when this node's snapshot changes (or first appears). */
-  protected abstract onSnapshot(): void;
-  /** The next response owed, computed from the current state; undefined when nothing is owed. */
-  protected abstract nextResponse(): OutgoingResponse | undefined;
-
-  protected freshNonce(): string {
-    return (++this.nonceCounter).toString(36);
-  }
+  /** A new state for the first request of a type. */
+  protected abstract newTypeState(req: Req): St;
+  /** Applies the request's subscription fields (every kind of request, stale ones included). */
+  protected abstract subscribe(st: St, req: Req, first: boolean): void;
+  /** The addition/update response owed for a type (push-order.ts), built from this.snapshot. */
+  abstract additionOf(st: St): OutgoingResponse | undefined;
+  /** The removal response owed for a type (push-order.ts). */
+  abstract removalOf(st: St): OutgoingResponse | undefined;
+  /** Called when nothing is owed any more (after a full pass over every type). */
+  protected caughtUp(_ordered: readonly St[]): void {}
 
   private receive(req: Req): void {
     if (this.closed) return;
@@ -105,7 +151,7 @@ export abstract class AdsStream<Req extends { node?: NodeInfo; type_url: string 
       if (this.nodeId === undefined) {
         const id = req.node?.id;
         if (!id) {
-          this.finish(GrpcStatus.INVALID_ARGUMENT, 'the first discovery request must carry node.id');
+          this.finish(AdsStatus.INVALID_ARGUMENT, 'the first discovery request must carry node.id');
           return;
         }
         this.attach(id, req.node!);
@@ -114,12 +160,55 @@ export abstract class AdsStream<Req extends { node?: NodeInfo; type_url: string 
         this.log.warn('discovery request without type_url ignored', { node: this.nodeId, stream: this.id });
         return;
       }
-      this.onRequest(req);
+      this.handle(req);
       this.scheduleFlush();
     } catch (err) {
       this.log.error('discovery request failed', { node: this.nodeId, error: errorMessage(err) });
-      this.finish(GrpcStatus.INTERNAL, `request handling failed: ${errorMessage(err)}`);
+      this.finish(AdsStatus.INTERNAL, `request handling failed: ${errorMessage(err)}`);
     }
+  }
+
+  /** One request of a type: its kind decides ACK / NACK bookkeeping; the subscription always applies. */
+  private handle(req: Req): void {
+    let st = this.types.get(req.type_url);
+    const first = st === undefined;
+    if (!st) {
+      st = this.newTypeState(req);
+      this.types.set(req.type_url, st);
+      this.ordered = undefined;
+    }
+    const kind = classifyRequest(first, req.response_nonce, st.nonce, req.error_detail !== undefined);
+    if (kind === 'ack' || kind === 'nack') this.answered(st, req, kind);
+    this.subscribe(st, req, first);
+  }
+
+  private answered(st: St, req: Req, kind: Extract<RequestKind, 'ack' | 'nack'>): void {
+    const type = shortTypeName(st.typeUrl);
+    if (kind === 'nack') {
+      const message = req.error_detail!.message;
+      st.nacked = { version: st.version ?? '', message };
+      this.ctx.metrics.nack(type, this.protocol);
+      this.log.warn('NACK', {
+        node: this.nodeId,
+        type,
+        version: st.version,
+        nonce: req.response_nonce,
+        error: message,
+      });
+    } else {
+      st.ackedVersion = req.version_info ?? st.version;
+      this.ctx.metrics.ack(type, this.protocol);
+    }
+  }
+
+  /** Stamps a response of `st`: the type's current version and a fresh nonce, remembered as latest. */
+  protected stamp(st: St): { version: string; nonce: string } {
+    const version = typeVersion(this.snapshot, st.typeUrl);
+    const nonce = (++this.nonceCounter).toString(36);
+    st.version = version;
+    st.nonce = nonce;
+    st.forced = false;
+    return { version, nonce };
   }
 
   private attach(nodeId: string, node: NodeInfo): void {
@@ -131,37 +220,30 @@ export abstract class AdsStream<Req extends { node?: NodeInfo; type_url: string 
       this.snapshot = snap;
       if (!snap) return; // cleared: the proxy keeps what it has, nothing is pushed
       this.stopWaiting();
-      this.onSnapshot();
       this.scheduleFlush();
     });
     if (!this.snapshot) {
-      this.log.debug('node has no snapshot yet, waiting', {
-        node: nodeId,
-        waitMs: this.ctx.unknownNodeWaitMs,
-      });
-      this.waitTimer = setTimeout(() => {
-        this.waitTimer = undefined;
+      const waitMs = this.ctx.unknownNodeWaitMs;
+      this.log.debug('node has no snapshot yet, waiting', { node: nodeId, waitMs });
+      this.cancelWait = this.ctx.scheduler.after(waitMs, () => {
+        this.cancelWait = undefined;
         if (this.snapshot) return;
         this.log.warn('no snapshot for node, closing its stream', { node: nodeId });
-        this.finish(
-          GrpcStatus.UNAVAILABLE,
-          `no configuration for node ${nodeId} after ${this.ctx.unknownNodeWaitMs} ms`,
-        );
-      }, this.ctx.unknownNodeWaitMs);
-      this.waitTimer.unref?.();
+        this.finish(AdsStatus.UNAVAILABLE, `no configuration for node ${nodeId} after ${waitMs} ms`);
+      });
     }
   }
 
   private stopWaiting(): void {
-    if (this.waitTimer) clearTimeout(this.waitTimer);
-    this.waitTimer = undefined;
+    this.cancelWait?.();
+    this.cancelWait = undefined;
   }
 
   /** Coalesces every trigger of the current turn into one flush. */
-  protected scheduleFlush(): void {
+  private scheduleFlush(): void {
     if (this.flushScheduled || this.closed) return;
     this.flushScheduled = true;
-    setImmediate(() => {
+    this.ctx.scheduler.soon(() => {
       this.flushScheduled = false;
       this.flush();
     });
@@ -181,13 +263,22 @@ export abstract class AdsStream<Req extends { node?: NodeInfo; type_url: string 
     }
   }
 
+  /** The next response owed, in push order; undefined when nothing is owed. */
+  private nextResponse(): OutgoingResponse | undefined {
+    if (!this.snapshot) return undefined;
+    this.ordered ??= inPushOrder(this.types);
+    const out = nextInPushOrder(this.ordered, this);
+    if (out === undefined) this.caughtUp(this.ordered);
+    return out;
+  }
+
   private write(out: OutgoingResponse): void {
     this.inFlight++;
     this.responsesSent++;
     const setAt = this.snapshot?.setAt;
     const type = shortTypeName(out.typeUrl);
     this.ctx.metrics.response(type, this.protocol);
-    this.call.write(out.bytes, (err?: Error | null) => {
+    this.transport.write(out.bytes, (err?: Error | null) => {
       this.inFlight--;
       if (err || this.closed) return;
       if (setAt !== undefined) {
@@ -197,16 +288,13 @@ export abstract class AdsStream<Req extends { node?: NodeInfo; type_url: string 
     });
   }
 
-  /** Ends the stream with a gRPC status (OK → half-close from our side too). */
-  finish(code: GrpcStatus, details: string): void {
+  /** Ends the stream with a status (OK → half-close from our side too). */
+  finish(code: AdsStatusCode, details: string): void {
     if (this.closed) return;
     this.cleanup();
     try {
-      if (code === GrpcStatus.OK) {
-        this.call.end();
-      } else {
-        this.call.emit('error', Object.assign(new Error(details), { code, details }));
-      }
+      if (code === AdsStatus.OK) this.transport.end();
+      else this.transport.fail(code, details);
     } catch (err) {
       this.log.debug('closing stream failed', { node: this.nodeId, error: errorMessage(err) });
     }

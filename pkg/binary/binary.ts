@@ -30,8 +30,8 @@ export interface BinarySpec<O> {
   options?: (cmd: Command) => void;
   /** Starts the servers; resolves once they are serving. A rejection exits 1 with its message. */
   start: (opts: O & CommonOptions, logger: Logger) => Promise<Stoppable>;
-  /** Upper bound of stop() before the process exits anyway (default 5 s). */
-  graceMs?: number;
+  /** Upper bound of stop() before the process exits anyway (default 5 s); may come from a flag. */
+  graceMs?: number | ((opts: O & CommonOptions) => number);
 }
 
 /** Adds --verbosity to a commander command (every binary and the CLI). */
@@ -75,7 +75,8 @@ export async function runBinary<O>(spec: BinarySpec<O>, argv: string[] = process
     logger.error(`${spec.name} failed to start: ${errorMessage(err)}`);
     return exitAfterFlush(logger, EXIT_FAILURE);
   });
-  onShutdownSignal(logger, started, spec.graceMs ?? SHUTDOWN_GRACE_MS);
+  const graceMs = typeof spec.graceMs === 'function' ? spec.graceMs(opts) : spec.graceMs;
+  onShutdownSignal(logger, started, graceMs ?? SHUTDOWN_GRACE_MS);
   await started;
 }
 

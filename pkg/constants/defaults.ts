@@ -11,6 +11,22 @@ export const DEFAULT_DIAL_TIMEOUT_MS = 1000;
 export const DEFAULT_PROBE_TIMEOUT_SECONDS = 1;
 /** Hard bound on graceful shutdown before a binary exits anyway. */
 export const SHUTDOWN_GRACE_MS = 5000;
+/**
+ * fsm-controller's shutdown budget is derived from its Deployment's terminationGracePeriodSeconds
+ * (kubelet sends SIGKILL when it runs out): the budget leaves SHUTDOWN_MARGIN_MS of it unused, so a
+ * slow stop exits by itself, logged, instead of being killed mid-write.
+ */
+export const CONTROLLER_TERMINATION_GRACE_SECONDS = 30;
+export const SHUTDOWN_MARGIN_MS = 5000;
+export const DEFAULT_CONTROLLER_SHUTDOWN_GRACE_MS =
+  CONTROLLER_TERMINATION_GRACE_SECONDS * 1000 - SHUTDOWN_MARGIN_MS;
+/**
+ * Within the budget: how long the ADS server waits for closed streams to flush their status (a
+ * reader that stopped reading cannot take it) before cutting the connections, and how long /health
+ * keeps answering (ready 503) after SIGTERM so a probe or scrape in flight gets an answer.
+ */
+export const ADS_SHUTDOWN_FLUSH_MS = 1000;
+export const HEALTH_SHUTDOWN_HOLD_MS = 500;
 /** AdmissionReview bodies above this are refused with 413. */
 export const MAX_ADMISSION_BODY_BYTES = 3 * 1024 * 1024;
 /** Pinned sidecar image (the injector's --sidecar-image default). */

@@ -1,14 +1,21 @@
 /**
  * fsm-controller's composition root: the ADS server binds first; only then does :9091 listen (so
  * kubelet's liveness probe is refused until the gRPC server exists); informers start and the
- * propagator turns pod changes into per-proxy snapshots. stop() reverses it: readiness 503 at once,
- * ADS drains, informers stop, :9091 closes last.
+ * propagator turns pod changes into per-proxy snapshots. stop() reverses it within an explicit budget
+ * (--shutdown-grace, derived from the Deployment's terminationGracePeriodSeconds): readiness 503 at
+ * once, every ADS stream told to go elsewhere at once (UNAVAILABLE, and GOAWAY on its connection:
+ * Envoy reconnects through the Service to another replica and keeps its config meanwhile), informers
+ * stop, :9091 closes last.
  */
 import type { KubeConfig, V1Namespace, V1Pod } from '@kubernetes/client-node';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { AdsServer } from '../ads/index.js';
 import { CatalogMetrics, ProxyPropagator } from '../catalog/index.js';
-import { DEFAULT_ADS_DRAIN_GRACE_MS } from '../constants/index.js';
+import {
+  ADS_SHUTDOWN_FLUSH_MS,
+  DEFAULT_CONTROLLER_SHUTDOWN_GRACE_MS,
+  HEALTH_SHUTDOWN_HOLD_MS,
+} from '../constants/index.js';
 import { createHealthServer, debugRoutes, type HealthServer, type ReadinessCheck } from '../health/index.js';
 import { namespaceInformer, podInformer, type ResourceInformer } from '../k8s/index.js';
 import { errorMessage, type Logger } from '../logger/index.js';
@@ -23,7 +30,10 @@ export interface ControllerOptions {
   outOfSyncThresholdMs: number;
   debounceMs: number;
   workers: number;
+  /** How long open ADS streams may stay after SIGTERM before UNAVAILABLE (default 0: at once). */
   adsDrainGraceMs?: number;
+  /** The whole stop's budget (default DEFAULT_CONTROLLER_SHUTDOWN_GRACE_MS); its steps are bounded by it. */
+  shutdownGraceMs?: number;
   version: string;
   logger: Logger;
   /** Default: a new Registry with Node's default metrics. */
@@ -126,11 +136,19 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     ads,
     stop: () =>
       (stopping ??= (async () => {
+        const t0 = Date.now();
+        const budget = opts.shutdownGraceMs ?? DEFAULT_CONTROLLER_SHUTDOWN_GRACE_MS;
         // ads.stop moves the lifecycle to draining synchronously: /health/ready is 503 from here on.
-        const drained = ads.stop(opts.adsDrainGraceMs ?? DEFAULT_ADS_DRAIN_GRACE_MS);
+        // Streams are told to go elsewhere at once; the server stays `draining` (alive, not ready) a
+        // moment so a probe or scrape in flight gets a truthful answer.
+        const drained = ads.stop(opts.adsDrainGraceMs ?? 0, {
+          flushMs: Math.min(ADS_SHUTDOWN_FLUSH_MS, budget / 4),
+          holdMs: Math.min(HEALTH_SHUTDOWN_HOLD_MS, budget / 4),
+        });
         await Promise.all([propagator.stop(), pods.stop(), namespaces.stop()]);
         await drained;
         await health.close();
+        log.info('fsm-controller stopped', { elapsedMs: Date.now() - t0, budgetMs: budget });
       })()),
   };
 }

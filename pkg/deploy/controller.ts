@@ -4,6 +4,8 @@ import {
   ADS_PORT,
   CONTROLLER_APP,
   CONTROLLER_HEALTH_PORT,
+  CONTROLLER_TERMINATION_GRACE_SECONDS,
+  SHUTDOWN_MARGIN_MS,
   HEALTH_ALIVE_PATH,
   HEALTH_READY_PATH,
 } from '../constants/index.js';
@@ -32,6 +34,8 @@ export function renderControllerDeployment(p: InstallParams): V1Deployment {
         metadata: { labels },
         spec: {
           serviceAccountName: CONTROLLER_APP,
+          // The controller's stop budget (--shutdown-grace) is this minus SHUTDOWN_MARGIN_MS.
+          terminationGracePeriodSeconds: CONTROLLER_TERMINATION_GRACE_SECONDS,
           securityContext: podSecurityContext(),
           containers: [
             {
@@ -44,6 +48,7 @@ export function renderControllerDeployment(p: InstallParams): V1Deployment {
                 `--mesh-name=${p.meshName}`,
                 `--fsm-namespace=${p.fsmNamespace}`,
                 `--verbosity=${p.logLevel}`,
+                `--shutdown-grace=${CONTROLLER_TERMINATION_GRACE_SECONDS - SHUTDOWN_MARGIN_MS / 1000}s`,
               ],
               ports: [
                 { name: ADS_PORT_NAME, containerPort: ADS_PORT, protocol: 'TCP' },

@@ -33,6 +33,34 @@ export interface DeltaResponse {
   names: string[];
 }
 
+/** A DiscoveryRequest from a plain object (proto field names). */
+export function encodeSotwRequest(req: PlainMessage): Buffer {
+  return encodeMessage(SOTW_REQ, req);
+}
+
+/** A DeltaDiscoveryRequest from a plain object (proto field names). */
+export function encodeDeltaRequest(req: PlainMessage): Buffer {
+  return encodeMessage(DELTA_REQ, req);
+}
+
+/** A DiscoveryResponse's bytes, decoded with its resources unpacked and named. */
+export function decodeSotwResponse(bytes: Buffer): SotwResponse {
+  const m = decodeMessage<SotwResponse>(SOTW_RESP, bytes);
+  m.resources ??= [];
+  m.decoded = m.resources.map((a) => unpackAny<any>(a));
+  m.names = m.decoded.map((d) => String(d.name ?? d.cluster_name));
+  return m;
+}
+
+/** A DeltaDiscoveryResponse's bytes, decoded, with the names of its resources. */
+export function decodeDeltaResponse(bytes: Buffer): DeltaResponse {
+  const m = decodeMessage<DeltaResponse>(DELTA_RESP, bytes);
+  m.resources ??= [];
+  m.removed_resources ??= [];
+  m.names = m.resources.map((r) => r.name);
+  return m;
+}
+
 /** A bidi stream whose responses are queued; next() awaits the next one. */
 export class RawStream<Resp> {
   private readonly queue: Resp[] = [];
@@ -106,14 +134,8 @@ export class RawAdsClient {
   sotw(): RawStream<SotwResponse> {
     const call = this.client.makeBidiStreamRequest<PlainMessage, SotwResponse>(
       ADS_SOTW_METHOD_PATH,
-      (req) => encodeMessage(SOTW_REQ, req),
-      (bytes) => {
-        const m = decodeMessage<SotwResponse>(SOTW_RESP, bytes);
-        m.resources ??= [];
-        m.decoded = m.resources.map((a) => unpackAny<any>(a));
-        m.names = m.decoded.map((d) => String(d.name ?? d.cluster_name));
-        return m;
-      },
+      encodeSotwRequest,
+      decodeSotwResponse,
     );
     return new RawStream(call);
   }
@@ -121,14 +143,8 @@ export class RawAdsClient {
   delta(): RawStream<DeltaResponse> {
     const call = this.client.makeBidiStreamRequest<PlainMessage, DeltaResponse>(
       ADS_DELTA_METHOD_PATH,
-      (req) => encodeMessage(DELTA_REQ, req),
-      (bytes) => {
-        const m = decodeMessage<DeltaResponse>(DELTA_RESP, bytes);
-        m.resources ??= [];
-        m.removed_resources ??= [];
-        m.names = m.resources.map((r) => r.name);
-        return m;
-      },
+      encodeDeltaRequest,
+      decodeDeltaResponse,
     );
     return new RawStream(call);
   }

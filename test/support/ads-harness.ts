@@ -3,6 +3,25 @@ import { Registry } from 'prom-client';
 import { AdsServer, SnapshotCache, type AdsServerOptions } from '../../pkg/ads/index.js';
 import { RawAdsClient } from './ads-client.js';
 
+/** Sum of a counter/gauge's values with the given labels (0 when never set). */
+export async function metricValue(
+  registry: Registry,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const m = await registry.getSingleMetric(name)?.get();
+  if (!m) return 0;
+  let sum = 0;
+  for (const v of m.values) {
+    if (
+      Object.entries(labels).every(([k, val]) => String((v.labels as Record<string, unknown>)[k]) === val)
+    ) {
+      sum += v.value;
+    }
+  }
+  return sum;
+}
+
 export class AdsHarness {
   readonly cache = new SnapshotCache();
   readonly registry = new Registry();
@@ -27,18 +46,8 @@ export class AdsHarness {
   }
 
   /** Value of a counter/gauge with the given labels (0 when never set). */
-  async metric(name: string, labels: Record<string, string> = {}): Promise<number> {
-    const m = await this.registry.getSingleMetric(name)?.get();
-    if (!m) return 0;
-    let sum = 0;
-    for (const v of m.values) {
-      if (
-        Object.entries(labels).every(([k, val]) => String((v.labels as Record<string, unknown>)[k]) === val)
-      ) {
-        sum += v.value;
-      }
-    }
-    return sum;
+  metric(name: string, labels: Record<string, string> = {}): Promise<number> {
+    return metricValue(this.registry, name, labels);
   }
 
   /** Resolves once `cond()` holds (checked every turn of the event loop; no timing assertions). */

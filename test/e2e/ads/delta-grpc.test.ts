@@ -1,18 +1,14 @@
-/** DeltaAggregatedResources rules over a real server and a raw client. */
+/**
+ * DeltaAggregatedResources over a real gRPC server and a raw client: the wire bytes, one full
+ * subscribe / unsubscribe / removal flow, and the INVALID_ARGUMENT status through grpc-js. Every
+ * protocol rule is a row of the in-memory tables (test/unit/ads/delta-rules.test.ts,
+ * stream-rules.test.ts).
+ */
 import * as grpc from '@grpc/grpc-js';
-import type { DeltaStream } from '../../../pkg/ads/delta-stream.js';
+import type { DeltaStream } from '../../../pkg/ads/index.js';
 import { AdsHarness } from '../../support/ads-harness.js';
 import type { DeltaResponse, RawStream } from '../../support/ads-client.js';
-import {
-  BARRIER_ROUTES,
-  CDS,
-  LDS,
-  RDS,
-  baseSnapshot,
-  cluster,
-  listener,
-  route,
-} from '../../support/ads-resources.js';
+import { BARRIER_ROUTES, CDS, RDS, baseSnapshot, route } from '../../support/ads-resources.js';
 
 let h: AdsHarness;
 afterEach(async () => {
@@ -92,71 +88,6 @@ describe('Delta ADS', () => {
     const d = await s.next();
     expect(d.names).toEqual([]);
     expect(d.removed_resources).toEqual(['r1']);
-  });
-
-  it('initial_resource_versions: after a reconnect, resources the client holds at the current version are not resent', async () => {
-    h = await new AdsHarness().start();
-    h.cache.setSnapshot('n1', baseSnapshot());
-    const s1 = h.client().delta();
-    s1.send({ node: { id: 'n1' }, type_url: CDS });
-    const first = await s1.next();
-    s1.cancel();
-    h.cache.setSnapshot(
-      'n1',
-      baseSnapshot({ [CDS]: [cluster('c1', 8081), cluster('c2', 9999), cluster('c3', 8083)] }),
-    );
-    const s2 = h.client().delta();
-    const held = Object.fromEntries(first.resources.map((r) => [r.name, r.version]));
-    s2.send({ node: { id: 'n1' }, type_url: CDS, initial_resource_versions: { ...held, gone: 'v0' } });
-    const r = await s2.next();
-    expect(r.names.sort()).toEqual(['c2', 'c3']); // c1 unchanged
-    // "gone" is held but not in the snapshot: removed, after the additions.
-    const rm = await s2.next();
-    expect(rm.removed_resources).toEqual(['gone']);
-  });
-
-  it('a NACK is counted and the rejected content is not resent; a later change is', async () => {
-    h = await new AdsHarness().start();
-    h.cache.setSnapshot('n1', baseSnapshot());
-    const s = h.client().delta();
-    s.send({ node: { id: 'n1' }, type_url: LDS });
-    const a = await s.next();
-    await ackAndWait(s, a);
-    h.cache.setSnapshot('n1', baseSnapshot({ [LDS]: [listener('l1', 1, 'c1')] }));
-    const bad = await s.next();
-    s.send({ type_url: LDS, response_nonce: bad.nonce, error_detail: { code: 3, message: 'port 1' } });
-    await barrier(s);
-    expect(await h.metric('fsm_ads_nacks_total', { type: 'LDS', protocol: 'delta' })).toBe(1);
-    h.cache.setSnapshot('n1', baseSnapshot({ [LDS]: [listener('l1', 10011, 'c1')] }));
-    const fixed = await s.next();
-    expect(fixed.type_url).toBe(LDS);
-    expect(fixed.names).toEqual(['l1']);
-  });
-
-  it('removals go after additions, in reverse type order', async () => {
-    h = await new AdsHarness().start();
-    h.cache.setSnapshot('n1', baseSnapshot());
-    const s = h.client().delta();
-    s.send({ node: { id: 'n1' }, type_url: CDS });
-    s.send({ type_url: LDS });
-    const c = await s.next();
-    const l = await s.next();
-    await ackAndWait(s, c);
-    await ackAndWait(s, l);
-    h.cache.setSnapshot(
-      'n1',
-      baseSnapshot({
-        [CDS]: [cluster('c2', 8082), cluster('c9', 8089)],
-        [LDS]: [listener('l9', 10009, 'c9')],
-      }),
-    );
-    const seq = [await s.next(), await s.next(), await s.next(), await s.next()];
-    expect(seq.map((r) => [r.type_url, r.names, r.removed_resources])).toEqual([
-      [CDS, ['c9'], []],
-      [LDS, ['l9'], []],
-      [LDS, [], ['l1']],
-      [CDS, [], ['c1']],
-    ]);
   });
 
   it('a first request without node.id is refused with INVALID_ARGUMENT', async () => {
