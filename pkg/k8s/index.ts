@@ -1,5 +1,5 @@
-export { cacheKey } from './informer.js';
-export type { InformerEvent, InformerHandlers, ResourceInformer } from './informer.js';
+export { Informer, cacheKey } from './informer.js';
+export type { InformerEvent, InformerHandlers, InformerOptions, ResourceInformer } from './informer.js';
 export { namespaceInformer, podInformer } from './informers.js';
 export { loadKubeConfig } from './kubeconfig.js';
 export { MeshMembership, isMonitoredNamespace } from './mesh.js';
