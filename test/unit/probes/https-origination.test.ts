@@ -20,12 +20,22 @@ import {
 const headers = [{ name: 'X-Probe', value: 'tls' }];
 
 const shapes: { name: string; probe: V1Probe; path: string }[] = [
-  { name: 'path and headers', probe: { httpGet: { port: 9443, path: '/b', scheme: 'HTTPS', httpHeaders: headers } }, path: '/b' },
+  {
+    name: 'path and headers',
+    probe: { httpGet: { port: 9443, path: '/b', scheme: 'HTTPS', httpHeaders: headers } },
+    path: '/b',
+  },
   { name: 'no path', probe: { httpGet: { port: 9443, scheme: 'HTTPS' } }, path: '' },
-  { name: 'query', probe: { httpGet: { port: 9443, path: '/ready?deep=1', scheme: 'HTTPS' }, periodSeconds: 4 }, path: '/ready?deep=1' },
+  {
+    name: 'query',
+    probe: { httpGet: { port: 9443, path: '/ready?deep=1', scheme: 'HTTPS' }, periodSeconds: 4 },
+    path: '/ready?deep=1',
+  },
 ];
 
-const rows = shapes.flatMap((s) => PROBE_TYPES.map((type) => ({ title: `${s.name}, ${type}`, shape: s, type })));
+const rows = shapes.flatMap((s) =>
+  PROBE_TYPES.map((type) => ({ title: `${s.name}, ${type}`, shape: s, type })),
+);
 
 function container(type: ProbeType, probe: V1Probe): V1Container {
   return { name: 'b', [PROBE_TYPE_INFO[type].field]: probe };
@@ -39,7 +49,11 @@ describe('HTTPS with TLS origination: build → record → compare agree', () =>
       path: shape.path,
       ...(shape.probe.httpGet!.httpHeaders ? { headers } : {}),
     };
-    const record = recordProbe(original, { type, container: 'b', perContainerPath: false, tls: 'originate' }, 1);
+    const record = recordProbe(
+      original,
+      { type, container: 'b', perContainerPath: false, tls: 'originate' },
+      1,
+    );
     expect(originatesTls(record)).toBe(true);
     expect(passesTlsThrough(record)).toBe(false);
     const info = PROBE_TYPE_INFO[type];
@@ -71,7 +85,11 @@ describe('HTTPS with TLS origination: build → record → compare agree', () =>
   });
 
   it('the first HTTPS probe of a type still passes its TLS through (the seed rule)', () => {
-    const record = recordProbe({ kind: 'https', port: 8443, path: '/a' }, { type: 'liveness', container: 'a', perContainerPath: false }, 1);
+    const record = recordProbe(
+      { kind: 'https', port: 8443, path: '/a' },
+      { type: 'liveness', container: 'a', perContainerPath: false },
+      1,
+    );
     expect(passesTlsThrough(record)).toBe(true);
     expect(record.rewritten).toEqual({ port: 15901, path: '/a' });
     expect(rewrittenHttpGet(record).scheme).toBe('HTTPS');
@@ -102,14 +120,44 @@ describe('the decoder checks the TLS-origination rule', () => {
   });
 
   it.each<[string, (a: any) => void, string]>([
-    ['tls on http', (a) => Object.assign(a.containers.b.readiness, { kind: 'http', scheme: 'HTTP' }), `${R}.tls: only for kind https, not http`],
-    ['tls on tcp', (a) => {
-      a.containers.b.readiness = { kind: 'tcp', port: 1, timeoutSeconds: 1, tls: 'originate', rewritten: { port: 15904, path: '/fsm-healthcheck' } };
-    }, `${R}.tls: only for kind https, not tcp`],
-    ['tls another value', (a) => (a.containers.b.readiness.tls = 'passthrough'), `${R}.tls: must be "originate" (or absent), got "passthrough"`],
-    ['originated path of another container', (a) => (a.containers.b.readiness.rewritten.path = '/fsm-readiness-probe/a'), `${R}.rewritten.path: must be /fsm-readiness-probe/b for an HTTPS readiness probe the proxy speaks TLS for, got "/fsm-readiness-probe/a"`],
-    ['originated but the path kept (passthrough form)', (a) => (a.containers.b.readiness.rewritten.path = '/b'), `${R}.rewritten.path: must be /fsm-readiness-probe/b`],
-    ['originated on another type\'s port', (a) => (a.containers.b.readiness.rewritten.port = 15901), `${R}.rewritten.port: must be 15902 for a https readiness probe, got 15901`],
+    [
+      'tls on http',
+      (a) => Object.assign(a.containers.b.readiness, { kind: 'http', scheme: 'HTTP' }),
+      `${R}.tls: only for kind https, not http`,
+    ],
+    [
+      'tls on tcp',
+      (a) => {
+        a.containers.b.readiness = {
+          kind: 'tcp',
+          port: 1,
+          timeoutSeconds: 1,
+          tls: 'originate',
+          rewritten: { port: 15904, path: '/fsm-healthcheck' },
+        };
+      },
+      `${R}.tls: only for kind https, not tcp`,
+    ],
+    [
+      'tls another value',
+      (a) => (a.containers.b.readiness.tls = 'passthrough'),
+      `${R}.tls: must be "originate" (or absent), got "passthrough"`,
+    ],
+    [
+      'originated path of another container',
+      (a) => (a.containers.b.readiness.rewritten.path = '/fsm-readiness-probe/a'),
+      `${R}.rewritten.path: must be /fsm-readiness-probe/b for an HTTPS readiness probe the proxy speaks TLS for, got "/fsm-readiness-probe/a"`,
+    ],
+    [
+      'originated but the path kept (passthrough form)',
+      (a) => (a.containers.b.readiness.rewritten.path = '/b'),
+      `${R}.rewritten.path: must be /fsm-readiness-probe/b`,
+    ],
+    [
+      "originated on another type's port",
+      (a) => (a.containers.b.readiness.rewritten.port = 15901),
+      `${R}.rewritten.port: must be 15902 for a https readiness probe, got 15901`,
+    ],
   ])('%s', (_name, mutate, want) => {
     const a = base();
     mutate(a);

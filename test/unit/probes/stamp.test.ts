@@ -16,14 +16,23 @@ const POD = 'shop/web-1';
 describe('the stamp', () => {
   it('is written in the running formats and reads back', () => {
     const stamp = injectionStamp('0.1.0');
-    expect(stamp).toEqual({ injector: '0.1.0', format: INJECTION_FORMAT, bootstrap: SIDECAR_BOOTSTRAP_FORMAT });
-    expect(formatInjectionStamp(stamp)).toBe(`{"injector":"0.1.0","format":${INJECTION_FORMAT},"bootstrap":${SIDECAR_BOOTSTRAP_FORMAT}}`);
+    expect(stamp).toEqual({
+      injector: '0.1.0',
+      format: INJECTION_FORMAT,
+      bootstrap: SIDECAR_BOOTSTRAP_FORMAT,
+    });
+    expect(formatInjectionStamp(stamp)).toBe(
+      `{"injector":"0.1.0","format":${INJECTION_FORMAT},"bootstrap":${SIDECAR_BOOTSTRAP_FORMAT}}`,
+    );
     expect(parseInjectionStamp(formatInjectionStamp(stamp), POD)).toEqual({ status: 'valid', stamp });
   });
 
   it('a newer injector may say more: unknown fields are read past', () => {
     const raw = JSON.stringify({ injector: '9.0.0', format: 7, bootstrap: 3, mtls: 'strict' });
-    expect(parseInjectionStamp(raw, POD)).toEqual({ status: 'valid', stamp: { injector: '9.0.0', format: 7, bootstrap: 3 } });
+    expect(parseInjectionStamp(raw, POD)).toEqual({
+      status: 'valid',
+      stamp: { injector: '9.0.0', format: 7, bootstrap: 3 },
+    });
   });
 
   it.each<[string, string, string]>([
@@ -31,11 +40,16 @@ describe('the stamp', () => {
     ['an array', '[]', 'must be a JSON object {injector, format, bootstrap}'],
     ['no injector', '{"format":2,"bootstrap":1}', 'injector must be a version string, got nothing'],
     ['format 0', '{"injector":"x","format":0,"bootstrap":1}', 'format must be a positive integer, got 0'],
-    ['bootstrap as a string', '{"injector":"x","format":2,"bootstrap":"1"}', 'bootstrap must be a positive integer, got "1"'],
+    [
+      'bootstrap as a string',
+      '{"injector":"x","format":2,"bootstrap":"1"}',
+      'bootstrap must be a positive integer, got "1"',
+    ],
   ])('invalid: %s', (_n, raw, want) => {
     const r = parseInjectionStamp(raw, POD);
     expect(r.status).toBe('invalid');
-    if (r.status === 'invalid') expect(r.error).toContain(`pod ${POD}: annotation flomesh.io/injected-by: ${want}`);
+    if (r.status === 'invalid')
+      expect(r.error).toContain(`pod ${POD}: annotation flomesh.io/injected-by: ${want}`);
   });
 });
 
@@ -52,8 +66,16 @@ describe('injectionInfo: what predates the running control plane', () => {
         'sidecar bootstrap format 1 (by an injector that wrote no stamp (the seed)); the control plane now injects bootstrap format 2',
       ],
     ],
-    ['an older rewrite', '{"injector":"0.9","format":2,"bootstrap":2}', ['probes rewritten in format 2 by fsm-injector 0.9; the control plane now writes format 3']],
-    ['an older bootstrap', '{"injector":"0.9","format":3,"bootstrap":1}', ['sidecar bootstrap format 1 (by fsm-injector 0.9); the control plane now injects bootstrap format 2']],
+    [
+      'an older rewrite',
+      '{"injector":"0.9","format":2,"bootstrap":2}',
+      ['probes rewritten in format 2 by fsm-injector 0.9; the control plane now writes format 3'],
+    ],
+    [
+      'an older bootstrap',
+      '{"injector":"0.9","format":3,"bootstrap":1}',
+      ['sidecar bootstrap format 1 (by fsm-injector 0.9); the control plane now injects bootstrap format 2'],
+    ],
   ])('%s', (_n, raw, outdated) => {
     expect(injectionInfo(raw, POD, current).outdated).toEqual(outdated);
   });
