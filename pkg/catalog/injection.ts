@@ -14,7 +14,10 @@ import { podRef, type PodLike } from './pod.js';
 export function podInjection(pod: PodLike): InjectionInfo {
   const annotations = pod.metadata?.annotations ?? {};
   const info = injectionInfo(annotations[INJECTION_STAMP_ANNOTATION], podRef(pod));
-  if (annotations[INJECTION_STAMP_ANNOTATION] === undefined && annotations[ORIGINAL_PROBES_ANNOTATION] === undefined) {
+  if (
+    annotations[INJECTION_STAMP_ANNOTATION] === undefined &&
+    annotations[ORIGINAL_PROBES_ANNOTATION] === undefined
+  ) {
     return { ...info, outdated: [] };
   }
   return info;

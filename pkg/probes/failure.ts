@@ -84,7 +84,7 @@ function connectionFailure(p: OriginalProbe, text: string, closed: boolean): Pro
 
 /** Envoy's local reply bodies (text/plain) and the response flag each one stands for. */
 const UPSTREAM_RESET =
-  /^upstream connect error or disconnect\/reset before headers\. (?:retried and the latest )?reset reason: ([^,]+)(?:, transport failure reason: (.*))?$/;
+  /^upstream connect error or disconnect\/reset before headers\. (?:retried and the latest )?reset reason: ([^,]+)(?:, transport failure reason: (.*))?$/s;
 const UPSTREAM_TIMEOUT = 'upstream request timeout';
 const NO_HEALTHY_UPSTREAM = 'no healthy upstream';
 

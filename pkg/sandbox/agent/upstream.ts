@@ -32,7 +32,9 @@ export const LOCAL_REPLY = {
 
 /** Envoy's local reply when the TLS handshake with the upstream fails (`detail`: the TLS error). */
 export function tlsFailureReply(detail: string): string {
-  return `upstream connect error or disconnect/reset before headers. reset reason: connection failure, transport failure reason: TLS_error:|${detail}:TLS_error_end`;
+  // One line, as Envoy's (OpenSSL's messages may carry a line break).
+  const oneLine = detail.replace(/\s+/g, ' ').trim();
+  return `upstream connect error or disconnect/reset before headers. reset reason: connection failure, transport failure reason: TLS_error:|${oneLine}:TLS_error_end`;
 }
 
 /** Round-robin endpoint picking with a host map ('127.0.0.1' → the pod address, when told so). */

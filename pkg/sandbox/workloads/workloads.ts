@@ -39,7 +39,8 @@ function redirectOf(path: string): { status: number; location: string } | undefi
     return { status: 302, location: `http://${OFF_HOST_REDIRECT_HOST}${path}` };
   }
   if (path === REDIRECT_LOOP_PATH) return { status: 302, location: REDIRECT_LOOP_PATH };
-  if (!path.endsWith('/') && !path.startsWith(ALWAYS_FAILING_PATH_PREFIX)) return { status: 301, location: `${path}/` };
+  if (!path.endsWith('/') && !path.startsWith(ALWAYS_FAILING_PATH_PREFIX))
+    return { status: 301, location: `${path}/` };
   return undefined;
 }
 
