@@ -14,7 +14,7 @@ import {
   type OriginalProbe,
   type ProbeAnswer,
 } from '../../../pkg/probes/index.js';
-import { LOCAL_REPLY, tlsFailureReply } from '../../../pkg/sandbox/agent/upstream.js';
+import { LOCAL_REPLY, tlsFailureReply } from '../../../pkg/sandbox/agent/index.js';
 import { closedPort, httpRequest } from '../../support/net.js';
 
 const slot = { type: 'readiness' as const, container: 'app', perContainerPath: false };
