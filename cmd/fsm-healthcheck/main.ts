@@ -22,6 +22,7 @@ interface Options {
   targetHost: string;
   dialTimeout: number;
   allowedPorts: number[];
+  allowAnyPort: boolean;
 }
 
 await runBinary<Options>({
@@ -49,16 +50,38 @@ await runBinary<Options>({
           .default(DEFAULT_DIAL_TIMEOUT_MS, '1s'),
       )
       .addOption(
-        new Option('--allowed-ports <ports>', 'comma list of ports that may be checked')
+        new Option(
+          '--allowed-ports <ports>',
+          "comma list of the ports that may be checked (the pod's probe ports; required unless --allow-any-port)",
+        )
           .env(HEALTHCHECK_ALLOWED_PORTS_ENV)
           .argParser(parsePortList)
-          .default([], 'any'),
+          .default([], 'none'),
+      )
+      .addOption(
+        new Option(
+          '--allow-any-port',
+          'let every port be checked: anyone who reaches fsm-healthcheck can then scan the pod',
+        ).default(false),
       ),
+  // Safe by default: without a list fsm-healthcheck would dial any port it is asked about.
+  check: (opts) => {
+    if (opts.allowAnyPort && opts.allowedPorts.length > 0) {
+      return '--allow-any-port and --allowed-ports (or FSM_HEALTHCHECK_ALLOWED_PORTS) exclude each other';
+    }
+    if (!opts.allowAnyPort && opts.allowedPorts.length === 0) {
+      return (
+        `no ports to check: set --allowed-ports <ports> (or ${HEALTHCHECK_ALLOWED_PORTS_ENV}; the injector ` +
+        "sets it to the pod's probe ports), or pass --allow-any-port to let every port be checked"
+      );
+    }
+    return undefined;
+  },
   start: async (opts, logger) => {
     const server = createHealthcheckServer({
       targetHost: opts.targetHost,
       dialTimeoutMs: opts.dialTimeout,
-      allowedPorts: opts.allowedPorts,
+      allowedPorts: opts.allowAnyPort ? 'any' : opts.allowedPorts,
       logger,
     });
     await server.listen(opts.port, opts.bindAddress);

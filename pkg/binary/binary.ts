@@ -28,6 +28,11 @@ export interface BinarySpec<O> {
   description: string;
   /** Adds the binary's own options (use the parsers of ./flags.ts). */
   options?: (cmd: Command) => void;
+  /**
+   * Checks the parsed flags together (a required choice between two flags, ...): a returned
+   * message is a usage error, printed and exited with 2 like a bad flag value.
+   */
+  check?: (opts: O & CommonOptions) => string | undefined;
   /** Starts the servers; resolves once they are serving. A rejection exits 1 with its message. */
   start: (opts: O & CommonOptions, logger: Logger) => Promise<Stoppable>;
   /** Upper bound of stop() before the process exits anyway (default 5 s); may come from a flag. */
@@ -67,6 +72,8 @@ export async function runBinary<O>(spec: BinarySpec<O>, argv: string[] = process
   exitCodeOnUsageError(cmd);
   cmd.parse(argv);
   const opts = cmd.opts<O & CommonOptions>();
+  const usage = spec.check?.(opts);
+  if (usage !== undefined) cmd.error(`error: ${usage}`, { exitCode: EXIT_USAGE, code: 'fsm.usage' });
 
   const logger = createLogger({ level: opts.verbosity, defaultMeta: { binary: spec.name } });
   // Handlers go in before start: a signal that arrives while starting stops the server as soon as

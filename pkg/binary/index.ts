@@ -8,5 +8,12 @@ export {
   parsePortList,
   parsePositiveInt,
 } from './flags.js';
+export {
+  DEFAULT_HTTP_SERVER_LIMITS,
+  clientErrorResponse,
+  createHttpServer,
+  createHttpsServer,
+} from './http-server.js';
+export type { HttpServerLimits, HttpServerOptions } from './http-server.js';
 export { listen } from './listen.js';
 export { builtBinaryPath, fsmVersion } from './version.js';

@@ -29,6 +29,12 @@ export const ADS_SHUTDOWN_FLUSH_MS = 1000;
 export const HEALTH_SHUTDOWN_HOLD_MS = 500;
 /** AdmissionReview bodies above this are refused with 413. */
 export const MAX_ADMISSION_BODY_BYTES = 3 * 1024 * 1024;
+/**
+ * AdmissionReview bodies nesting JSON deeper than this are refused with 400 before they are parsed
+ * (a Pod's deepest fields sit about 12 levels in; a hostile body 10,000 deep would otherwise
+ * overflow the stack of every recursive walk after JSON.parse).
+ */
+export const MAX_ADMISSION_JSON_DEPTH = 100;
 /** Pinned sidecar image (the injector's --sidecar-image default). */
 export const DEFAULT_SIDECAR_IMAGE = 'envoyproxy/envoy:v1.32.3';
 export const DEFAULT_INIT_IMAGE = 'flomesh/fsm-init:v0.1.0';

@@ -18,6 +18,14 @@ export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 export const BACKOFF_INITIAL_MS = 200;
 export const BACKOFF_MAX_MS = 30_000;
 export const BACKOFF_JITTER = 0.3;
+/**
+ * Informers, while the API server cannot be reached at all (connection refused, no route, DNS):
+ * the watch is retried at this short capped interval (jittered below the cap), instead of the
+ * exponential backoff above, which is for an API server that answers with errors. See
+ * pkg/k8s/informer.ts for why this does not load the API server.
+ */
+export const INFORMER_RECONNECT_INITIAL_MS = 250;
+export const INFORMER_RECONNECT_MAX_MS = 1000;
 /** Server-side watch timeout; each watch asks for a random value in [t, 2t) as client-go does. */
 export const INFORMER_WATCH_TIMEOUT_SECONDS = 300;
 /** A watch with no bytes (not even a BOOKMARK) for this long is presumed dead and restarted. */

@@ -3,7 +3,7 @@
  * the controller mounts. The caller starts listening only once the ADS server is bound, so before
  * that kubelet's probe gets no answer at all (connection refused), as the contract says.
  */
-import http, { type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express, type Request, type Response } from 'express';
 import type { Registry } from 'prom-client';
@@ -16,7 +16,7 @@ import {
   VERSION_PATH,
 } from '../constants/index.js';
 import type { LifecycleView } from '../ads/index.js';
-import { listen } from '../binary/index.js';
+import { createHttpServer, listen } from '../binary/index.js';
 import type { Logger } from '../logger/index.js';
 import { aliveAnswer, readyAnswer, type HealthAnswer, type ReadinessCheck } from './readiness.js';
 
@@ -68,7 +68,9 @@ export function createHealthServer(opts: HealthServerOptions): HealthServer {
   let server: Server | undefined;
   return {
     async listen(port: number, host = '0.0.0.0'): Promise<AddressInfo> {
-      const s = http.createServer(app);
+      // Defensive defaults (timeouts, connection cap, one request at a time per connection): kubelet
+      // must keep getting answers while slow or greedy clients are connected.
+      const s = createHttpServer(app, { logger: log, name: 'health' });
       const addr = await listen(s, port, host, 'health');
       server = s;
       log.info('health server listening', { address: `${addr.address}:${addr.port}` });

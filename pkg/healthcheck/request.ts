@@ -37,11 +37,14 @@ export function parsePortValue(name: string, value: string): { port: number } | 
   return { port: Number(value) };
 }
 
+/** The ports a check may dial: a list, or 'any' (fsm-healthcheck's explicit --allow-any-port). */
+export type AllowedPorts = ReadonlySet<number> | 'any';
+
 /**
  * Reads Original-Tcp-Port, or Original-Grpc-Port (+ optional Original-Grpc-Service), and applies the
- * allow-list (an empty list allows every port).
+ * allow-list (an empty list allows no port: "any" has to be said).
  */
-export function parseCheckRequest(headers: DistinctHeaders, allowedPorts: ReadonlySet<number>): ParseResult {
+export function parseCheckRequest(headers: DistinctHeaders, allowedPorts: AllowedPorts): ParseResult {
   const tcp = single(headers, ORIGINAL_TCP_PORT_HEADER);
   const grpc = single(headers, ORIGINAL_GRPC_PORT_HEADER);
   const bad = (message: string): ParseResult => ({ ok: false, status: 400, message });
@@ -59,7 +62,7 @@ export function parseCheckRequest(headers: DistinctHeaders, allowedPorts: Readon
   const name = isGrpc ? ORIGINAL_GRPC_PORT_HEADER : ORIGINAL_TCP_PORT_HEADER;
   const parsed = parsePortValue(name, (isGrpc ? grpc.value : tcp.value)!);
   if ('error' in parsed) return bad(parsed.error);
-  if (allowedPorts.size > 0 && !allowedPorts.has(parsed.port)) {
+  if (allowedPorts !== 'any' && !allowedPorts.has(parsed.port)) {
     return { ok: false, status: 403, message: `port ${parsed.port} is not in the allowed probe ports` };
   }
   if (!isGrpc) {

@@ -4,9 +4,9 @@
  * TCP connect (or grpc.health.v1 Check) to the target host. Plain node:http — this runs in every
  * meshed pod, so it stays lean (no framework, no metrics).
  */
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { listen } from '../binary/index.js';
+import { clientErrorResponse, createHttpServer, listen } from '../binary/index.js';
 import { HEALTHCHECK_PATH } from '../constants/index.js';
 import type { Logger } from '../logger/index.js';
 import { parseCheckRequest, type CheckRequest } from './request.js';
@@ -19,8 +19,11 @@ export interface HealthcheckOptions {
   targetHost: string;
   /** Bound of each connect / gRPC call. */
   dialTimeoutMs: number;
-  /** Ports that may be checked; empty → any port. */
-  allowedPorts: readonly number[];
+  /**
+   * Ports that may be checked (the pod's probe ports), or 'any'. An empty list is refused: a
+   * checker that dials any port it is asked about is a port scanner inside the pod.
+   */
+  allowedPorts: readonly number[] | 'any';
   logger: Logger;
 }
 
@@ -54,7 +57,10 @@ function send(
 
 export function createHealthcheckServer(opts: HealthcheckOptions): HealthcheckServer {
   const log = opts.logger.child({ component: 'healthcheck' });
-  const allowed = new Set(opts.allowedPorts);
+  if (opts.allowedPorts !== 'any' && opts.allowedPorts.length === 0) {
+    throw new Error("fsm-healthcheck: allowedPorts is empty; list the probe ports, or pass 'any'");
+  }
+  const allowed = opts.allowedPorts === 'any' ? 'any' : new Set(opts.allowedPorts);
   let inFlight = 0;
   let drained: (() => void) | undefined;
 
@@ -93,35 +99,39 @@ export function createHealthcheckServer(opts: HealthcheckOptions): HealthcheckSe
     return send(req, res, 503, `${what}: ${outcome.reason}`);
   };
 
-  const server = http.createServer({ keepAlive: true }, (req, res) => {
-    inFlight++;
-    const started = process.hrtime.bigint();
-    res.once('close', () => {
-      inFlight--;
-      if (log.isLevelEnabled('debug')) {
-        log.debug('request', {
-          method: req.method,
-          path: req.url,
-          status: res.statusCode,
-          ms: Number(process.hrtime.bigint() - started) / 1e6,
-        });
-      }
-      if (inFlight === 0) drained?.();
-    });
-    // Request bodies are never read or logged; drain them so keep-alive connections stay usable.
-    req.resume();
-    handle(req, res).catch((err: unknown) => {
-      log.error('unexpected error handling probe', {
-        error: err instanceof Error ? err.message : String(err),
+  // Defensive defaults (pkg/binary): timeouts, a connection cap, one check at a time per connection.
+  const server = createHttpServer(
+    (req, res) => {
+      inFlight++;
+      const started = process.hrtime.bigint();
+      res.once('close', () => {
+        inFlight--;
+        if (log.isLevelEnabled('debug')) {
+          log.debug('request', {
+            method: req.method,
+            path: req.url,
+            status: res.statusCode,
+            ms: Number(process.hrtime.bigint() - started) / 1e6,
+          });
+        }
+        if (inFlight === 0) drained?.();
       });
-      if (!res.headersSent) send(req, res, 500, 'internal error');
-      else res.destroy();
-    });
-  });
+      // Request bodies are never read or logged; drain them so keep-alive connections stay usable.
+      req.resume();
+      handle(req, res).catch((err: unknown) => {
+        log.error('unexpected error handling probe', {
+          error: err instanceof Error ? err.message : String(err),
+        });
+        if (!res.headersSent) send(req, res, 500, 'internal error');
+        else res.destroy();
+      });
+    },
+    { http: { keepAlive: true }, logger: log, name: 'healthcheck' },
+  );
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     log.debug('malformed request', { error: err.code ?? err.message });
-    if (socket.writable)
-      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    if (socket.writable) socket.end(clientErrorResponse(err));
+    else socket.destroy();
   });
 
   return {
@@ -134,8 +144,13 @@ export function createHealthcheckServer(opts: HealthcheckOptions): HealthcheckSe
         address: formatTarget(addr.address, addr.port),
         targetHost: opts.targetHost,
         dialTimeoutMs: opts.dialTimeoutMs,
-        allowedPorts: opts.allowedPorts.length ? opts.allowedPorts.join(',') : 'any',
+        allowedPorts: opts.allowedPorts === 'any' ? 'any' : opts.allowedPorts.join(','),
       });
+      if (opts.allowedPorts === 'any') {
+        log.warn(
+          'every port may be checked (--allow-any-port): anyone who reaches this port can scan the pod',
+        );
+      }
       return addr;
     },
     async stop(graceMs = 4000): Promise<void> {

@@ -2,13 +2,19 @@
  * AdmissionReview (admission.k8s.io/v1) in, AdmissionReview out. Transport-free: the HTTPS server
  * hands it the body and writes back what it returns. Nothing here throws on caller input.
  *
- * - body not JSON, not an object, wrong apiVersion/kind, missing request or request.uid → 400;
+ * - body not JSON, nested deeper than MAX_ADMISSION_JSON_DEPTH, not an object, wrong apiVersion/kind,
+ *   missing request or request.uid → 400 naming the field;
  * - a non-Pod object or a non-CREATE operation → allowed, no patch;
  * - a Pod CREATE → mutatePod; denied admissions carry status.code 400 and the reason.
  * dryRun requests go through the same path: admission itself has no side effects.
  */
 import type { V1Namespace } from '@kubernetes/client-node';
-import { ADMISSION_REVIEW_API_VERSION, ADMISSION_REVIEW_KIND } from '../constants/index.js';
+import {
+  ADMISSION_REVIEW_API_VERSION,
+  ADMISSION_REVIEW_KIND,
+  MAX_ADMISSION_JSON_DEPTH,
+} from '../constants/index.js';
+import { findDeepNesting } from './json-depth.js';
 import { mutatePod, type InjectorConfig, type MutationOutcome } from './mutate.js';
 import type { ServerSupport } from './sidecar-mode.js';
 import { showValue } from './validate.js';
@@ -63,6 +69,13 @@ function isPodKind(kind: unknown): boolean {
 }
 
 export function handleAdmission(raw: string, ctx: AdmissionContext): AdmissionHandled {
+  const deep = findDeepNesting(raw, MAX_ADMISSION_JSON_DEPTH);
+  if (deep) {
+    return badRequest(
+      `body nests JSON deeper than ${MAX_ADMISSION_JSON_DEPTH} levels at ${deep.path} ` +
+        `(offset ${deep.offset}); no Kubernetes object does`,
+    );
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);

@@ -11,15 +11,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import {
   INJECTOR_HEALTHZ_BODY,
   INJECTOR_HEALTHZ_PATH,
   MAX_ADMISSION_BODY_BYTES,
+  WEBHOOK_KEEPALIVE_TIMEOUT_MS,
   WEBHOOK_MUTATE_PATH,
 } from '../constants/index.js';
-import { listen } from '../binary/index.js';
+import { clientErrorResponse, createHttpsServer, listen } from '../binary/index.js';
 import { errorMessage, type Logger } from '../logger/index.js';
 import { handleAdmission, type AdmissionContext } from './admission.js';
 import type { AdmissionMetricResult, InjectorMetrics } from './metrics.js';
@@ -67,18 +68,18 @@ export class WebhookServer {
       newProxyUuid: opts.newProxyUuid ?? randomUUID,
       ...(opts.serverVersion ? { server: () => opts.serverVersion!.current() } : {}),
     };
-    this.server = https.createServer(
+    // Defensive defaults (pkg/binary): head within 10 s, request within 30 s (kube-apiserver gives a
+    // webhook at most 30 s), TLS handshake within 10 s, idle connections closed, a connection cap,
+    // one request at a time per connection. The API server reuses connections: 65 s keep-alive.
+    this.server = createHttpsServer(
       { cert: opts.tls.cert, key: opts.tls.key, minVersion: 'TLSv1.2' },
       (req, res) => this.handle(req, res),
+      { logger: this.log, name: 'webhook', limits: { keepAliveTimeoutMs: WEBHOOK_KEEPALIVE_TIMEOUT_MS } },
     );
-    this.server.keepAliveTimeout = 65_000;
-    // kube-apiserver gives a webhook at most 30 s: a request slower than that is abandoned anyway.
-    this.server.headersTimeout = 10_000;
-    this.server.requestTimeout = 30_000;
     this.server.on('tlsClientError', (err) => this.log.debug(`TLS handshake failed: ${errorMessage(err)}`));
-    this.server.on('clientError', (err, socket) => {
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       this.log.debug(`bad HTTP from client: ${errorMessage(err)}`);
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      if (socket.writable) socket.end(clientErrorResponse(err));
       else socket.destroy();
     });
   }

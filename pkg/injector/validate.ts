@@ -15,15 +15,58 @@ function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Short JSON rendering of a bad value for an error message. */
-export function showValue(v: unknown): string {
-  let s: string;
-  try {
-    s = JSON.stringify(v) ?? String(v);
-  } catch {
-    s = String(v);
+const SHOW_MAX_CHARS = 60;
+
+/**
+ * Appends the JSON text of `v` to `out` (as JSON.stringify writes it) until `out` is longer than
+ * `max`, then stops. Every level of nesting writes at least one character before it descends, so
+ * the recursion is bounded by `max` however deep `v` is: no stack overflow on hostile input (a
+ * JSON array nested 10,000 deep), no quadratic work on a huge one.
+ */
+function writeJson(v: unknown, out: string[], length: { n: number }, max: number, inArray: boolean): void {
+  const put = (s: string): void => {
+    out.push(s);
+    length.n += s.length;
+  };
+  if (length.n > max) return;
+  if (v === null || typeof v !== 'object') {
+    if (typeof v === 'string') put(JSON.stringify(v.length > max ? v.slice(0, max + 1) : v));
+    else if (typeof v === 'number' || typeof v === 'boolean') put(JSON.stringify(v));
+    else if (typeof v === 'bigint') put(v.toString());
+    else if (v === null || inArray) put('null');
+    return;
   }
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  if (Array.isArray(v)) {
+    put('[');
+    for (let i = 0; i < v.length && length.n <= max; i++) {
+      if (i > 0) put(',');
+      writeJson(v[i], out, length, max, true);
+    }
+    put(']');
+    return;
+  }
+  put('{');
+  let first = true;
+  for (const [k, x] of Object.entries(v)) {
+    if (length.n > max) break;
+    if (x === undefined || typeof x === 'function' || typeof x === 'symbol') continue;
+    put(`${first ? '' : ','}${JSON.stringify(k.length > max ? k.slice(0, max + 1) : k)}:`);
+    first = false;
+    writeJson(x, out, length, max, false);
+  }
+  put('}');
+}
+
+/**
+ * Short JSON rendering of a bad value for an error message: the start of its JSON text, at most 60
+ * characters. Never throws, whatever the value (nesting depth, size, type).
+ */
+export function showValue(v: unknown): string {
+  if (v === undefined || typeof v === 'function' || typeof v === 'symbol') return String(v);
+  const out: string[] = [];
+  writeJson(v, out, { n: 0 }, SHOW_MAX_CHARS, false);
+  const s = out.join('');
+  return s.length > SHOW_MAX_CHARS ? `${s.slice(0, SHOW_MAX_CHARS - 3)}...` : s;
 }
 
 class ShapeError extends Error {}

@@ -6,20 +6,27 @@
  * - a watch that ends cleanly (timeoutSeconds, idle timeout) resumes from the last resourceVersion;
  * - 410 Gone (HTTP or an in-stream ERROR) relists at once, and the relist is diffed against the
  *   cache so deletions missed while disconnected are delivered;
- * - any other failure waits a capped, jittered exponential backoff, then resumes (relisting if the
+ * - an API server that answers with an error (429, 5xx, 403, an in-stream ERROR) is retried after a
+ *   capped, jittered exponential backoff (200 ms doubling to 30 s), then resumed (relisting if the
  *   version turns out to be too old);
+ * - an API server that cannot be reached at all (connection refused, no route, DNS) is probed again
+ *   at a short capped interval (≤ 1 s) and the watch resumes from the last resourceVersion, so a
+ *   restarted API server is seen within a second of answering (see retryDelay below for why);
  * - stop() ends the loop and the open watch, and waits for them.
  * Cached objects are the JSON the server sent (timestamps are strings): treat them as read-only.
  */
 import { Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import {
+  BACKOFF_JITTER,
   INFORMER_LIST_PAGE_SIZE,
+  INFORMER_RECONNECT_INITIAL_MS,
+  INFORMER_RECONNECT_MAX_MS,
   INFORMER_WATCH_IDLE_TIMEOUT_MS,
   INFORMER_WATCH_TIMEOUT_SECONDS,
 } from '../constants/index.js';
 import { errorMessage, type Logger } from '../logger/index.js';
 import { Backoff, type BackoffOptions } from '../backoff/index.js';
-import { KubeApiError, getJson } from './rest.js';
+import { KubeApiError, describeRequestError, getJson, isUnreachable } from './rest.js';
 
 export interface InformerOptions {
   labelSelector?: string;
@@ -30,7 +37,10 @@ export interface InformerOptions {
   watchTimeoutSeconds?: number;
   /** Client-side: a watch silent this long is restarted (default 90 s). */
   idleTimeoutMs?: number;
+  /** Retries after the API server answered with an error (default 200 ms doubling to 30 s). */
   backoff?: BackoffOptions;
+  /** Retries while the API server cannot be reached at all (default 250 ms doubling to 1 s). */
+  reconnect?: BackoffOptions;
 }
 
 export type InformerEvent = 'add' | 'update' | 'delete' | 'synced' | 'error';
@@ -78,7 +88,7 @@ export interface ResourceInformer<T> {
 type WatchOutcome =
   | { kind: 'clean'; events: number; ms: number }
   | { kind: 'expired'; events: number; ms: number }
-  | { kind: 'error'; err: Error; events: number; ms: number };
+  | { kind: 'error'; err: Error; unreachable: boolean; events: number; ms: number };
 
 interface ListBody<T> {
   metadata?: { resourceVersion?: string; continue?: string };
@@ -104,6 +114,9 @@ export class Informer<T extends KubernetesObject> implements ResourceInformer<T>
   private watching = false;
   private lastError?: string;
   private readonly backoff: Backoff;
+  private readonly reconnect: Backoff;
+  /** Since when the API server could not be reached (undefined while it answers). */
+  private unreachableSince: number | undefined;
   private readonly handlers: { [E in InformerEvent]: InformerHandlers<T>[E][] } = {
     add: [],
     update: [],
@@ -129,6 +142,13 @@ export class Informer<T extends KubernetesObject> implements ResourceInformer<T>
     private readonly opts: InformerOptions = {},
   ) {
     this.backoff = new Backoff(opts.backoff);
+    this.reconnect = new Backoff({
+      initialMs: INFORMER_RECONNECT_INITIAL_MS,
+      maxMs: INFORMER_RECONNECT_MAX_MS,
+      jitter: BACKOFF_JITTER,
+      jitterMode: 'below',
+      ...opts.reconnect,
+    });
     this.log = logger.child({ component: 'informer', informer: name });
   }
 
@@ -240,8 +260,10 @@ export class Informer<T extends KubernetesObject> implements ResourceInformer<T>
         } catch (e) {
           if (this.stopped) break;
           const err = e instanceof Error ? e : new Error(String(e));
-          this.failed(err, 'list');
-          await this.sleep(this.backoff.next());
+          const unreachable = isUnreachable(e);
+          if (e instanceof KubeApiError) this.reachable();
+          this.failed(err, 'list', unreachable);
+          await this.sleep(this.retryDelay(unreachable));
           continue;
         }
       }
@@ -262,30 +284,71 @@ export class Informer<T extends KubernetesObject> implements ResourceInformer<T>
           needList = true;
           break;
         case 'error':
-          this.failed(out.err, 'watch');
+          this.failed(out.err, 'watch', out.unreachable);
           if (out.err instanceof KubeApiError && out.err.statusCode === 410) {
             this.rv = '';
             needList = true;
             break;
           }
           if (out.events > 0 || out.ms > 30_000) this.backoff.reset();
-          await this.sleep(this.backoff.next());
+          await this.sleep(this.retryDelay(out.unreachable));
           break;
       }
     }
     this.watching = false;
   }
 
-  private failed(err: Error, what: 'list' | 'watch'): void {
+  /**
+   * How long to wait before the next attempt. The rule, anchored on client-go's reflector:
+   * - client-go backs off 800 ms doubling to 30 s and forgets the backoff only after 2 minutes
+   *   without a failure; its comment gives the reason: cut the traffic an *unhealthy* API server
+   *   must serve by ~98%. A watch that fails with "connection refused" is resumed from the last
+   *   resourceVersion without a relist ("most likely we will be able to restart watch where we
+   *   ended"), under its own backoff.
+   * - That reason holds for an API server that answers: every LIST and WATCH it answers with 429 or
+   *   5xx costs it work. So answered errors keep the exponential backoff (this.backoff), reset only
+   *   by a watch that proved healthy (events, or open for 30 s).
+   * - It does not hold while nothing answers: a refused connect never reaches the API server (the
+   *   kernel or the load balancer answers it), so waiting 30 s protects nobody and only delays the
+   *   recovery by up to 30 s. Then the informer probes at a short interval capped at 1 s, jittered
+   *   below the cap so that clients do not come back in step (this.reconnect), and resumes the watch
+   *   from its resourceVersion as client-go does. The first HTTP answer ends that mode (see
+   *   reachable()); if that answer is an error, the exponential backoff takes over from there.
+   */
+  private retryDelay(unreachable: boolean): number {
+    return unreachable ? this.reconnect.next() : this.backoff.next();
+  }
+
+  /** The API server answered (a list page, or a watch's 200): leave the unreachable mode. */
+  private reachable(): void {
+    this.reconnect.reset();
+    if (this.unreachableSince === undefined) return;
+    this.log.info('API server reachable again', {
+      unreachableMs: Date.now() - this.unreachableSince,
+    });
+    this.unreachableSince = undefined;
+  }
+
+  private failed(err: Error, what: 'list' | 'watch', unreachable: boolean): void {
     this.restarts++;
     this.markOutOfSync();
     this.lastError = `${what}: ${err.message}`;
+    this.emit('error', err);
+    if (unreachable) {
+      // Probing every second while the API server is down: one warning, then debug lines, and an
+      // info line with the downtime when it answers again.
+      const first = this.unreachableSince === undefined;
+      this.unreachableSince ??= Date.now();
+      const meta = { error: err.message, attempts: this.reconnect.failures + 1, restarts: this.restarts };
+      if (first) this.log.warn(`${what} failed: API server unreachable; retrying every second at most`, meta);
+      else this.log.debug(`${what} failed: API server still unreachable`, meta);
+      return;
+    }
     this.log.warn(`${what} failed; retrying with backoff`, {
       error: err.message,
       failures: this.backoff.failures + 1,
       restarts: this.restarts,
     });
-    this.emit('error', err);
   }
 
   private markOutOfSync(): void {
@@ -325,6 +388,7 @@ export class Informer<T extends KubernetesObject> implements ResourceInformer<T>
           },
           this.listAbort.signal,
         )) as ListBody<T>;
+        this.reachable();
         for (const item of body.items ?? []) fresh.set(keyOf(item), item);
         if (!cont) rv = body.metadata?.resourceVersion ?? '';
         cont = body.metadata?.continue || undefined;
@@ -385,11 +449,12 @@ export class Informer<T extends KubernetesObject> implements ResourceInformer<T>
         ctl?.abort();
         const ms = Date.now() - started;
         if (expired) resolve({ kind: 'expired', events, ms });
-        else if (streamError) resolve({ kind: 'error', err: streamError, events, ms });
+        else if (streamError) resolve({ kind: 'error', err: streamError, unreachable: false, events, ms });
         else if (err === null || err === undefined) resolve({ kind: 'clean', events, ms });
         else if (err instanceof Error && err.name === 'TimeoutError') resolve({ kind: 'clean', events, ms });
         else {
           const e = err as { statusCode?: number; message?: string };
+          if (typeof e.statusCode === 'number') this.reachable();
           const wrapped =
             typeof e.statusCode === 'number'
               ? new KubeApiError(
@@ -397,8 +462,8 @@ export class Informer<T extends KubernetesObject> implements ResourceInformer<T>
                   String(e.message ?? ''),
                   `watch ${this.path}: ${e.statusCode} ${e.message ?? ''}`,
                 )
-              : new Error(`watch ${this.path}: ${errorMessage(err)}`);
-          resolve({ kind: 'error', err: wrapped, events, ms });
+              : new Error(`watch ${this.path}: ${describeRequestError(err)}`);
+          resolve({ kind: 'error', err: wrapped, unreachable: isUnreachable(err), events, ms });
         }
       };
       this.cancelWatch = () => finish(null);
@@ -454,6 +519,7 @@ export class Informer<T extends KubernetesObject> implements ResourceInformer<T>
           // HTTP 200: the stream is open and the cache is current as of this.rv.
           this.watching = true;
           this.outOfSyncSince = undefined;
+          this.reachable();
         },
         (err: unknown) => finish(err ?? new Error('watch failed')),
       );

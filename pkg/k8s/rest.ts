@@ -21,6 +21,50 @@ export class KubeApiError extends Error {
 const MAX_BODY_BYTES = 1024 * 1024 * 1024;
 
 /**
+ * Socket error codes that mean nothing answered: the API server is down or unreachable (not an
+ * answer with an error, and not a connection that was cut after it answered).
+ */
+const UNREACHABLE_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'EADDRNOTAVAIL',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** The system error codes in an error, its causes (fetch wraps them) and aggregated errors. */
+function errorCodes(err: unknown, depth = 0): string[] {
+  if (depth > 4 || typeof err !== 'object' || err === null) return [];
+  const e = err as { code?: unknown; cause?: unknown; errors?: unknown };
+  const own = typeof e.code === 'string' ? [e.code] : [];
+  const nested = Array.isArray(e.errors) ? e.errors.flatMap((x) => errorCodes(x, depth + 1)) : [];
+  return [...own, ...errorCodes(e.cause, depth + 1), ...nested];
+}
+
+/** True when a request failed because no API server answered at all (connection refused, ...). */
+export function isUnreachable(err: unknown): boolean {
+  const codes = errorCodes(err);
+  return codes.length > 0 && codes.every((c) => UNREACHABLE_CODES.has(c));
+}
+
+/** An error's message with its cause's (`fetch failed` alone says nothing). */
+export function describeRequestError(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  // Duck-typed: errors from undici may come from another realm than this module's Error.
+  const cause = (err as { cause?: { message?: unknown; code?: unknown } } | null)?.cause;
+  const detail =
+    typeof cause?.message === 'string' && cause.message !== ''
+      ? cause.message
+      : typeof cause?.code === 'string'
+        ? cause.code
+        : '';
+  return detail && !message.includes(detail) ? `${message}: ${detail}` : message;
+}
+
+/**
  * Keep-alive agents per KubeConfig: the client's agent does not keep connections alive, so each
  * request pays a TLS handshake; a paged list of 50,000 objects is 100 requests, so a connection
  * is reused instead.

@@ -127,7 +127,15 @@ function report(name: string, r: Run): void {
 async function main(): Promise<void> {
   const target = await child(['-e', TARGET_SRC]);
   // Default verbosity (info): the "listening" line carries the port; successful checks log nothing.
-  const hc = await child([binaryPath('fsm-healthcheck'), '--port', '0', '--dial-timeout', '1s']);
+  const hc = await child([
+    binaryPath('fsm-healthcheck'),
+    '--port',
+    '0',
+    '--dial-timeout',
+    '1s',
+    '--allowed-ports',
+    String(target.port),
+  ]);
   const idle = spawn(process.execPath, ['-e', 'setInterval(()=>{},1e6)'], { stdio: 'ignore' });
   try {
     await sleep(1500);

@@ -7,7 +7,10 @@ async function serve(
   args: string[] = [],
   env: NodeJS.ProcessEnv = {},
 ): Promise<{ bin: RunningBinary; base: string }> {
-  const bin = startBinary(BIN, ['--port', '0', ...args], env);
+  // Without a list fsm-healthcheck refuses to start: tests that check any port say so.
+  const any =
+    env['FSM_HEALTHCHECK_ALLOWED_PORTS'] || args.includes('--allowed-ports') ? [] : ['--allow-any-port'];
+  const bin = startBinary(BIN, ['--port', '0', ...any, ...args], env);
   const line = await bin.waitForLog(/fsm-healthcheck listening/);
   const port = String(line.address).split(':').pop();
   return { bin, base: `http://127.0.0.1:${port}/fsm-healthcheck` };
@@ -59,7 +62,7 @@ describe('fsm-healthcheck binary', () => {
     const { bin, base } = await serve();
     running.push(bin);
     const port = new URL(base).port;
-    const r = await runBinaryToExit(BIN, ['--port', port]);
+    const r = await runBinaryToExit(BIN, ['--port', port, '--allow-any-port']);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(`port ${port} is already in use`);
   });

@@ -1,6 +1,7 @@
 import { parseCheckRequest, parsePortValue, type DistinctHeaders } from '../../../pkg/healthcheck/request.js';
 
-const none = new Set<number>();
+/** The allow-list of `--allow-any-port` (these tests are about the headers, not the list). */
+const none = 'any' as const;
 const tcp = (v: string | string[]): DistinctHeaders => ({ 'original-tcp-port': Array.isArray(v) ? v : [v] });
 
 describe('parsePortValue', () => {
@@ -99,6 +100,11 @@ describe('parseCheckRequest', () => {
       ok: false,
       status: 403,
     });
+  });
+
+  it('an empty allow-list allows no port: "any" has to be said', () => {
+    expect(parseCheckRequest(tcp('8080'), new Set())).toMatchObject({ ok: false, status: 403 });
+    expect(parseCheckRequest(tcp('8080'), 'any')).toMatchObject({ ok: true });
   });
 
   it('rejects a malformed header before the allow-list is consulted', () => {

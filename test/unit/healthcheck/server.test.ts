@@ -12,7 +12,7 @@ async function start(opts: { allowedPorts?: number[]; dialTimeoutMs?: number } =
   const server = createHealthcheckServer({
     targetHost: '127.0.0.1',
     dialTimeoutMs: opts.dialTimeoutMs ?? 1000,
-    allowedPorts: opts.allowedPorts ?? [],
+    allowedPorts: opts.allowedPorts ?? 'any',
     logger: silentLogger(),
   });
   const addr = await server.listen(0, '127.0.0.1');
@@ -241,6 +241,19 @@ describe('fsm-healthcheck server: gRPC checks', () => {
   });
 });
 
+describe('fsm-healthcheck server: the allow-list', () => {
+  it('refuses an empty list (a checker that dials any port is a port scanner); any port must be said', () => {
+    expect(() =>
+      createHealthcheckServer({
+        targetHost: '127.0.0.1',
+        dialTimeoutMs: 1000,
+        allowedPorts: [],
+        logger: silentLogger(),
+      }),
+    ).toThrow(/allowedPorts is empty/);
+  });
+});
+
 describe('fsm-healthcheck server: lifecycle', () => {
   it('refuses to listen on a port in use, naming it', async () => {
     const { server, base } = await start();
@@ -248,7 +261,7 @@ describe('fsm-healthcheck server: lifecycle', () => {
     const second = createHealthcheckServer({
       targetHost: '127.0.0.1',
       dialTimeoutMs: 1000,
-      allowedPorts: [],
+      allowedPorts: 'any',
       logger: silentLogger(),
     });
     try {

@@ -8,7 +8,11 @@ import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { silentLogger } from '../../../pkg/logger/index.js';
 import { podInformer, namespaceInformer } from '../../../pkg/k8s/index.js';
 import type { Informer } from '../../../pkg/k8s/informer.js';
+import { KubeApiError, isUnreachable } from '../../../pkg/k8s/rest.js';
+import { createCA } from '../../../pkg/tls/index.js';
 import { startTestApiServer, type TestApiServer } from '../../support/apiserver.js';
+import { eventually } from '../../support/eventually.js';
+import { closedPort } from '../../support/net.js';
 
 let h: TestApiServer;
 let core: CoreV1Api;
@@ -255,5 +259,90 @@ describe('informer lifecycle', () => {
     await until(() => deleted.includes('sel-1'));
     expect(inf.list()).toEqual([]);
     await inf.stop();
+  });
+});
+
+describe('informer: an unreachable API server vs one that answers errors (issue 17 item 3)', () => {
+  // A minute per answered-error retry: anything faster below is the unreachable rule at work.
+  const slowBackoff = { backoff: { initialMs: 60_000, maxMs: 60_000 } };
+
+  async function within<T>(what: string, ms: number, fn: () => T | undefined): Promise<T> {
+    return eventually(what, fn, ms, 20);
+  }
+
+  it('probes a stopped API server at a short interval and resumes as soon as it answers again', async () => {
+    const other = await startTestApiServer({ port: await closedPort(), ca: await createCA('inf-outage-ca') });
+    const otherCore = other.kc.makeApiClient(CoreV1Api);
+    const inf = podInformer(other.kc, silentLogger(), slowBackoff);
+    try {
+      await inf.start();
+      await inf.waitForSync(20_000);
+      await within('watching', 10_000, () => (other.server.watchCount('pods') === 1 ? true : undefined));
+      // An event on the watch: its end is then a healthy watch ending, not a "very short watch".
+      await otherCore.createNamespacedPod({ namespace: 'default', body: pod('before-outage') });
+      await within('the event', 10_000, () => inf.get('before-outage', 'default'));
+      const before = inf.restartCount();
+      await other.server.stop();
+      // Refused connects: several attempts although an answered error would wait a minute.
+      await within('three probes', 10_000, () => (inf.restartCount() >= before + 3 ? true : undefined));
+      expect(inf.stats().lastError).toMatch(/ECONNREFUSED/);
+      await other.server.start();
+      await otherCore.createNamespacedPod({ namespace: 'default', body: pod('after-outage') });
+      await within('the change', 10_000, () => inf.get('after-outage', 'default'));
+      expect(inf.outOfSyncMs()).toBe(0);
+    } finally {
+      await inf.stop();
+      await other.stop();
+    }
+  });
+
+  it('keeps the exponential backoff for an API server that answers with errors', async () => {
+    const inf = podInformer(h.kc, silentLogger(), { namespace: 'inf', ...slowBackoff });
+    try {
+      await inf.start();
+      await inf.waitForSync(20_000);
+      await within('watching', 10_000, () => (h.server.watchCount('pods') >= 1 ? true : undefined));
+      await core.createNamespacedPod({ namespace: 'inf', body: pod('answered-errors') });
+      await within('the event', 10_000, () => inf.get('answered-errors', 'inf'));
+      const before = inf.restartCount();
+      h.server.failNext({ verb: 'watch', resource: 'pods', code: 500, count: 1000 });
+      h.server.endWatches('pods');
+      await within('the 500', 10_000, () => (inf.restartCount() > before ? true : undefined));
+      await new Promise((r) => setTimeout(r, 2000));
+      // One answered error, then a minute's wait: no second request within 2 s.
+      expect(inf.restartCount()).toBe(before + 1);
+      expect(inf.stats().lastError).toContain('500');
+    } finally {
+      h.server.faults.clear();
+      await inf.stop();
+    }
+  });
+});
+
+describe('isUnreachable', () => {
+  const coded = (code: string): Error => Object.assign(new Error(code), { code });
+  it.each<[string, unknown, boolean]>([
+    ['connection refused', coded('ECONNREFUSED'), true],
+    [
+      'fetch failed, caused by a refused connect',
+      new TypeError('fetch failed', { cause: coded('ECONNREFUSED') }),
+      true,
+    ],
+    [
+      'every address refused (happy eyeballs)',
+      new AggregateError([coded('ECONNREFUSED'), coded('EHOSTUNREACH')]),
+      true,
+    ],
+    ['DNS failure', coded('ENOTFOUND'), true],
+    ['connection reset after connecting', coded('ECONNRESET'), false],
+    [
+      'fetch failed, socket closed by the server',
+      new TypeError('fetch failed', { cause: coded('UND_ERR_SOCKET') }),
+      false,
+    ],
+    ['an HTTP answer', new KubeApiError(503, 'ServiceUnavailable', 'GET /api/v1/pods: 503'), false],
+    ['no code at all', new Error('boom'), false],
+  ])('%s → %s', (_name, err, want) => {
+    expect(isUnreachable(err)).toBe(want);
   });
 });
