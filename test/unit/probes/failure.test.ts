@@ -213,15 +213,15 @@ describe('probeFailureMessage names the cause, the original target and the rewri
 
 describe('fsm-healthcheck answers are read as they are written', () => {
   it('a real fsm-healthcheck, a closed port: connection refused', async () => {
+    const port = await closedPort();
     const server = createHealthcheckServer({
       targetHost: '127.0.0.1',
       dialTimeoutMs: 1000,
-      allowedPorts: [],
+      allowedPorts: [port],
       logger: silentLogger(),
     });
     const addr = await server.listen(0, '127.0.0.1');
     try {
-      const port = await closedPort();
       const r = await httpRequest(`http://127.0.0.1:${addr.port}/fsm-healthcheck`, {
         headers: { 'Original-Tcp-Port': String(port) },
       });
