@@ -104,7 +104,8 @@ function namesOf(list: unknown): string[] {
 
 /**
  * True when the injector has already mutated this pod (e.g. a `kubectl debug` copy): it carries the
- * original-probes annotation, or our sidecar container together with the proxy UUID label.
+ * original-probes annotation, or our sidecar container (classic, or native among the init
+ * containers) together with the proxy UUID label.
  */
 export function isAlreadyInjected(obj: Json): boolean {
   const meta = isObject(obj['metadata']) ? obj['metadata'] : {};
@@ -112,9 +113,10 @@ export function isAlreadyInjected(obj: Json): boolean {
   const labels = isObject(meta['labels']) ? meta['labels'] : {};
   if (annotations[ORIGINAL_PROBES_ANNOTATION] !== undefined) return true;
   const spec = isObject(obj['spec']) ? obj['spec'] : {};
-  return (
-    namesOf(spec['containers']).includes(SIDECAR_CONTAINER_NAME) && labels[PROXY_UUID_LABEL] !== undefined
-  );
+  const sidecar =
+    namesOf(spec['containers']).includes(SIDECAR_CONTAINER_NAME) ||
+    namesOf(spec['initContainers']).includes(SIDECAR_CONTAINER_NAME); // a native sidecar
+  return sidecar && labels[PROXY_UUID_LABEL] !== undefined;
 }
 
 /** Ports the sidecar and fsm-healthcheck listen on inside the pod's network namespace. */
