@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // fsm-controller: informers → catalog → probe-aware proxy configs → ADS; health on :9091 (pkg/controller).
+// First: exits 2 on a Node.js older than the binaries need, before any dependency loads.
+import '../../pkg/nodeversion/index.js';
 import { Option } from 'commander';
 import {
   ADS_PORT,

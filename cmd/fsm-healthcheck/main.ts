@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // fsm-healthcheck: answers kubelet's rewritten tcpSocket/grpc probes on :15904 (see pkg/healthcheck).
+// First: exits 2 on a Node.js older than the binaries need, before any dependency loads.
+import '../../pkg/nodeversion/index.js';
 import { Option } from 'commander';
 import {
   DEFAULT_DIAL_TIMEOUT_MS,

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // fsm-injector: the mutating admission webhook (see pkg/injector). Flags → objects → start/stop.
+// First: exits 2 on a Node.js older than the binaries need, before any dependency loads.
+import '../../pkg/nodeversion/index.js';
 import { writeFile } from 'node:fs/promises';
 import { Option } from 'commander';
 import { Registry } from 'prom-client';

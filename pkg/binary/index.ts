@@ -15,5 +15,5 @@ export {
   createHttpsServer,
 } from './http-server.js';
 export type { HttpServerLimits, HttpServerOptions } from './http-server.js';
-export { listen } from './listen.js';
+export { bindHost, listen } from './listen.js';
 export { builtBinaryPath, fsmVersion } from './version.js';

@@ -8,7 +8,7 @@
  * deletes the webhook configuration first, and the objects of both modes.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { parsePositiveInt } from '../binary/index.js';
 import {
   CERT_MANAGER_API_VERSION,
@@ -17,25 +17,20 @@ import {
   type LogLevel,
 } from '../constants/index.js';
 import {
-  applyObjects,
   defaultInstallParams,
   deleteObjects,
   injectCaFrom,
+  installControlPlane,
   issueInjectorTls,
-  ownerLabels,
   parseIssuerRef,
-  pruneObjects,
   readObject,
   renderAnyMode,
   renderCertManagerObjects,
   renderInstall,
-  reusableInjectorTls,
   servingIssuer,
-  staleObjects,
   toYaml,
   unservedKinds,
   validateInstallParams,
-  type InjectorTls,
   type InstallParams,
   type IssuerRef,
   type ObjectResult,
@@ -60,6 +55,7 @@ interface InstallOptions {
   imagePullPolicy?: InstallParams['imagePullPolicy'];
   certManager?: boolean;
   certManagerIssuer?: IssuerRef;
+  controllerOutOfSyncThreshold?: string;
 }
 
 function paramsFrom(opts: InstallOptions): InstallParams {
@@ -74,6 +70,7 @@ function paramsFrom(opts: InstallOptions): InstallParams {
     'injectorReplicas',
     'logLevel',
     'imagePullPolicy',
+    'controllerOutOfSyncThreshold',
   ] as const) {
     if (opts[key] !== undefined) (overrides as Record<string, unknown>)[key] = opts[key];
   }
@@ -134,6 +131,12 @@ export function installCommand(ctx: CliContext): Command {
     )
     .addOption(
       new Option(
+        '--controller-out-of-sync-threshold <duration>',
+        "fsm-controller's --out-of-sync-threshold: readiness fails once an informer lost its watch this long (default 30s)",
+      ),
+    )
+    .addOption(
+      new Option(
         '--cert-manager',
         'let cert-manager issue the webhook certificate (a self-signed CA chain in the fsm namespace) ' +
           'and inject the caBundle, instead of the injector managing its own',
@@ -155,9 +158,7 @@ export function installCommand(ctx: CliContext): Command {
       const kc = ctx.clients().kc;
       const results = await step('install', async () => {
         if (p.certManager) await checkCertManager(ctx, p);
-        const tls = p.certManager ? undefined : await injectorTls(ctx, p);
-        const applied = await applyObjects(kc, renderInstall(p, tls));
-        return [...applied, ...(await pruneObjects(kc, staleObjects(p), ownerLabels(p)))];
+        return installControlPlane(kc, p, { now: ctx.now().getTime(), log: (m) => ctx.logger.info(m) });
       });
       report(ctx, results);
       ctx.io.out(
@@ -233,22 +234,6 @@ function issuerHeader(p: InstallParams, ref: IssuerRef): KubernetesObject {
     kind: ref.kind,
     metadata: { name: ref.name, ...(ref.kind === 'Issuer' ? { namespace: p.fsmNamespace } : {}) },
   };
-}
-
-/** The serving certificate in the cluster when still good, else a newly issued one (rotation). */
-async function injectorTls(ctx: CliContext, p: InstallParams): Promise<InjectorTls> {
-  const header: KubernetesObject = {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: INJECTOR_TLS_SECRET_NAME, namespace: p.fsmNamespace },
-  };
-  const live = (await readObject(ctx.clients().kc, header)) as V1Secret | undefined;
-  const reused = reusableInjectorTls(live, ctx.now().getTime());
-  if (reused) return reused;
-  ctx.logger.info(
-    live ? 'webhook certificate due for rotation: issuing a new one' : 'issuing the webhook certificate',
-  );
-  return issueInjectorTls(p);
 }
 
 async function step<T>(what: string, run: () => Promise<T>): Promise<T> {

@@ -34,3 +34,10 @@ export const INFORMER_WATCH_IDLE_TIMEOUT_MS = 90_000;
 export const INFORMER_LIST_PAGE_SIZE = 500;
 /** Work-queue periodic resync: every cached key is reconciled again this often. */
 export const WORKQUEUE_RESYNC_MS = 60_000;
+
+/**
+ * Set by the sandbox's node agent for the processes of a pod: the pod's own loopback address.
+ * A server asked to bind a wildcard address binds this one instead (pkg/binary bindHost): the
+ * loopback-mode stand-in for a pod network namespace.
+ */
+export const SANDBOX_POD_IP_ENV = 'FSM_SANDBOX_POD_IP';

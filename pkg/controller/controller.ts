@@ -9,6 +9,7 @@
  */
 import type { KubeConfig, V1Namespace, V1Pod } from '@kubernetes/client-node';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { bindHost } from '../binary/index.js';
 import { AdsServer } from '../ads/index.js';
 import { CatalogMetrics, ProxyPropagator } from '../catalog/index.js';
 import {
@@ -120,7 +121,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     routes: debugRoutes(propagator),
   });
 
-  const { port: adsPort } = await ads.start({ port: opts.adsPort, host: opts.bindAddress });
+  const { port: adsPort } = await ads.start({ port: opts.adsPort, host: bindHost(opts.bindAddress) });
   let healthPort: number;
   try {
     healthPort = (await health.listen(opts.healthPort, opts.bindAddress)).port;

@@ -25,7 +25,7 @@ import {
   PROBE_TARGET_FAILED_REASON,
   PROBE_UNHEALTHY_REASON,
 } from '../constants/index.js';
-import { Informer, type ResourceInformer } from '../k8s/index.js';
+import { collectionInformer, type ResourceInformer } from '../k8s/index.js';
 import { errorMessage, type Logger } from '../logger/index.js';
 import {
   diagnoseProbeAnswer,
@@ -81,7 +81,7 @@ export class ProbeDiagnoser {
     this.maxAgeMs = opts.maxEventAgeMs ?? 2 * this.intervalMs;
     this.now = opts.now ?? Date.now;
     // Only kubelet's Unhealthy events: the API server filters them (events support a reason selector).
-    this.events = new Informer<CoreV1Event>(
+    this.events = collectionInformer<CoreV1Event>(
       opts.kubeConfig,
       opts.logger,
       '/api/v1/events',

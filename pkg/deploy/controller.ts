@@ -49,6 +49,9 @@ export function renderControllerDeployment(p: InstallParams): V1Deployment {
                 `--fsm-namespace=${p.fsmNamespace}`,
                 `--verbosity=${p.logLevel}`,
                 `--shutdown-grace=${CONTROLLER_TERMINATION_GRACE_SECONDS - SHUTDOWN_MARGIN_MS / 1000}s`,
+                ...(p.controllerOutOfSyncThreshold
+                  ? [`--out-of-sync-threshold=${p.controllerOutOfSyncThreshold}`]
+                  : []),
               ],
               ports: [
                 { name: ADS_PORT_NAME, containerPort: ADS_PORT, protocol: 'TCP' },

@@ -1,5 +1,6 @@
 export { applyObjects, deleteObjects, pruneObjects, readObject, unservedKinds } from './apply.js';
-export type { ObjectResult } from './apply.js';
+export type { ApplyAction, DeleteAction, ObjectResult } from './apply.js';
+export { installControlPlane } from './install.js';
 export { injectCaFrom, renderCertManagerObjects, servingIssuer } from './cert-manager.js';
 export { defaultInstallParams, ownerLabels, parseIssuerRef, validateInstallParams } from './params.js';
 export type { InstallParams, IssuerRef } from './params.js';

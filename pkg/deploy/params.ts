@@ -45,6 +45,11 @@ export interface InstallParams {
   certManager: boolean;
   /** An existing cert-manager issuer to sign the serving certificate (implies certManager). */
   certManagerIssuer?: IssuerRef;
+  /**
+   * The controller's --out-of-sync-threshold (a duration: 5s, 500ms, 2m): how long an informer may
+   * be without its watch before /health/ready answers 503. Unset: the binary's default (30s).
+   */
+  controllerOutOfSyncThreshold?: string;
 }
 
 /** A cert-manager issuer: an Issuer in the fsm namespace or a ClusterIssuer. */
@@ -110,6 +115,13 @@ export function validateInstallParams(p: InstallParams): InstallParams {
     throw new Error(`logLevel "${p.logLevel}" must be one of ${LOG_LEVELS.join(', ')}`);
   if (!['Always', 'IfNotPresent', 'Never'].includes(p.imagePullPolicy))
     throw new Error(`imagePullPolicy "${p.imagePullPolicy}" must be Always, IfNotPresent or Never`);
+  if (
+    p.controllerOutOfSyncThreshold !== undefined &&
+    !/^[0-9]+(\.[0-9]+)?(ms|s|m|h)$/.test(p.controllerOutOfSyncThreshold)
+  )
+    throw new Error(
+      `controllerOutOfSyncThreshold "${p.controllerOutOfSyncThreshold}" must be a duration such as 5s, 500ms or 2m`,
+    );
   if (p.certManagerIssuer !== undefined) {
     if (!p.certManager)
       throw new Error(

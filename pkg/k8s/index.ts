@@ -1,6 +1,6 @@
-export { Informer, cacheKey } from './informer.js';
-export type { InformerEvent, InformerHandlers, InformerOptions, ResourceInformer } from './informer.js';
-export { namespaceInformer, podInformer } from './informers.js';
+export { cacheKey } from './informer.js';
+export type { InformerEvent, InformerHandlers, ResourceInformer } from './informer.js';
+export { collectionInformer, namespaceInformer, podInformer } from './informers.js';
 export { loadKubeConfig } from './kubeconfig.js';
 export { MeshMembership, isMonitoredNamespace } from './mesh.js';
 export { WorkQueue } from './queue.js';

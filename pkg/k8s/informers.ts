@@ -1,5 +1,5 @@
-/** The informers fsm runs: namespaces and pods (all namespaces, or one). */
-import type { KubeConfig, V1Namespace, V1Pod } from '@kubernetes/client-node';
+/** The informers fsm runs: namespaces and pods (all namespaces, or one), and any other collection. */
+import type { KubeConfig, KubernetesObject, V1Namespace, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from '../logger/index.js';
 import { Informer, type InformerOptions } from './informer.js';
 
@@ -22,4 +22,18 @@ export function podInformer(kc: KubeConfig, logger: Logger, opts: PodInformerOpt
   const { namespace, ...rest } = opts;
   const path = namespace ? `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods` : '/api/v1/pods';
   return new Informer<V1Pod>(kc, logger, path, namespace ? `pods(${namespace})` : 'pods', rest);
+}
+
+/**
+ * Any collection, all namespaces: `path` is its list path (`/apis/apps/v1/replicasets`). The
+ * sandbox's controllers watch Deployments, ReplicaSets, Services and EndpointSlices with it.
+ */
+export function collectionInformer<T extends KubernetesObject>(
+  kc: KubeConfig,
+  logger: Logger,
+  path: string,
+  name: string,
+  opts: InformerOptions = {},
+): Informer<T> {
+  return new Informer<T>(kc, logger, path, name, opts);
 }

@@ -1,30 +1,29 @@
 /**
- * `fsm sandbox run` (what `make run` calls): starts the sandbox, waits until the demo pods are up,
- * prints a short guide, and runs until Ctrl-C.
+ * `fsm sandbox run` (what `make run` calls): starts the sandbox, prints a guide of the seed's
+ * commands as soon as the control plane is Ready, says when the demo is Ready, and runs until Ctrl-C.
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { Command, Option } from 'commander';
-import { parseListenPort } from '../binary/index.js';
+import { builtBinaryPath, parseListenPort } from '../binary/index.js';
 import {
-  ADS_PORT,
+  CONTROLLER_APP,
   CONTROLLER_HEALTH_PORT,
   DEFAULT_MESH_NAME,
+  HEALTH_ALIVE_PATH,
   HEALTH_READY_PATH,
-  INJECTOR_WEBHOOK_PORT,
   LIVENESS_PROBE_PATH,
   LIVENESS_PROBE_PORT,
   type LogLevel,
 } from '../constants/index.js';
 import { createLogger } from '../logger/index.js';
-import { DEMO_NAMESPACE } from './demo.js';
+import { CUT_OFF_ANNOTATION } from './apiserver/index.js';
+import { DEMO_NAMESPACE, DEMO_READY_APPS } from './demo.js';
+import { FREEZE_ANNOTATION } from './kubelet/index.js';
 import { startSandbox, type Sandbox } from './sandbox.js';
 import { UNHEALTHY_ANNOTATION } from './workloads/index.js';
-
-/** Demo pods expected Ready (bookstore-broken restarts on purpose and may be either). */
-const EXPECT_READY = ['bookstore-v1', 'bookstore-db', 'bookstore-secure', 'bookstore-grpc', 'bookstore-duo'];
 
 interface RunOptions {
   dir: string;
@@ -37,43 +36,67 @@ function isReady(p: V1Pod | undefined): boolean {
   return p?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
-/** Waits until the demo pods are Ready; returns those that are not when time runs out. */
+/** Waits until a pod of each demo app is Ready; returns the apps that are not when time runs out. */
 export async function waitForDemo(kubeconfigPath: string, timeoutMs: number): Promise<string[]> {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfigPath);
   const core = kc.makeApiClient(CoreV1Api);
   const end = Date.now() + timeoutMs;
-  let pending = EXPECT_READY;
+  let pending = DEMO_READY_APPS;
   while (Date.now() < end) {
     const pods = (await core.listNamespacedPod({ namespace: DEMO_NAMESPACE })).items;
-    pending = EXPECT_READY.filter((n) => !isReady(pods.find((p) => p.metadata?.name === n)));
+    pending = DEMO_READY_APPS.filter(
+      (app) => !pods.some((p) => p.metadata?.labels?.['app'] === app && isReady(p)),
+    );
     if (pending.length === 0) return [];
     await new Promise((r) => setTimeout(r, 250));
   }
   return pending;
 }
 
-export function guide(sb: Sandbox, seconds: number, notReady: string[]): string {
-  const ip = (name: string): string => sb.node.podIP(DEMO_NAMESPACE, name) ?? '<pod-ip>';
-  const fsm = 'node dist/cmd/fsm/main.js';
+/** The project's bin/ (launchers that run fsm on the project's Node whatever node is on PATH). */
+function launcherDir(): string {
+  return join(dirname(builtBinaryPath('fsm')), '..', '..', '..', 'bin');
+}
+
+export function guide(sb: Sandbox, seconds: number): string {
+  const ns = DEMO_NAMESPACE;
+  const fsmNs = sb.fsmNamespace;
+  const podOf = (app: string, n = ns): string =>
+    `$(kubectl get pod -n ${n} -l app=${app} -o jsonpath='{.items[0].metadata.name}')`;
   return [
     '',
-    `fsm sandbox is running (${seconds.toFixed(1)} s). A mesh on one machine: API server, fsm-injector,`,
-    'fsm-controller, a kubelet-like node agent, per-pod probe agents and fsm-healthcheck.',
-    notReady.length ? `  (still starting: ${notReady.join(', ')})` : '',
+    `fsm sandbox is running (${seconds.toFixed(1)} s): a cluster on one machine (API server, controllers, a node`,
+    `agent); the fsm control plane is being installed as pods in ${fsmNs}, then the ${ns} demo starts`,
+    `(kubectl get pods -A -w to watch; this prints when each is Ready).`,
     '',
-    `  export KUBECONFIG=${sb.kubeconfigPath}`,
-    '  kubectl get pods -A                        # all Ready; bookstore-broken restarts on purpose',
-    `  kubectl describe pod -n ${DEMO_NAMESPACE} bookstore-broken    # Unhealthy and Killing events`,
-    `  kubectl get pod -n ${DEMO_NAMESPACE} bookstore-v1 -o yaml     # the rewritten probes`,
-    `  curl -i http://${ip('bookstore-v1')}:${LIVENESS_PROBE_PORT}${LIVENESS_PROBE_PATH}   # kubelet's view`,
-    `  curl -i http://${ip('bookstore-db')}:15904/fsm-healthcheck -H 'Original-Tcp-Port: 5432'`,
-    `  ${fsm} proxy get config bookstore-v1 -n ${DEMO_NAMESPACE}   # via the API server's service proxy`,
-    `  ${fsm} check probes bookstore-broken -n ${DEMO_NAMESPACE}`,
-    `  curl ${sb.controllerUrl}${HEALTH_READY_PATH}`,
+    "In another shell (whatever node is on PATH: bin/ runs fsm on the project's Node 22):",
+    `  export KUBECONFIG=${sb.kubeconfigPath} PATH=${launcherDir()}:$PATH`,
     '',
-    `  break an app:  kubectl annotate pod -n ${DEMO_NAMESPACE} bookstore-v1 ${UNHEALTHY_ANNOTATION}='*'`,
-    `  fix it again:  kubectl annotate pod -n ${DEMO_NAMESPACE} bookstore-v1 ${UNHEALTHY_ANNOTATION}-`,
+    'Pods and their rewritten probes:',
+    `  kubectl get pods -A                                   # ${ns}-broken restarts on purpose`,
+    `  kubectl get pod -n ${ns} ${podOf('bookstore-v1')}    # READY 2/2`,
+    `  kubectl describe pod -n ${ns} -l app=bookstore-broken # Unhealthy and Killing events`,
+    `  kubectl logs -n ${ns} deployment/bookstore-v1 -c sidecar`,
+    `  kubectl port-forward -n ${ns} deployment/bookstore-v1 ${LIVENESS_PROBE_PORT} &`,
+    `  curl -i localhost:${LIVENESS_PROBE_PORT}${LIVENESS_PROBE_PATH}         # what kubelet gets through the proxy`,
+    `  fsm proxy get config ${podOf('bookstore-v1')} -n ${ns}`,
+    `  fsm check probes ${podOf('bookstore-broken')} -n ${ns}`,
+    '',
+    'The control plane:',
+    '  fsm mesh list',
+    '  fsm namespace list',
+    `  kubectl get pods -n ${fsmNs} -l app=${CONTROLLER_APP}`,
+    `  kubectl port-forward -n ${fsmNs} deployment/${CONTROLLER_APP} ${CONTROLLER_HEALTH_PORT} &`,
+    `  curl localhost:${CONTROLLER_HEALTH_PORT}${HEALTH_READY_PATH}; curl localhost:${CONTROLLER_HEALTH_PORT}${HEALTH_ALIVE_PATH}`,
+    `  unready:  kubectl annotate pod -n ${fsmNs} -l app=${CONTROLLER_APP} ${CUT_OFF_ANNOTATION}=true`,
+    '           (within ~45 s: READY 0/1, "Readiness probe failed: HTTP probe failed with statuscode: 503";',
+    `            undo with ${CUT_OFF_ANNOTATION}-)`,
+    `  not live: kubectl annotate pod -n ${fsmNs} -l app=${CONTROLLER_APP} ${FREEZE_ANNOTATION}='*'`,
+    `           (within ~35 s: Killing, a restart; kubectl logs -n ${fsmNs} deployment/${CONTROLLER_APP} --previous)`,
+    '',
+    `Break an app:  kubectl annotate pod -n ${ns} -l app=bookstore-v1 ${UNHEALTHY_ANNOTATION}='*'`,
+    `Fix it again:  kubectl annotate pod -n ${ns} -l app=bookstore-v1 ${UNHEALTHY_ANNOTATION}-`,
     '',
     `Logs: ${sb.logDir}   Ctrl-C stops everything.`,
     '',
@@ -85,7 +108,7 @@ export function sandboxCommand(): Command {
   cmd
     .command('run')
     .description(
-      'start the sandbox (API server, fsm-injector, fsm-controller, node agent, demo) until Ctrl-C',
+      'start the sandbox (API server, controllers, node agent, the fsm control plane as pods, demo) until Ctrl-C',
     )
     .addOption(
       new Option('--dir <path>', 'state directory (kubeconfig, certificates, logs)').default('.sandbox'),
@@ -120,18 +143,36 @@ export function sandboxCommand(): Command {
         meshName: DEFAULT_MESH_NAME,
         demo: opts.demo,
         verbosity,
-        ports: {
-          apiServer: opts.apiPort,
-          injector: INJECTOR_WEBHOOK_PORT,
-          injectorMetrics: INJECTOR_WEBHOOK_PORT + 2,
-          ads: ADS_PORT,
-          controllerHealth: CONTROLLER_HEALTH_PORT,
-        },
+        ports: { apiServer: opts.apiPort },
+        readyTimeoutMs: opts.readyTimeout * 1000,
+        // The guide is printed as soon as the cluster serves; the rest is reported as it happens.
+        early: true,
       });
-      const notReady = opts.demo ? await waitForDemo(sb.kubeconfigPath, opts.readyTimeout * 1000) : [];
-      process.stdout.write(guide(sb, (Date.now() - t0) / 1000, notReady));
+      const since = (): string => ((Date.now() - t0) / 1000).toFixed(1);
+      let stopping = false;
+      process.stdout.write(guide(sb, (Date.now() - t0) / 1000));
+      void sb.ready.then(
+        async () => {
+          if (stopping) return;
+          process.stdout.write(`control plane Ready (${since()} s)\n`);
+          if (!opts.demo) return;
+          const notReady = await waitForDemo(sb.kubeconfigPath, opts.readyTimeout * 1000).catch(
+            (e: unknown) => (stopping ? [] : Promise.reject(e)),
+          );
+          if (stopping) return;
+          process.stdout.write(
+            notReady.length
+              ? `demo: still not Ready after ${opts.readyTimeout} s: ${notReady.join(', ')} (kubectl get pods -n ${DEMO_NAMESPACE})\n`
+              : `demo Ready (${since()} s)\n`,
+          );
+        },
+        (e: unknown) => {
+          if (!stopping) process.stdout.write(`the control plane did not become Ready: ${String(e)}\n`);
+        },
+      );
       await new Promise<void>((done) => {
         const stop = (): void => {
+          stopping = true;
           process.stdout.write('\nstopping the sandbox ...\n');
           void sb.stop().then(async () => {
             await logger.close();

@@ -1,15 +1,38 @@
 /**
- * The demo of `make run`: namespace bookstore in the mesh, one pod per probe kind, a two-container
- * pod, and one pod whose liveness probe fails on purpose (restarts and Unhealthy events).
+ * The demo of `make run`: namespace bookstore in the mesh (sidecar injection enabled), one
+ * Deployment per probe kind with a Service each, a two-container bare pod (to show both kinds of
+ * pod), and one Deployment whose liveness probe fails on purpose (restarts and Unhealthy events).
  */
-import type { V1Container, V1Namespace, V1Pod, V1Probe } from '@kubernetes/client-node';
-import { MONITORED_BY_LABEL } from '../constants/index.js';
+import type {
+  V1Container,
+  V1Deployment,
+  V1Namespace,
+  V1Pod,
+  V1Probe,
+  V1Service,
+} from '@kubernetes/client-node';
+import {
+  MONITORED_BY_LABEL,
+  NATIVE_SIDECAR_ANNOTATION,
+  SIDECAR_INJECTION_ANNOTATION,
+} from '../constants/index.js';
 import { ALWAYS_FAILING_PATH_PREFIX, SANDBOX_IMAGES } from './workloads/index.js';
 
 export const DEMO_NAMESPACE = 'bookstore';
 
 export function demoNamespace(meshName: string): V1Namespace {
-  return { metadata: { name: DEMO_NAMESPACE, labels: { [MONITORED_BY_LABEL]: meshName } } };
+  return {
+    metadata: {
+      name: DEMO_NAMESPACE,
+      labels: { [MONITORED_BY_LABEL]: meshName },
+      annotations: {
+        [SIDECAR_INJECTION_ANNOTATION]: 'enabled',
+        // The demo tells the seed's story with classic sidecars; the injector gives native ones to
+        // other namespaces of this 1.32 API server (see the README's probe fidelity section).
+        [NATIVE_SIDECAR_ANNOTATION]: 'disabled',
+      },
+    },
+  };
 }
 
 const fast = { periodSeconds: 2, timeoutSeconds: 1, failureThreshold: 3 } satisfies V1Probe;
@@ -19,14 +42,29 @@ const httpProbe = (port: number, path: string, more: V1Probe = {}): V1Probe => (
   ...more,
 });
 
-function pod(name: string, containers: V1Container[]): V1Pod {
-  return { metadata: { name, namespace: DEMO_NAMESPACE, labels: { app: name } }, spec: { containers } };
+function deployment(name: string, containers: V1Container[]): V1Deployment {
+  const labels = { app: name };
+  return {
+    metadata: { name, namespace: DEMO_NAMESPACE, labels },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: labels },
+      template: { metadata: { labels }, spec: { containers } },
+    },
+  };
 }
 
-/** The demo pods, created through the API server (and so through the injector). */
-export function demoPods(): V1Pod[] {
+function service(name: string, port: number): V1Service {
+  return {
+    metadata: { name, namespace: DEMO_NAMESPACE, labels: { app: name } },
+    spec: { selector: { app: name }, ports: [{ name: 'app', port, targetPort: port }] },
+  };
+}
+
+/** The demo Deployments, created through the API server (their pods go through the injector). */
+export function demoDeployments(): V1Deployment[] {
   return [
-    pod('bookstore-v1', [
+    deployment('bookstore-v1', [
       {
         name: 'bookstore',
         image: `${SANDBOX_IMAGES.http}:v1`,
@@ -36,7 +74,7 @@ export function demoPods(): V1Pod[] {
         readinessProbe: httpProbe(14001, '/readiness'),
       },
     ]),
-    pod('bookstore-db', [
+    deployment('bookstore-db', [
       {
         name: 'db',
         image: `${SANDBOX_IMAGES.tcp}:v1`,
@@ -45,7 +83,7 @@ export function demoPods(): V1Pod[] {
         readinessProbe: { tcpSocket: { port: 5432 }, ...fast },
       },
     ]),
-    pod('bookstore-secure', [
+    deployment('bookstore-secure', [
       {
         name: 'secure',
         image: `${SANDBOX_IMAGES.https}:v1`,
@@ -53,7 +91,7 @@ export function demoPods(): V1Pod[] {
         readinessProbe: { httpGet: { port: 8443, path: '/ready', scheme: 'HTTPS' }, ...fast },
       },
     ]),
-    pod('bookstore-grpc', [
+    deployment('bookstore-grpc', [
       {
         name: 'greeter',
         image: `${SANDBOX_IMAGES.grpc}:v1`,
@@ -62,23 +100,7 @@ export function demoPods(): V1Pod[] {
         readinessProbe: { grpc: { port: 9000, service: 'greeter' }, ...fast },
       },
     ]),
-    pod('bookstore-duo', [
-      {
-        name: 'front',
-        image: `${SANDBOX_IMAGES.http}:v1`,
-        ports: [{ containerPort: 14010 }],
-        livenessProbe: httpProbe(14010, '/front/healthz'),
-        readinessProbe: httpProbe(14010, '/front/ready'),
-      },
-      {
-        name: 'back',
-        image: `${SANDBOX_IMAGES.http}:v1`,
-        ports: [{ containerPort: 14011 }],
-        livenessProbe: httpProbe(14011, '/back/healthz'),
-        readinessProbe: httpProbe(14011, '/back/ready'),
-      },
-    ]),
-    pod('bookstore-broken', [
+    deployment('bookstore-broken', [
       {
         name: 'bookstore',
         image: `${SANDBOX_IMAGES.http}:v1`,
@@ -90,3 +112,43 @@ export function demoPods(): V1Pod[] {
     ]),
   ];
 }
+
+export function demoServices(): V1Service[] {
+  return [service('bookstore-v1', 14001), service('bookstore-db', 5432), service('bookstore-grpc', 9000)];
+}
+
+/** A bare pod (no Deployment): two containers, each with its own probes. */
+export function demoPods(): V1Pod[] {
+  return [
+    {
+      metadata: { name: 'bookstore-duo', namespace: DEMO_NAMESPACE, labels: { app: 'bookstore-duo' } },
+      spec: {
+        containers: [
+          {
+            name: 'front',
+            image: `${SANDBOX_IMAGES.http}:v1`,
+            ports: [{ containerPort: 14010 }],
+            livenessProbe: httpProbe(14010, '/front/healthz'),
+            readinessProbe: httpProbe(14010, '/front/ready'),
+          },
+          {
+            name: 'back',
+            image: `${SANDBOX_IMAGES.http}:v1`,
+            ports: [{ containerPort: 14011 }],
+            livenessProbe: httpProbe(14011, '/back/healthz'),
+            readinessProbe: httpProbe(14011, '/back/ready'),
+          },
+        ],
+      },
+    },
+  ];
+}
+
+/** The apps the demo expects Ready (bookstore-broken restarts on purpose and may be either). */
+export const DEMO_READY_APPS = [
+  'bookstore-v1',
+  'bookstore-db',
+  'bookstore-secure',
+  'bookstore-grpc',
+  'bookstore-duo',
+];

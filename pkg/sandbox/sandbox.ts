@@ -1,231 +1,278 @@
 /**
- * `make run`: the whole probe story on one machine. One process tree: the wire-faithful API server
- * (calling fsm-injector through a MutatingWebhookConfiguration over HTTPS, as a kube-apiserver
- * would), fsm-controller and fsm-injector as the real binaries, and the kubelet-like node agent that
- * runs every pod on its own loopback address with its probe agent and fsm-healthcheck.
+ * `make run`: the whole mesh on one machine, as a cluster. One process tree: the wire-faithful API
+ * server, the controllers of a kube-controller-manager (Deployments, ReplicaSets, EndpointSlices,
+ * garbage collection), a kubelet-like node agent that runs every pod on its own loopback address —
+ * and the fsm control plane installed exactly as `fsm install` installs it (pkg/deploy), so
+ * fsm-controller and fsm-injector run as pods in fsm-system from their Deployments, probed by the
+ * node agent like any pod. The API server calls the injector through its Service (EndpointSlices)
+ * over HTTPS, trusting the caBundle the injector manages, as a kube-apiserver would.
+ * `fsm uninstall` removes the control plane and the sandbox keeps running as a cluster without fsm;
+ * `fsm install` brings it back.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { builtBinaryPath } from '../binary/index.js';
 import {
+  ADS_PORT,
+  CONTROLLER_APP,
   CONTROLLER_HEALTH_PORT,
   CONTROLLER_SERVICE_NAME,
   DEFAULT_FSM_NAMESPACE,
   DEFAULT_MESH_NAME,
   INJECTOR_SERVICE_NAME,
+  INJECTOR_WEBHOOK_PORT,
+  LOG_LEVELS,
+  type LogLevel,
 } from '../constants/index.js';
-import { mutatingWebhookConfiguration } from '../injector/index.js';
+import {
+  defaultInstallParams,
+  installControlPlane,
+  validateInstallParams,
+  type InstallParams,
+} from '../deploy/index.js';
 import { errorMessage, type Logger } from '../logger/index.js';
-import { ApiServer } from './apiserver/index.js';
-import { startComponent, type Component } from './components.js';
-import { demoNamespace, demoPods } from './demo.js';
+import { ApiServer, podLogHandler, portForwardHandler } from './apiserver/index.js';
+import { ControllerManager } from './controllers/index.js';
+import { demoDeployments, demoNamespace, demoPods, demoServices } from './demo.js';
 import { NodeAgent } from './kubelet/index.js';
+import { ServiceEndpoints, startServiceForwarder } from './services.js';
 
 export interface SandboxOptions {
-  /** State directory: kubeconfig, certificates, component logs. */
+  /** State directory: kubeconfig, pod directories and logs. */
   dir: string;
   logger: Logger;
   meshName?: string;
   fsmNamespace?: string;
-  /** 0 picks free ports (tests). */
-  ports?: {
-    apiServer?: number;
-    injector?: number;
-    injectorMetrics?: number;
-    ads?: number;
-    controllerHealth?: number;
-  };
+  /** API server port (0 picks a free one). Pods use their own addresses with the seed's ports. */
+  ports?: { apiServer?: number };
   /** Create the bookstore demo (default true). */
   demo?: boolean;
-  /** Log level of the control-plane binaries (default info). */
+  /** Log level of the control plane (its install's --log-level; default info). */
   verbosity?: string;
+  /** Install parameters beyond the defaults (e.g. a short controllerOutOfSyncThreshold in tests). */
+  install?: Partial<InstallParams>;
   /** Delay before a killed container restarts (default 1 s). */
   restartDelayMs?: number;
   /** Third-octet range of pod addresses 127.0.<block>.x (default 1-255). */
   podAddressBlocks?: { first: number; last: number };
+  /** How long start waits for the control plane to be Ready (default 60 s). */
+  readyTimeoutMs?: number;
+  /**
+   * Resolve as soon as the cluster serves and the control plane is applied, without waiting for
+   * its pods to be Ready (then `ready` says when they are and the demo is created). Default false.
+   */
+  early?: boolean;
 }
 
 export interface Sandbox {
   kubeconfigPath: string;
   apiServer: ApiServer;
-  controllerUrl: string;
-  adsAddress: string;
-  injectorUrl: string;
+  controllers: ControllerManager;
   node: NodeAgent;
-  components: Component[];
+  services: ServiceEndpoints;
   logDir: string;
+  meshName: string;
+  fsmNamespace: string;
+  /** http://<a ready controller pod>:9091 ('' while none is ready). */
+  readonly controllerUrl: string;
   /** Creates a pod through the API server (and so through the webhook). */
   createPod(pod: V1Pod): Promise<V1Pod>;
-  /** Stops fsm-controller (SIGTERM) and starts it again with the same flags; resolves when it serves. */
+  /** Resolves when the control plane is Ready and the demo (if any) is created. */
+  ready: Promise<void>;
+  /** Resolves when fsm-controller and fsm-injector have a ready pod each (rejects after timeoutMs). */
+  waitForControlPlane(timeoutMs?: number): Promise<void>;
+  /** Deletes the controller pod(s); resolves when a new one serves (its ReplicaSet replaces it). */
   restartController(): Promise<void>;
   stop(): Promise<void>;
 }
 
 const HOST = '127.0.0.1';
 
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const log = opts.logger.child({ component: 'sandbox' });
-  const mesh = opts.meshName ?? DEFAULT_MESH_NAME;
-  const fsmNs = opts.fsmNamespace ?? DEFAULT_FSM_NAMESPACE;
-  const ports = opts.ports ?? {};
+  const meshName = opts.meshName ?? DEFAULT_MESH_NAME;
+  const fsmNamespace = opts.fsmNamespace ?? DEFAULT_FSM_NAMESPACE;
   const logDir = join(opts.dir, 'logs');
   await mkdir(logDir, { recursive: true });
   const kubeconfigPath = join(opts.dir, 'kubeconfig');
-  const components: Component[] = [];
-  let node: NodeAgent | undefined;
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stops.reverse()) {
+      await stop().catch((e: unknown) => log.warn('stop failed', { error: errorMessage(e) }));
+    }
+  };
 
   const apiServer = new ApiServer({
     host: HOST,
-    port: ports.apiServer ?? 0,
+    port: opts.ports?.apiServer ?? 0,
     kubeconfigPath,
     logger: opts.logger,
   });
   await apiServer.start();
-  const stopAll = async (): Promise<void> => {
-    await node?.stop().catch((e: unknown) => log.warn('node agent stop failed', { error: errorMessage(e) }));
-    await Promise.all(components.map((c) => c.stop()));
-    await apiServer.stop();
-  };
-
+  stops.push(() => apiServer.stop());
   try {
-    const ca = apiServer.certificateAuthority;
-    // The webhook's serving certificate, for its Service name and the loopback address it listens on.
-    const serving = await ca.issue({
-      commonName: `${INJECTOR_SERVICE_NAME}.${fsmNs}.svc`,
-      dnsNames: [`${INJECTOR_SERVICE_NAME}.${fsmNs}.svc`, 'localhost'],
-      ipAddresses: [HOST],
-    });
-    const certFile = join(opts.dir, 'injector.crt');
-    const keyFile = join(opts.dir, 'injector.key');
-    await writeFile(certFile, serving.certPem);
-    await writeFile(keyFile, serving.keyPem, { mode: 0o600 });
-
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfigPath);
-    const api = kc.makeApiClient(CoreV1Api);
-    await api.createNamespace({ body: { metadata: { name: fsmNs } } });
+    const core = kc.makeApiClient(CoreV1Api);
+    const apps = kc.makeApiClient(AppsV1Api);
 
-    const verbosity = ['--verbosity', opts.verbosity ?? 'info'];
-    const common = [
-      '--kubeconfig',
-      kubeconfigPath,
-      '--mesh-name',
-      mesh,
-      '--fsm-namespace',
-      fsmNs,
-      '--bind-address',
-      HOST,
-    ];
-    const injector = startComponent(
-      'fsm-injector',
-      [
-        ...common,
-        ...verbosity,
-        '--port',
-        String(ports.injector ?? 0),
-        '--metrics-port',
-        String(ports.injectorMetrics ?? 0),
-        '--tls-cert-file',
-        certFile,
-        '--tls-key-file',
-        keyFile,
-      ],
-      logDir,
+    const controllers = new ControllerManager(kc, opts.logger);
+    await controllers.start();
+    stops.push(() => controllers.stop());
+    const services = new ServiceEndpoints(
+      controllers.informers.services,
+      controllers.informers.endpointslices,
     );
-    components.push(injector);
-    const controllerArgs = (ads: number, health: number): string[] => [
-      ...common,
-      ...verbosity,
-      '--ads-port',
-      String(ads),
-      '--health-port',
-      String(health),
-    ];
-    let controller = startComponent(
-      'fsm-controller',
-      controllerArgs(ports.ads ?? 0, ports.controllerHealth ?? 0),
-      logDir,
-    );
-    components.push(controller);
-    const [injLine, ctlLine] = await Promise.all([
-      injector.waitForLog(/webhook serving HTTPS/),
-      controller.waitForLog(/fsm-controller started/),
-    ]);
-    const injectorUrl = `https://${HOST}:${String(injLine.port)}`;
-    const adsAddress = `${HOST}:${String(ctlLine.adsPort)}`;
-    const controllerUrl = `http://${HOST}:${String(ctlLine.healthPort)}`;
-
-    // The API server reaches the injector through its Service, as in a cluster.
+    // The API server reaches Services through their EndpointSlices, as kube-apiserver does.
     apiServer.enableWebhookAdmission({
-      resolveService: (ref) =>
-        ref.namespace === fsmNs && ref.name === INJECTOR_SERVICE_NAME ? injectorUrl : undefined,
+      resolveService: (ref) => {
+        const e = services.resolve(ref.namespace, ref.name, ref.port);
+        return e && `https://${e.host}:${e.port}`;
+      },
       logger: opts.logger,
     });
-    // `fsm proxy get config` and `kubectl get --raw .../services/fsm-controller:9091/proxy/...` reach
-    // the controller through the API server's service proxy, as in a cluster: its Service exists,
-    // and the proxy resolves it to the local process.
-    apiServer.setServiceProxy((ref) =>
-      ref.namespace === fsmNs &&
-      ref.name === CONTROLLER_SERVICE_NAME &&
-      (ref.port === '' || ref.port === String(CONTROLLER_HEALTH_PORT))
-        ? controllerUrl
-        : undefined,
-    );
-    await apiServer.createObject('services', {
-      metadata: { name: CONTROLLER_SERVICE_NAME, namespace: fsmNs, labels: { app: CONTROLLER_SERVICE_NAME } },
-      spec: {
-        selector: { app: CONTROLLER_SERVICE_NAME },
-        ports: [{ name: 'health', port: CONTROLLER_HEALTH_PORT, targetPort: CONTROLLER_HEALTH_PORT }],
-      },
+    apiServer.setServiceProxy((ref) => {
+      const e = services.resolve(ref.namespace, ref.name, ref.port);
+      return e && `http://${e.host}:${e.port}`;
     });
-    await apiServer.createObject(
-      'mutatingwebhookconfigurations',
-      mutatingWebhookConfiguration({ meshName: mesh, fsmNamespace: fsmNs, caPem: ca.certPem }),
+    // The sidecars' ADS address: fsm-controller:15128, resolved per connection (kube-proxy's job).
+    const ads = await startServiceForwarder(
+      () => services.resolve(fsmNamespace, CONTROLLER_SERVICE_NAME, ADS_PORT),
+      'ADS forwarder',
+      log,
     );
+    stops.push(() => ads.close());
 
-    node = new NodeAgent({
+    const node = new NodeAgent({
       kubeConfig: kc,
       logger: opts.logger,
-      adsAddress,
+      adsAddress: ads.address,
       healthcheckBinary: builtBinaryPath('fsm-healthcheck'),
-      ca,
+      binaryPath: builtBinaryPath,
+      stateDir: join(opts.dir, 'node'),
+      apiAccess: {
+        server: apiServer.url,
+        caPem: apiServer.caPem,
+        issueToken: (pod) =>
+          apiServer.issuePodToken({
+            namespace: pod.metadata?.namespace ?? 'default',
+            pod: pod.metadata?.name ?? '',
+            uid: pod.metadata?.uid ?? '',
+            serviceAccount: pod.spec?.serviceAccountName ?? 'default',
+          }),
+      },
+      ca: apiServer.certificateAuthority,
       restartDelayMs: opts.restartDelayMs,
       podAddressBlocks: opts.podAddressBlocks,
     });
     await node.start();
+    stops.push(() => node.stop());
+    apiServer.setSubresource(
+      'pods',
+      'log',
+      podLogHandler(() => node.logs),
+    );
+    apiServer.setSubresource('pods', 'portforward', portForwardHandler());
 
-    const createPod = async (pod: V1Pod): Promise<V1Pod> =>
-      api.createNamespacedPod({ namespace: pod.metadata?.namespace ?? 'default', body: pod });
-    if (opts.demo ?? true) {
-      await api.createNamespace({ body: demoNamespace(mesh) });
-      // The injector reads namespaces through its informer: wait until it has seen the new one.
-      await new Promise((r) => setTimeout(r, 300));
-      for (const p of demoPods()) await createPod(p);
-    }
-    log.info('sandbox running', {
-      kubeconfig: kubeconfigPath,
-      controller: controllerUrl,
-      injector: injectorUrl,
+    // The control plane is an install: the same objects and apply as `fsm install`.
+    const level = (LOG_LEVELS as readonly string[]).includes(opts.verbosity ?? '')
+      ? (opts.verbosity as LogLevel)
+      : undefined;
+    const params = validateInstallParams(
+      defaultInstallParams({
+        meshName,
+        fsmNamespace,
+        ...(level ? { logLevel: level } : {}),
+        ...opts.install,
+      }),
+    );
+    const install = async (): Promise<void> => {
+      const results = await installControlPlane(kc, params, { log: (m) => log.info(m) });
+      log.info('fsm control plane installed', { objects: results.length, namespace: fsmNamespace });
+      watchInstall(controllers, fsmNamespace, log);
+    };
+    let stopping = false;
+    let settled: Promise<unknown> = Promise.resolve();
+    // Stopping lets an install in flight finish (nothing waits for Ready any more) before the rest stops.
+    stops.push(async () => {
+      stopping = true;
+      await settled;
     });
+
+    const serving = (ns: string, name: string, port: number): boolean =>
+      services.resolve(ns, name, port) !== undefined;
+    const waitForControlPlane = async (timeoutMs = opts.readyTimeoutMs ?? 60_000): Promise<void> => {
+      const end = Date.now() + timeoutMs;
+      while (
+        !stopping &&
+        (!serving(fsmNamespace, INJECTOR_SERVICE_NAME, INJECTOR_WEBHOOK_PORT) ||
+          !serving(fsmNamespace, CONTROLLER_SERVICE_NAME, CONTROLLER_HEALTH_PORT))
+      ) {
+        if (Date.now() > end) {
+          throw new Error(
+            `the fsm control plane is not Ready after ${timeoutMs} ms: kubectl get pods -n ${fsmNamespace}; kubectl logs -n ${fsmNamespace} deployment/fsm-injector`,
+          );
+        }
+        await sleep(50);
+      }
+      if (stopping) throw new Error('the sandbox is stopping');
+    };
+    const createPod = (pod: V1Pod): Promise<V1Pod> =>
+      core.createNamespacedPod({ namespace: pod.metadata?.namespace ?? 'default', body: pod });
+    const createDemo = async (): Promise<void> => {
+      await core.createNamespace({ body: demoNamespace(meshName) });
+      // The injector reads namespaces through its informer: give it a moment to see the new one.
+      await sleep(200);
+      for (const s of demoServices())
+        await core.createNamespacedService({ namespace: s.metadata!.namespace!, body: s });
+      for (const d of demoDeployments())
+        await apps.createNamespacedDeployment({ namespace: d.metadata!.namespace!, body: d });
+      for (const p of demoPods()) await createPod(p);
+    };
+    // Demo pods go through the webhook: they are created once the injector serves.
+    const ready = install()
+      .then(() => waitForControlPlane())
+      .then(() => ((opts.demo ?? true) && !stopping ? createDemo() : undefined));
+    settled = ready.catch(() => undefined);
+    if (!opts.early) await ready;
+    else
+      ready.catch((e: unknown) => {
+        if (!stopping) log.error('the sandbox did not become ready', { error: errorMessage(e) });
+      });
+    log.info('sandbox running', { kubeconfig: kubeconfigPath });
     return {
       kubeconfigPath,
       apiServer,
-      controllerUrl,
-      adsAddress,
-      injectorUrl,
+      controllers,
       node,
-      components,
+      services,
       logDir,
+      meshName,
+      fsmNamespace,
+      get controllerUrl() {
+        const e = services.resolve(fsmNamespace, CONTROLLER_SERVICE_NAME, CONTROLLER_HEALTH_PORT);
+        return e ? `http://${e.host}:${e.port}` : '';
+      },
       createPod,
+      ready,
+      waitForControlPlane,
       async restartController() {
-        await controller.stop();
-        components.splice(components.indexOf(controller), 1);
-        // Same ports as before: the probe agents reconnect to the address they know.
-        const again = controllerArgs(Number(ctlLine.adsPort), Number(ctlLine.healthPort));
-        controller = startComponent('fsm-controller', again, logDir);
-        components.push(controller);
-        await controller.waitForLog(/fsm-controller started/);
+        const selector = `app=${CONTROLLER_APP}`;
+        const old = (await core.listNamespacedPod({ namespace: fsmNamespace, labelSelector: selector }))
+          .items;
+        for (const p of old)
+          await core.deleteNamespacedPod({ name: p.metadata!.name!, namespace: fsmNamespace });
+        const gone = new Set(old.map((p) => p.status?.podIP));
+        const end = Date.now() + 60_000;
+        for (;;) {
+          const e = services.resolve(fsmNamespace, CONTROLLER_SERVICE_NAME, CONTROLLER_HEALTH_PORT);
+          if (e && !gone.has(e.host)) return;
+          if (Date.now() > end) throw new Error('no new fsm-controller pod became Ready within 60 s');
+          await sleep(50);
+        }
       },
       stop: stopAll,
     };
@@ -233,4 +280,24 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     await stopAll();
     throw err;
   }
+}
+
+/** Says in the log when the control plane is uninstalled (and installed again), as a cluster would run on. */
+function watchInstall(controllers: ControllerManager, fsmNamespace: string, log: Logger): void {
+  const mine = (d: { metadata?: { name?: string; namespace?: string } }): boolean =>
+    d.metadata?.name === CONTROLLER_APP && d.metadata?.namespace === fsmNamespace;
+  let removed = false;
+  controllers.informers.deployments.on('delete', (d) => {
+    if (!mine(d)) return;
+    removed = true;
+    log.info(
+      'fsm control plane uninstalled: the sandbox keeps running as a cluster without fsm (`fsm install` brings it back)',
+    );
+  });
+  controllers.informers.deployments.on('add', (d) => {
+    if (mine(d) && removed) {
+      removed = false;
+      log.info('fsm control plane installed again');
+    }
+  });
 }

@@ -80,3 +80,25 @@ export class Kubectl {
     };
   }
 }
+
+/**
+ * Debian bookworm's kubectl 1.20 (kubernetes-client), which speaks only SPDY for port-forward:
+ * $KUBECTL_120, else .tools/kubernetes-client/usr/bin/kubectl as `make tools` extracts it.
+ * Undefined when absent (its tests are then skipped).
+ */
+export function findKubectl120(root: string): string | undefined {
+  const candidates = [
+    process.env['KUBECTL_120'],
+    join(root, '.tools', 'kubernetes-client', 'usr', 'bin', 'kubectl'),
+  ];
+  for (const p of candidates) {
+    if (!p) continue;
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}

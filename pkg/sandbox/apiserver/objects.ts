@@ -155,10 +155,21 @@ export function applyDefaults(info: ResourceInfo, obj: O): void {
       obj['status'] ??= { loadBalancer: {} };
       break;
     }
+    case 'ReplicaSet': {
+      const spec = isObj(obj['spec']) ? obj['spec'] : {};
+      obj['spec'] = spec;
+      spec['replicas'] ??= 1;
+      spec['minReadySeconds'] ??= 0;
+      const tpl = isObj(spec['template']) ? spec['template'] : undefined;
+      if (tpl && isObj(tpl['spec'])) defaultPodSpec(tpl['spec']);
+      obj['status'] ??= { replicas: 0 };
+      break;
+    }
     case 'Deployment': {
       const spec = isObj(obj['spec']) ? obj['spec'] : {};
       obj['spec'] = spec;
       spec['replicas'] ??= 1;
+      spec['minReadySeconds'] ??= 0;
       spec['revisionHistoryLimit'] ??= 10;
       spec['progressDeadlineSeconds'] ??= 600;
       spec['strategy'] ??= {
@@ -285,7 +296,8 @@ export function validate(info: ResourceInfo, obj: O): StatusCause[] {
     case 'Pod':
       validatePodSpec(obj['spec'], 'spec', causes);
       break;
-    case 'Deployment': {
+    case 'Deployment':
+    case 'ReplicaSet': {
       const spec = isObj(obj['spec']) ? obj['spec'] : {};
       const sel = isObj(spec['selector']) ? spec['selector'] : undefined;
       need(causes, sel !== undefined, 'spec.selector');
@@ -349,6 +361,9 @@ export function assertValid(info: ResourceInfo, obj: O): void {
   }
 }
 
+/** Kinds whose metadata.generation counts spec changes (status.observedGeneration follows it). */
+const GENERATION_KINDS = new Set(['Deployment', 'ReplicaSet']);
+
 /** Server-owned metadata on create. */
 export function initMetadata(info: ResourceInfo, obj: O, now: number): void {
   const md = obj['metadata'] as O;
@@ -357,7 +372,7 @@ export function initMetadata(info: ResourceInfo, obj: O, now: number): void {
   delete md['resourceVersion'];
   delete md['deletionTimestamp'];
   delete md['deletionGracePeriodSeconds'];
-  if (info.kind === 'Deployment') md['generation'] = 1;
+  if (GENERATION_KINDS.has(info.kind)) md['generation'] = 1;
   obj['apiVersion'] = info.group ? `${info.group}/${info.version}` : info.version;
   obj['kind'] = info.kind;
 }
@@ -373,7 +388,7 @@ export function carryMetadata(info: ResourceInfo, next: O, prev: KubeObject): vo
   else delete md['namespace'];
   next['apiVersion'] = info.group ? `${info.group}/${info.version}` : info.version;
   next['kind'] = info.kind;
-  if (info.kind === 'Deployment') {
+  if (GENERATION_KINDS.has(info.kind)) {
     const gen = Number(prev.metadata['generation'] ?? 1);
     md['generation'] = JSON.stringify(next['spec']) === JSON.stringify(prev['spec']) ? gen : gen + 1;
   }

@@ -13,7 +13,7 @@ export interface ResourceInfo {
   readonly kind: string;
   readonly namespaced: boolean;
   readonly shortNames: readonly string[];
-  /** Subresources served (only `status` is). */
+  /** Subresources served by the store: `status`, and `scale` (autoscaling/v1 Scale) for workloads. */
   readonly subresources: readonly string[];
   /** Name rule checked on create: DNS-1123 label (63) or subdomain (253). */
   readonly nameRule: 'label' | 'subdomain';
@@ -30,7 +30,9 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('', 'v1', 'serviceaccounts', 'ServiceAccount', true, ['sa'], [], 'subdomain'),
   r('', 'v1', 'configmaps', 'ConfigMap', true, ['cm'], [], 'subdomain'),
   r('', 'v1', 'endpoints', 'Endpoints', true, ['ep'], [], 'subdomain'),
-  r('apps', 'v1', 'deployments', 'Deployment', true, ['deploy'], ['status'], 'subdomain'),
+  r('apps', 'v1', 'deployments', 'Deployment', true, ['deploy'], ['status', 'scale'], 'subdomain'),
+  r('apps', 'v1', 'replicasets', 'ReplicaSet', true, ['rs'], ['status', 'scale'], 'subdomain'),
+  r('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice', true, [], [], 'subdomain'),
   r(
     'admissionregistration.k8s.io',
     'v1',

@@ -33,6 +33,7 @@ import { Controls } from './controls.js';
 import { Verbs } from './verbs.js';
 import { Subresources, rawStatusResponse, type SubresourceHandler } from './connect.js';
 import { readBody, sendJson } from './http-io.js';
+import { PodIdentities, type PodIdentity } from './pod-identity.js';
 
 export interface ApiServerOptions {
   host?: string;
@@ -105,9 +106,11 @@ export class ApiServer {
   private admission?: AdmissionHook;
   private serviceProxy?: ServiceProxyResolver;
   private address?: AddressInfo;
+  private readonly pods: PodIdentities;
 
   constructor(private readonly opts: ApiServerOptions = {}) {
     this.store = new Store({ maxHistory: opts.maxHistory });
+    this.pods = new PodIdentities(this.store);
     this.controls = new Controls(this.store);
     this.faults = this.controls.faults;
     this.token = opts.token ?? randomBytes(24).toString('hex');
@@ -221,6 +224,14 @@ export class ApiServer {
     this.setAdmission(webhookAdmission({ store: this.store, logger: this.logger, ...opts }));
   }
 
+  /**
+   * A bearer token for a pod (the node agent's stand-in for its service-account token): requests
+   * with it are the pod's, and sandbox.flomesh.io/cut-off-apiserver=true on the pod cuts them off.
+   */
+  issuePodToken(id: PodIdentity): string {
+    return this.pods.issue(id);
+  }
+
   /** Serves services/<name>[:<port>]/proxy/... by forwarding to what the resolver names. */
   setServiceProxy(resolver: ServiceProxyResolver | undefined): void {
     this.serviceProxy = resolver;
@@ -296,7 +307,15 @@ export class ApiServer {
 
   private authorized(req: IncomingMessage): boolean {
     const h = req.headers['authorization'];
-    return typeof h === 'string' && h === `Bearer ${this.token}`;
+    return (typeof h === 'string' && h === `Bearer ${this.token}`) || this.pods.lookup(h) !== undefined;
+  }
+
+  /** A request of a cut-off pod: true when its connection was dropped (nothing is answered). */
+  private droppedCutOff(req: IncomingMessage, socket: Duplex): boolean {
+    const id = this.pods.lookup(req.headers['authorization']);
+    if (!id || !this.pods.admit(id, req.socket)) return false;
+    socket.destroy();
+    return true;
   }
 
   /** Authenticates and routes: a route to serve, or the Status error to answer with. */
@@ -309,6 +328,7 @@ export class ApiServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = Date.now();
+    if (this.droppedCutOff(req, req.socket)) return;
     try {
       await this.dispatch(this.admit(req), req, res);
     } catch (e) {
@@ -380,6 +400,7 @@ export class ApiServer {
     socket.on('error', (e) =>
       this.logger.debug('upgraded connection error', { url: req.url, error: e.message }),
     );
+    if (this.droppedCutOff(req, socket)) return;
     try {
       const route = this.admit(req);
       const handler = route.kind === 'resource' ? this.subresources.get(route) : undefined;

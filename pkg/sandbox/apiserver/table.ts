@@ -172,15 +172,73 @@ const PRINTERS: Record<string, Printer> = {
       col('Up-to-date', 'integer'),
       col('Available', 'integer'),
       col('Age'),
+      col('Containers', 'string', 1),
+      col('Images', 'string', 1),
+      col('Selector', 'string', 1),
     ],
     row: (o, now) => {
       const spec = obj(o['spec']);
       const st = obj(o['status']);
+      const containers = arr(obj(obj(spec['template'])['spec'])['containers']);
       return [
         o.metadata.name,
         `${Number(st['readyReplicas'] ?? 0)}/${Number(spec['replicas'] ?? 1)}`,
         Number(st['updatedReplicas'] ?? 0),
         Number(st['availableReplicas'] ?? 0),
+        age(o, now),
+        containers.map((c) => String(c['name'])).join(','),
+        containers.map((c) => String(c['image'])).join(','),
+        selectorString(obj(spec['selector'])['matchLabels']),
+      ];
+    },
+  },
+  ReplicaSet: {
+    columns: [
+      col('Name', 'string', 0, 'name'),
+      col('Desired', 'integer'),
+      col('Current', 'integer'),
+      col('Ready', 'integer'),
+      col('Age'),
+      col('Containers', 'string', 1),
+      col('Images', 'string', 1),
+      col('Selector', 'string', 1),
+    ],
+    row: (o, now) => {
+      const spec = obj(o['spec']);
+      const st = obj(o['status']);
+      const containers = arr(obj(obj(spec['template'])['spec'])['containers']);
+      return [
+        o.metadata.name,
+        Number(spec['replicas'] ?? 0),
+        Number(st['replicas'] ?? 0),
+        Number(st['readyReplicas'] ?? 0),
+        age(o, now),
+        containers.map((c) => String(c['name'])).join(','),
+        containers.map((c) => String(c['image'])).join(','),
+        selectorString(obj(spec['selector'])['matchLabels']),
+      ];
+    },
+  },
+  EndpointSlice: {
+    columns: [
+      col('Name', 'string', 0, 'name'),
+      col('AddressType'),
+      col('Ports'),
+      col('Endpoints'),
+      col('Age'),
+    ],
+    row: (o, now) => {
+      const ports = arr(o['ports']).map((p) => String(p['port'] ?? ''));
+      const addrs = arr(o['endpoints']).flatMap((e) =>
+        Array.isArray(e['addresses']) ? (e['addresses'] as string[]) : [],
+      );
+      const shown =
+        addrs.length > 3 ? `${addrs.slice(0, 3).join(',')} + ${addrs.length - 3} more...` : addrs.join(',');
+      return [
+        o.metadata.name,
+        String(o['addressType'] ?? ''),
+        ports.length ? ports.join(',') : '<unset>',
+        shown || '<unset>',
         age(o, now),
       ];
     },

@@ -32,7 +32,9 @@ import {
   sameObject,
 } from './objects.js';
 import { PROTOBUF_CONTENT_TYPE, decodeKubeProtobuf } from './protobuf.js';
-import { list, selectorFilter, watch, type ListWatchOptions } from './list-watch.js';
+import { list, selectorFilter, tableOptions, watch, type ListWatchOptions } from './list-watch.js';
+import { toTable } from './table.js';
+import { toScale, withScale } from './scale.js';
 import { readBody, readRaw, sendJson, warningHeaders } from './http-io.js';
 
 type O = Record<string, unknown>;
@@ -51,6 +53,14 @@ export interface VerbsOptions extends ListWatchOptions {
 
 const isDryRun = (q: URLSearchParams): boolean => q.getAll('dryRun').includes('All');
 
+/** DeleteOptions.propagationPolicy from the body or the query (orphanDependents=true is Orphan). */
+function propagationPolicy(q: URLSearchParams, body: unknown): string | undefined {
+  const b = isObj(body) ? body : {};
+  if (typeof b['propagationPolicy'] === 'string') return b['propagationPolicy'];
+  if (b['orphanDependents'] === true || q.get('orphanDependents') === 'true') return 'Orphan';
+  return q.get('propagationPolicy') ?? undefined;
+}
+
 export class Verbs {
   private readonly store: Store;
   private readonly controls: Controls;
@@ -64,9 +74,7 @@ export class Verbs {
   async serve(r: ResourceRoute, req: IncomingMessage, res: ServerResponse): Promise<void> {
     switch (r.verb) {
       case 'get':
-        this.controls.check('get', r.key);
-        sendJson(res, 200, this.mustGet(r));
-        return;
+        return this.get(req, res, r);
       case 'list':
         return list(this.o, r, req, res);
       case 'watch':
@@ -84,6 +92,30 @@ export class Verbs {
       case 'connect':
         throw internalError(`${r.key}/${r.subresource ?? ''} has no handler`);
     }
+  }
+
+  /** One object; a Table of one row when kubectl asks for one (`kubectl get pod x` shows READY). */
+  private get(req: IncomingMessage, res: ServerResponse, r: ResourceRoute): void {
+    this.controls.check('get', r.key);
+    const obj = this.mustGet(r);
+    if (r.subresource === 'scale') {
+      sendJson(res, 200, toScale(obj));
+      return;
+    }
+    const table = r.subresource === undefined ? tableOptions(req, r.query) : undefined;
+    if (!table) {
+      sendJson(res, 200, obj);
+      return;
+    }
+    sendJson(
+      res,
+      200,
+      toTable(r.info, [obj], {
+        now: Date.now(),
+        include: table.include,
+        resourceVersion: obj.metadata.resourceVersion,
+      }),
+    );
   }
 
   // ---- create ----
@@ -244,6 +276,12 @@ export class Verbs {
 
   /** Shared tail of update and patch: server-owned fields, subresource rules, validation, no-op detection. */
   private write(res: ServerResponse, r: ResourceRoute, prev: KubeObject, next: O): void {
+    const stored = this.commitWrite(r, prev, next);
+    sendJson(res, 200, r.subresource === 'scale' ? toScale(stored) : stored);
+  }
+
+  /** Validates and stores `next` (the whole object) in place of `prev`; the object as stored. */
+  private commitWrite(r: ResourceRoute, prev: KubeObject, next: O): KubeObject {
     const md = (next['metadata'] ??= {}) as O;
     if (!isObj(md)) throw badRequest('metadata must be an object');
     if (md['name'] !== undefined && md['name'] !== r.name) {
@@ -279,16 +317,18 @@ export class Verbs {
     if (r.info.kind === 'Secret') applyDefaults(r.info, obj);
     assertValid(r.info, obj);
     (obj['metadata'] as O)['resourceVersion'] = prev.metadata.resourceVersion;
-    if (sameObject(obj, prev)) {
-      sendJson(res, 200, prev);
-      return;
-    }
-    const stored = isDryRun(r.query) ? (obj as KubeObject) : this.store.put(r.key, obj as KubeObject);
-    sendJson(res, 200, stored);
+    if (sameObject(obj, prev)) return prev;
+    return isDryRun(r.query) ? (obj as KubeObject) : this.store.put(r.key, obj as KubeObject);
   }
 
   private async update(req: IncomingMessage, res: ServerResponse, r: ResourceRoute): Promise<void> {
     this.controls.check('update', r.key);
+    if (r.subresource === 'scale') {
+      const scale = await readBody(req);
+      const prev = this.mustGet(r);
+      this.write(res, r, prev, withScale(prev, scale));
+      return;
+    }
     const next = await this.decodeObject(req, r.info);
     const prev = this.mustGet(r);
     this.write(res, r, prev, next);
@@ -303,6 +343,10 @@ export class Verbs {
     }
     const body = await readBody(req);
     const prev = this.mustGet(r);
+    if (r.subresource === 'scale') {
+      this.write(res, r, prev, withScale(prev, applyPatch(ct, toScale(prev), body)));
+      return;
+    }
     const patched = applyPatch(ct, structuredClone(prev), body);
     if (!isObj(patched)) throw badRequest('the patched object is not a JSON object');
     const pmd = patched['metadata'];
@@ -367,8 +411,31 @@ export class Verbs {
       sendJson(res, 200, prev);
       return;
     }
+    if (propagationPolicy(r.query, body) === 'Orphan') this.orphanDependents(prev);
     const deleted = this.deleteObject(r.info, r.namespace, r.name!);
     sendJson(res, 200, deleted ?? prev);
+  }
+
+  /**
+   * propagationPolicy=Orphan (`kubectl delete --cascade=orphan`): the dependents lose their
+   * ownerReference to the object and so outlive it (the garbage collector deletes the dependents of
+   * the other policies; Foreground is served as Background).
+   */
+  private orphanDependents(owner: KubeObject): void {
+    const uid = owner.metadata['uid'];
+    for (const info of this.o.resources) {
+      if (!info.namespaced) continue;
+      const key = resourceKey(info);
+      for (const o of this.store.list(key, owner.metadata.namespace)) {
+        const refs = o.metadata['ownerReferences'];
+        if (!Array.isArray(refs) || !refs.some((ref: O) => ref['uid'] === uid)) continue;
+        const rest = (refs as O[]).filter((ref) => ref['uid'] !== uid);
+        const md: O = { ...o.metadata };
+        if (rest.length) md['ownerReferences'] = rest;
+        else delete md['ownerReferences'];
+        this.store.put(key, { ...o, metadata: md } as KubeObject);
+      }
+    }
   }
 
   /** Deletes one object; a namespace takes its contents with it. */

@@ -1,1 +1,2 @@
 export { NodeAgent } from './node-agent.js';
+export { FREEZE_ANNOTATION } from './freeze.js';

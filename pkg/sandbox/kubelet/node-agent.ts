@@ -1,18 +1,33 @@
 /**
  * The sandbox's kubelet: for each pod it gives the pod its own loopback address, starts its
- * containers as sandbox workloads on it, starts the xDS probe agent for an injected sidecar and the
- * real fsm-healthcheck binary for an fsm-healthcheck container, runs the pod's probes and lifecycle
- * hooks with kubelet's semantics, restarts containers whose liveness (or startup) probe or postStart
- * hook fails, and writes pod status and kubelet-worded Events — so `kubectl get/describe pod` read as
- * on a real node.
+ * containers as sandbox workloads on it, starts the xDS probe agent for an injected sidecar, runs
+ * containers whose image is an fsm binary as that binary (processes.ts; the control plane runs so,
+ * and fsm-healthcheck), runs the pod's probes with kubelet's semantics, restarts containers whose
+ * liveness (or startup) probe fails or whose process exits, keeps every container's log
+ * (logs.ts: kubectl logs), and writes pod status and kubelet-worded Events — so `kubectl
+ * get/describe/logs` read as on a real node.
+ *
+ * What a real node gives a pod and the sandbox stands in for, in one place:
+ * - network: the pod's own loopback address 127.0.x.y; processes get it as $FSM_SANDBOX_POD_IP and
+ *   bind it where they would bind a wildcard (pkg/binary bindHost): no network namespace.
+ * - API access: a per-pod kubeconfig ($KUBECONFIG) with a token of the pod (service-account.ts).
+ * - volumes: directories under the pod's directory; paths under a mountPath in args and env are
+ *   rewritten to them (volumes.ts).
+ * - init containers: completed at once; fsm-init logs the rules it would apply (init-containers.ts).
+ * - exec probes: not run (no container runtime), counted as success.
+ * - freezing (sandbox.flomesh.io/freeze): SIGSTOP of a process container, so its liveness fails.
  *
  * Start and stop order, as kubelet's (native sidecars, Kubernetes >= 1.29): init containers run in
  * order; an init container with restartPolicy Always (a native sidecar) is started and kubelet moves
  * on only once it is started — its startupProbe passed — so app containers start after it; on pod
  * deletion the app containers run their preStop hooks and stop first, the native sidecars after them
- * (in reverse order). A classic sidecar starts and stops together with the app containers.
+ * (in reverse order). A classic sidecar starts and stops together with the app containers. Lifecycle
+ * hooks (lifecycle.ts) run as kubelet runs them: postStart after a container starts (a failure kills
+ * it), preStop before it stops on pod deletion.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   CoreV1Api,
   PatchStrategy,
@@ -24,16 +39,14 @@ import {
   type V1Probe,
 } from '@kubernetes/client-node';
 import {
-  HEALTHCHECK_ALLOWED_PORTS_ENV,
   HEALTHCHECK_CONTAINER_NAME,
-  HEALTHCHECK_PORT,
   PROBE_WARNING_REASON,
   PROXY_UUID_LABEL,
   SIDECAR_CONTAINER_NAME,
   type ProbeType,
 } from '../../constants/index.js';
 import { podInformer, WorkQueue, type ResourceInformer } from '../../k8s/index.js';
-import { errorMessage, type Logger } from '../../logger/index.js';
+import { createLogger, errorMessage, type Logger } from '../../logger/index.js';
 import type { CertificateAuthority } from '../../tls/index.js';
 import { startProbeAgent, type ProbeAgent, type ProbeAgentStatus } from '../agent/index.js';
 import {
@@ -45,7 +58,19 @@ import {
 } from '../workloads/index.js';
 import { AddressPool } from './addresses.js';
 import { EventRecorder, type PodEvent } from './events.js';
+import { FREEZE_ANNOTATION, frozenContainers } from './freeze.js';
 import { HOOK_FAILED_REASON, runLifecycleHook, type HookRun } from './lifecycle.js';
+import { runInitContainer } from './init-containers.js';
+import { NodeLogs, type ContainerLog } from './logs.js';
+import {
+  binaryForImage,
+  startBinaryContainer,
+  type BinaryImage,
+  type ContainerProcess,
+  type Termination,
+} from './processes.js';
+import { writePodKubeconfig, type ApiAccess } from './service-account.js';
+import { preparePodVolumes } from './volumes.js';
 import { runProbe } from './probe-exec.js';
 import { ContainerProber } from './prober.js';
 
@@ -56,6 +81,12 @@ export interface NodeAgentOptions {
   adsAddress: string;
   /** Built fsm-healthcheck (dist/cmd/fsm-healthcheck/main.js), run with this Node. */
   healthcheckBinary: string;
+  /** The built binary of an fsm image (default: none, such containers fail to start). */
+  binaryPath?: (name: BinaryImage) => string;
+  /** Pod directories (logs, volumes, kubeconfigs); default a temporary directory. */
+  stateDir?: string;
+  /** API access for pods' processes (a per-pod kubeconfig); without it they get none. */
+  apiAccess?: ApiAccess;
   /** Signs the certificates of HTTPS demo apps. */
   ca: CertificateAuthority;
   nodeName?: string;
@@ -72,6 +103,10 @@ interface ContainerRuntime {
   /** Resolved when the container is started (its startup probe passed), or when the pod stops. */
   startedWaiters?: (() => void)[];
   workload?: Workload;
+  process?: ContainerProcess;
+  log?: ContainerLog;
+  /** The freeze annotation value last applied to this container's process. */
+  frozenBy?: string;
   prober?: ContainerProber;
   restartCount: number;
   ready: boolean;
@@ -88,7 +123,11 @@ interface PodRuntime {
   pod: V1Pod;
   containers: Map<string, ContainerRuntime>;
   agent?: ProbeAgent;
-  healthcheck?: ChildProcess;
+  agentLog?: ContainerLog;
+  /** <stateDir>/pods/<ns>_<name>_<uid>: volumes, kubeconfig. */
+  dir: string;
+  volumes: Map<string, string>;
+  kubeconfig?: string;
   startTime: Date;
   statusTimer?: NodeJS.Timeout;
   stopped: boolean;
@@ -98,7 +137,7 @@ interface PodRuntime {
   initDone: Set<string>;
 }
 
-/** Lifecycle hook runs kept per pod (tests and the guide read them). */
+/** Lifecycle hook runs kept per pod, and pods kept (tests and the guide read them). */
 const HOOK_RUNS_KEPT = 20;
 const HOOK_RUN_PODS_KEPT = 500;
 /** Kubernetes' default terminationGracePeriodSeconds bounds a preStop hook. */
@@ -119,7 +158,10 @@ export class NodeAgent {
   private readonly addresses: AddressPool;
   private readonly events: EventRecorder;
   private readonly log: Logger;
+  private readonly stateDir: string;
   private readonly hookRuns = new Map<string, HookRun[]>();
+  /** Every container's log (the API server's pods/log reads them through podLogs()). */
+  readonly logs: NodeLogs;
 
   constructor(private readonly opts: NodeAgentOptions) {
     this.nodeName = opts.nodeName ?? 'sandbox-node';
@@ -128,6 +170,8 @@ export class NodeAgent {
     this.core = opts.kubeConfig.makeApiClient(CoreV1Api);
     this.pods = podInformer(opts.kubeConfig, opts.logger);
     this.events = new EventRecorder(this.core, this.nodeName, this.log);
+    this.stateDir = opts.stateDir ?? join(tmpdir(), `fsm-sandbox-node-${process.pid}`);
+    this.logs = new NodeLogs(join(this.stateDir, 'logs'));
     this.queue = new WorkQueue({
       reconcile: (key) => this.reconcile(key),
       // Pods start in parallel; one pod's key is never reconciled twice at once.
@@ -151,6 +195,8 @@ export class NodeAgent {
     await this.queue.stop();
     await this.pods.stop();
     await Promise.all([...this.runtimes.values()].map((rt) => this.teardown(rt)));
+    // A state directory of our own (none was given) goes too.
+    if (!this.opts.stateDir) rmSync(this.stateDir, { recursive: true, force: true });
   }
 
   /** The probe agent (sidecar stand-in) status of a running pod. */
@@ -189,12 +235,15 @@ export class NodeAgent {
   /** Schedules and starts a new pod. */
   private async run(key: string, pod: V1Pod): Promise<void> {
     const ip = this.addresses.allocate();
+    const uid = pod.metadata?.uid ?? '';
     const rt: PodRuntime = {
       key,
-      uid: pod.metadata?.uid ?? '',
+      uid,
       ip,
       pod,
       containers: new Map(),
+      dir: join(this.stateDir, 'pods', `${pod.metadata?.namespace}_${pod.metadata?.name}_${uid}`),
+      volumes: new Map(),
       startTime: new Date(),
       stopped: false,
       initialized: false,
@@ -216,14 +265,15 @@ export class NodeAgent {
     for (const c of pod.spec?.containers ?? []) {
       rt.containers.set(c.name, { spec: c, restartCount: 0, ready: false, started: false });
     }
+    this.writeStatus(rt);
+    if (!(await this.preparePod(rt))) return;
     if (sidecars.length === 0) {
-      for (const c of pod.spec?.initContainers ?? []) rt.initDone.add(c.name);
+      for (const c of pod.spec?.initContainers ?? []) this.runRegularInit(rt, c);
       rt.initialized = true;
       this.writeStatus(rt);
       await this.startAppContainers(rt);
       return;
     }
-    this.writeStatus(rt);
     // Native sidecars hold the app containers until they are started: that may take long (or never
     // happen), so the pod starts in the background and the work queue stays free for its updates.
     void this.startInitThenApp(rt).catch((err: unknown) =>
@@ -231,13 +281,19 @@ export class NodeAgent {
     );
   }
 
+  /** A regular init container: the sandbox has no runtime to run it in, it completes at once. */
+  private runRegularInit(rt: PodRuntime, c: V1Container): void {
+    const [namespace, name] = rt.key.split('/') as [string, string];
+    runInitContainer(c, this.logs.begin(namespace, name, rt.uid, c.name));
+    rt.initDone.add(c.name);
+  }
+
   /** Init containers in order (native sidecars until started), then the app containers. */
   private async startInitThenApp(rt: PodRuntime): Promise<void> {
     for (const c of rt.pod.spec?.initContainers ?? []) {
       if (rt.stopped) return;
       if (c.restartPolicy !== 'Always') {
-        // No container runtime: a regular init container (fsm-init's iptables) completes at once.
-        rt.initDone.add(c.name);
+        this.runRegularInit(rt, c);
         this.writeStatus(rt);
         continue;
       }
@@ -267,6 +323,7 @@ export class NodeAgent {
     const pod = rt.pod;
     const uuid = pod.metadata?.labels?.[PROXY_UUID_LABEL];
     if (!uuid || rt.agent) return;
+    rt.agentLog = this.beginLog(rt, SIDECAR_CONTAINER_NAME);
     rt.agent = await startProbeAgent({
       adsAddress: this.opts.adsAddress,
       nodeId: uuid,
@@ -275,15 +332,15 @@ export class NodeAgent {
       endpointHostMap: { '127.0.0.1': rt.ip },
       // Envoy retries ADS quickly too; a controller restart converges within seconds.
       backoff: { initialMs: 250, maxMs: 2000, multiplier: 2 },
-      logger: this.opts.logger,
+      // The sidecar's log is the probe agent's, as Envoy's would be.
+      logger: createLogger({ level: 'info', json: true, stream: rt.agentLog.stream('stdout') }),
     });
   }
 
-  /** The app containers (and a classic sidecar, and fsm-healthcheck), all at once as kubelet does. */
+  /** The app containers (and a classic sidecar), all at once as kubelet does. */
   private async startAppContainers(rt: PodRuntime): Promise<void> {
-    for (const c of rt.pod.spec?.containers ?? []) {
-      if (c.name === SIDECAR_CONTAINER_NAME) await this.startSidecarAgent(rt);
-      else if (c.name === HEALTHCHECK_CONTAINER_NAME) rt.healthcheck = this.spawnHealthcheck(rt, c);
+    if ((rt.pod.spec?.containers ?? []).some((c) => c.name === SIDECAR_CONTAINER_NAME)) {
+      await this.startSidecarAgent(rt);
     }
     for (const c of rt.pod.spec?.containers ?? []) await this.startContainer(rt, c.name);
     await this.applyHealth(rt);
@@ -303,31 +360,25 @@ export class NodeAgent {
     }
   }
 
-  private spawnHealthcheck(rt: PodRuntime, c: V1Container): ChildProcess {
-    const allowed = c.env?.find((e) => e.name === HEALTHCHECK_ALLOWED_PORTS_ENV)?.value ?? '';
-    const child = spawn(
-      process.execPath,
-      [
-        this.opts.healthcheckBinary,
-        '--bind-address',
-        rt.ip,
-        '--target-host',
-        rt.ip,
-        '--port',
-        String(HEALTHCHECK_PORT),
-      ],
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-        env: { ...process.env, [HEALTHCHECK_ALLOWED_PORTS_ENV]: allowed },
-      },
-    );
-    child.stderr?.on('data', (d: Buffer) =>
-      this.log.warn('fsm-healthcheck stderr', { pod: rt.key, text: d.toString().trim() }),
-    );
-    child.on('exit', (code) => {
-      if (!rt.stopped) this.log.warn('fsm-healthcheck exited', { pod: rt.key, code });
-    });
-    return child;
+  /** Volumes and API access of the pod; false (with a FailedMount event, retried) when they fail. */
+  private async preparePod(rt: PodRuntime): Promise<boolean> {
+    try {
+      mkdirSync(rt.dir, { recursive: true });
+      rt.volumes = await preparePodVolumes(rt.dir, rt.pod, this.core);
+      if (this.opts.apiAccess) rt.kubeconfig = await writePodKubeconfig(rt.dir, rt.pod, this.opts.apiAccess);
+      return true;
+    } catch (err) {
+      await this.event(rt, { type: 'Warning', reason: 'FailedMount', message: errorMessage(err) });
+      // A real kubelet retries the mount: the pod starts over once what it needs exists.
+      await this.teardown(rt);
+      setTimeout(() => this.queue.add(rt.key), 2000).unref();
+      return false;
+    }
+  }
+
+  private beginLog(rt: PodRuntime, container: string): ContainerLog {
+    const [namespace, name] = rt.key.split('/') as [string, string];
+    return this.logs.begin(namespace, name, rt.uid, container);
   }
 
   /** Starts (or restarts) one container: its workload, then its probes. */
@@ -341,7 +392,31 @@ export class NodeAgent {
       message: `Container image "${c.image}" already present on machine`,
       container: name,
     });
-    if (!SPECIAL.has(name)) {
+    const binary = c.name === HEALTHCHECK_CONTAINER_NAME ? 'fsm-healthcheck' : binaryForImage(c.image);
+    if (name !== SIDECAR_CONTAINER_NAME) cr.log = this.beginLog(rt, name);
+    if (binary) {
+      try {
+        const script =
+          binary === 'fsm-healthcheck' ? this.opts.healthcheckBinary : this.opts.binaryPath?.(binary);
+        if (!script) throw new Error(`no binary for image ${c.image ?? ''} in this sandbox`);
+        const proc = startBinaryContainer({ ...rt, container: c, binary, script, log: cr.log! });
+        cr.process = proc;
+        void proc.exited.then((t) => {
+          // Exited on its own (not stopped by us): the container terminated; restart it.
+          if (cr.process === proc && !rt.stopped) void this.restartLater(rt, name, t, 'exited');
+        });
+      } catch (err) {
+        cr.waiting = 'CreateContainerError';
+        await this.event(rt, {
+          type: 'Warning',
+          reason: 'Failed',
+          message: `Error: ${errorMessage(err)}`,
+          container: name,
+        });
+        this.writeStatus(rt);
+        return;
+      }
+    } else if (!SPECIAL.has(name)) {
       const ports = (c.ports ?? [])
         .filter((p) => (p.protocol ?? 'TCP') === 'TCP')
         .map((p) => p.containerPort);
@@ -352,6 +427,7 @@ export class NodeAgent {
           host: rt.ip,
           ports,
           name,
+          log: (line: string) => cr.log?.write('stdout', `${line}\n`),
           ...(kind === 'https'
             ? { tls: await this.opts.ca.issue({ commonName: name, ipAddresses: [rt.ip] }) }
             : {}),
@@ -464,13 +540,43 @@ export class NodeAgent {
       message: `Container ${name} ${why}, will be restarted`,
       container: name,
     });
+    const termination = await this.stopContainer(rt, cr);
+    await this.restartLater(rt, name, termination ?? { reason: 'Error', exitCode: 137 }, 'killed');
+  }
+
+  /** Stops a container's probes and what runs it; the process's termination, if it was one. */
+  private async stopContainer(rt: PodRuntime, cr: ContainerRuntime): Promise<Termination | undefined> {
     cr.prober?.stop();
     await cr.workload?.stop();
     cr.workload = undefined;
+    const proc = cr.process;
+    cr.process = undefined;
+    // Kubelet's grace period, bounded: a sandbox demo should not wait 30 s for a frozen process.
+    const grace = Math.min(rt.pod.spec?.terminationGracePeriodSeconds ?? 30, 5) * 1000;
+    const t = await proc?.stop(grace);
+    await cr.log?.end();
+    return t;
+  }
+
+  /** The container terminated: record it and start it again after kubelet's back-off. */
+  private async restartLater(
+    rt: PodRuntime,
+    name: string,
+    t: Termination,
+    how: 'killed' | 'exited',
+  ): Promise<void> {
+    const cr = rt.containers.get(name);
+    if (!cr || rt.stopped) return;
+    if (how === 'exited') {
+      cr.prober?.stop();
+      cr.process = undefined;
+      await cr.log?.end();
+      this.log.warn('container exited', { pod: rt.key, container: name, exitCode: t.exitCode });
+    }
     cr.ready = false;
     cr.started = false;
     cr.restartCount++;
-    cr.lastTermination = { reason: 'Error', exitCode: 137, finishedAt: new Date() };
+    cr.lastTermination = { reason: t.reason, exitCode: t.exitCode, finishedAt: new Date() };
     this.writeStatus(rt);
     // Kubelet's crash-loop back-off: the delay doubles with each restart, capped.
     const base = this.opts.restartDelayMs ?? 1000;
@@ -489,9 +595,27 @@ export class NodeAgent {
     }, delay).unref();
   }
 
-  /** The sandbox.flomesh.io/unhealthy annotation breaks or fixes the apps. */
+  /**
+   * The sandbox.flomesh.io/unhealthy annotation breaks or fixes the apps; sandbox.flomesh.io/freeze
+   * freezes the processes it names when it appears or changes (a restarted process runs normally),
+   * and thaws them when it goes.
+   */
   private async applyHealth(rt: PodRuntime): Promise<void> {
     const names = [...rt.containers.keys()];
+    const freeze = rt.pod.metadata?.annotations?.[FREEZE_ANNOTATION];
+    const frozen = frozenContainers(freeze, names);
+    for (const [name, cr] of rt.containers) {
+      if (!cr.process) continue;
+      if (frozen.has(name) && cr.frozenBy !== freeze) {
+        cr.frozenBy = freeze;
+        cr.process.freeze();
+        this.log.info('container frozen (SIGSTOP)', { pod: rt.key, container: name });
+      } else if (!frozen.has(name) && cr.process.frozen) {
+        cr.process.thaw();
+        this.log.info('container thawed (SIGCONT)', { pod: rt.key, container: name });
+      }
+      if (!frozen.has(name)) cr.frozenBy = undefined;
+    }
     const broken = unhealthyContainers(rt.pod.metadata?.annotations?.[UNHEALTHY_ANNOTATION], names);
     for (const [name, cr] of rt.containers) {
       const healthy = !broken.has(name);
@@ -527,7 +651,7 @@ export class NodeAgent {
       started: cr.started,
       restartCount: cr.restartCount,
       state:
-        cr.waiting || !cr.startedAt || (!cr.workload && !SPECIAL.has(n))
+        cr.waiting || !cr.startedAt || (!cr.workload && !cr.process && !SPECIAL.has(n))
           ? { waiting: { reason: cr.waiting ?? (rt.initialized ? 'ContainerCreating' : 'PodInitializing') } }
           : { running: { startedAt: cr.startedAt } },
       ...(cr.lastTermination ? { lastState: { terminated: { ...cr.lastTermination } } } : {}),
@@ -592,38 +716,34 @@ export class NodeAgent {
 
   /**
    * Stops a pod. `graceful` (the pod was deleted): each container runs its preStop hook before it
-   * stops; app containers (with a classic sidecar and fsm-healthcheck) stop together, native sidecars
-   * only after them, in reverse order — so a preStop hook sent through a native sidecar reaches the
-   * app, and one sent through a classic sidecar races the sidecar's own stop, as on a real node.
+   * stops; app containers (with a classic sidecar) stop together, native sidecars only after them,
+   * in reverse order — so a preStop hook sent through a native sidecar reaches the app, and one sent
+   * through a classic sidecar races the sidecar's own stop, as on a real node.
    */
   private async teardown(rt: PodRuntime, graceful = false): Promise<void> {
     rt.stopped = true;
     clearTimeout(rt.statusTimer);
     this.runtimes.delete(rt.key);
     for (const cr of rt.containers.values()) this.releaseWaiters(cr);
-    const stopContainer = async (cr: ContainerRuntime): Promise<void> => {
+    const stop = async (cr: ContainerRuntime): Promise<void> => {
       if (graceful && cr.startedAt) await this.runHook(rt, cr, 'preStop');
-      cr.prober?.stop();
-      await cr.workload?.stop();
-    };
-    const stopHealthcheck = async (): Promise<void> => {
-      if (rt.healthcheck && rt.healthcheck.exitCode === null) {
-        const exited = new Promise((r) => rt.healthcheck!.once('exit', r));
-        rt.healthcheck.kill('SIGTERM');
-        await exited;
-      }
+      await this.stopContainer(rt, cr);
     };
     const all = [...rt.containers.values()];
     const nativeSidecar = all.some((cr) => cr.init && cr.spec.name === SIDECAR_CONTAINER_NAME);
     await Promise.all([
-      ...all.filter((cr) => !cr.init).map(stopContainer),
-      stopHealthcheck(),
+      ...all.filter((cr) => !cr.init).map(stop),
       ...(nativeSidecar ? [] : [rt.agent?.stop()]),
     ]);
-    for (const cr of all.filter((x) => x.init).reverse()) await stopContainer(cr);
+    for (const cr of all.filter((x) => x.init).reverse()) await stop(cr);
     await rt.agent?.stop();
+    await rt.agentLog?.end();
     this.addresses.release(rt.ip);
     this.events.forget(rt.uid);
+    const [namespace, name] = rt.key.split('/') as [string, string];
+    await this.logs.forget(namespace, name, rt.uid);
+    // The pod's volumes and kubeconfig go with it, as a node removes a deleted pod's directory.
+    rmSync(rt.dir, { recursive: true, force: true });
     this.log.info('pod stopped', { pod: rt.key });
   }
 }

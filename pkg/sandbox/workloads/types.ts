@@ -38,6 +38,8 @@ export interface WorkloadSpec {
   name: string;
   /** PEM cert/key for https (and served as-is, like an app with its own certificate). */
   tls?: { certPem: string; keyPem: string };
+  /** The app's log lines (its container's stdout): what it serves and every request it answers. */
+  log?: (line: string) => void;
 }
 
 export interface Workload {

@@ -59,6 +59,7 @@ async function startHttpApp(spec: WorkloadSpec, secure: boolean): Promise<Worklo
       return;
     }
     const ok = healthy && !path.startsWith(ALWAYS_FAILING_PATH_PREFIX);
+    spec.log?.(`${req.method ?? 'GET'} ${path} ${ok ? 200 : 503} (${req.headers['user-agent'] ?? '-'})`);
     res.writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain' });
     res.end(`${spec.name} ${ok ? 'ok' : 'unhealthy'} ${path}\n`);
   };
@@ -68,6 +69,8 @@ async function startHttpApp(spec: WorkloadSpec, secure: boolean): Promise<Worklo
       : http.createServer(handler),
   );
   await Promise.all(servers.map((s, i) => listen(s, spec.host, spec.ports[i]!)));
+  for (const p of spec.ports)
+    spec.log?.(`${spec.name}: serving ${secure ? 'HTTPS' : 'HTTP'} on ${spec.host}:${p}`);
   return {
     spec,
     get healthy() {
@@ -75,6 +78,7 @@ async function startHttpApp(spec: WorkloadSpec, secure: boolean): Promise<Worklo
     },
     async setHealthy(h) {
       healthy = h;
+      spec.log?.(`${spec.name}: ${h ? 'healthy again (200)' : 'broken: answering 503'}`);
     },
     async stop() {
       await Promise.all(servers.map(close));
@@ -89,6 +93,7 @@ async function startTcpApp(spec: WorkloadSpec): Promise<Workload> {
   const open = async (): Promise<void> => {
     servers = spec.ports.map(() =>
       net.createServer((s) => {
+        spec.log?.(`connection from ${s.remoteAddress ?? '?'}:${s.remotePort ?? '?'}`);
         s.on('error', () => undefined);
         s.end(`${spec.name} ok\n`);
       }),
@@ -96,6 +101,7 @@ async function startTcpApp(spec: WorkloadSpec): Promise<Workload> {
     await Promise.all(servers.map((s, i) => listen(s, spec.host, spec.ports[i]!)));
   };
   await open();
+  for (const p of spec.ports) spec.log?.(`${spec.name}: accepting TCP on ${spec.host}:${p}`);
   return {
     spec,
     get healthy() {
@@ -104,6 +110,7 @@ async function startTcpApp(spec: WorkloadSpec): Promise<Workload> {
     async setHealthy(h) {
       if (h === healthy) return;
       healthy = h;
+      spec.log?.(`${spec.name}: ${h ? 'port open again' : 'broken: port closed'}`);
       if (h) await open();
       else await Promise.all(servers.map(close));
     },
@@ -126,6 +133,7 @@ async function startGrpcApp(spec: WorkloadSpec): Promise<Workload> {
       ),
     );
   }
+  for (const p of spec.ports) spec.log?.(`${spec.name}: serving gRPC health on ${spec.host}:${p}`);
   return {
     spec,
     get healthy() {
@@ -134,6 +142,7 @@ async function startGrpcApp(spec: WorkloadSpec): Promise<Workload> {
     async setHealthy(h) {
       healthy = h;
       const status = h ? 'SERVING' : 'NOT_SERVING';
+      spec.log?.(`${spec.name}: health status ${status}`);
       health.setStatus('', status);
       health.setStatus(spec.name, status);
     },

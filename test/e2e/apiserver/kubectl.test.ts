@@ -99,6 +99,12 @@ describe('kubectl', () => {
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/);
     expect(lines[1]).toMatch(/^bookstore-v1\s+0\/1\s+Pending\s+0\s+\d+s$/);
+    const one = await kubectl.run(['get', 'pod', '-n', 'bookstore', 'bookstore-v1']);
+    expect(one.stderr).toBe('');
+    expect(one.stdout.trim().split('\n')).toEqual([
+      expect.stringMatching(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/),
+      expect.stringMatching(/^bookstore-v1\s+0\/1\s+Pending\s+0\s+\d+s$/),
+    ]);
     const all = await kubectl.run(['get', 'pods', '-A']);
     expect(all.stdout).toMatch(/^NAMESPACE\s+NAME\s+READY/);
     expect(all.stdout).toMatch(/\nbookstore\s+bookstore-v1\s+0\/1\s+Pending/);

@@ -8,13 +8,24 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, KubeConfig, type CoreV1Event, type V1Pod } from '@kubernetes/client-node';
-import { MONITORED_BY_LABEL, NATIVE_SIDECAR_ANNOTATION } from '../../../pkg/constants/index.js';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  type CoreV1Event,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import {
+  CONTROLLER_APP,
+  MONITORED_BY_LABEL,
+  NATIVE_SIDECAR_ANNOTATION,
+} from '../../../pkg/constants/index.js';
 import { silentLogger } from '../../../pkg/logger/index.js';
 import { startSandbox, type Sandbox } from '../../../pkg/sandbox/index.js';
 import { SANDBOX_IMAGES } from '../../../pkg/sandbox/workloads/index.js';
 import { findKubectl, Kubectl } from '../../support/apiserver-kubectl.js';
-import { closedPort } from '../../support/net.js';
 import { eventually } from '../../support/eventually.js';
 
 const NATIVE = 'native';
@@ -41,6 +52,7 @@ describe('sandbox: native sidecars', () => {
   let dir: string;
   let sb: Sandbox;
   let core: CoreV1Api;
+  let apps: AppsV1Api;
 
   const read = (ns: string, name: string) => core.readNamespacedPod({ name, namespace: ns });
   const ready = async (ns: string, name: string) =>
@@ -61,12 +73,11 @@ describe('sandbox: native sidecars', () => {
       demo: false,
       restartDelayMs: 200,
       podAddressBlocks: { first: block, last: block },
-      // A fixed ADS port: the controller comes back where the agents look for it.
-      ports: { ads: await closedPort() },
     });
     const kc = new KubeConfig();
     kc.loadFromFile(sb.kubeconfigPath);
     core = kc.makeApiClient(CoreV1Api);
+    apps = kc.makeApiClient(AppsV1Api);
     await core.createNamespace({
       body: { metadata: { name: NATIVE, labels: { [MONITORED_BY_LABEL]: 'fsm' } } },
     });
@@ -108,8 +119,19 @@ describe('sandbox: native sidecars', () => {
   });
 
   it('without the controller, a native sidecar holds the app; a classic one does not; the controller back, the app starts', async () => {
-    const controller = sb.components.find((c) => c.name === 'fsm-controller')!;
-    await controller.stop();
+    // The controller scaled to zero (kubectl scale): no proxy gets any configuration.
+    const scale = (replicas: number) =>
+      apps.patchNamespacedDeployment(
+        { name: CONTROLLER_APP, namespace: sb.fsmNamespace, body: { spec: { replicas } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    await scale(0);
+    await eventually('no controller pod', async () =>
+      (await core.listNamespacedPod({ namespace: sb.fsmNamespace, labelSelector: `app=${CONTROLLER_APP}` }))
+        .items.length === 0
+        ? true
+        : undefined,
+    );
     await sb.createPod(app('held', NATIVE));
     await sb.createPod(app('held', CLASSIC));
     // The native sidecar's startup probe fails: nothing answers the proxy-ready path without listeners.
@@ -132,7 +154,8 @@ describe('sandbox: native sidecars', () => {
     expect(held.conditions?.find((c) => c.type === 'Initialized')?.status).toBe('False');
     expect(held.containerStatuses![0]!.state).toEqual({ waiting: { reason: 'PodInitializing' } });
 
-    await sb.restartController();
+    await scale(1);
+    await sb.waitForControlPlane();
     await eventually('the native app Ready', async () => ((await ready(NATIVE, 'held')) ? true : undefined));
     const sidecarStarted = await started(NATIVE, 'held', 'sidecar');
     const appStarted = await started(NATIVE, 'held', 'app');

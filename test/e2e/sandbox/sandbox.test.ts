@@ -25,7 +25,7 @@ import { silentLogger } from '../../../pkg/logger/index.js';
 import { startSandbox, type Sandbox } from '../../../pkg/sandbox/index.js';
 import { SANDBOX_IMAGES, UNHEALTHY_ANNOTATION } from '../../../pkg/sandbox/workloads/index.js';
 import { findKubectl, Kubectl } from '../../support/apiserver-kubectl.js';
-import { closedPort, httpRequest } from '../../support/net.js';
+import { httpRequest } from '../../support/net.js';
 import { runBinaryToExit } from '../../support/process.js';
 import { eventually } from '../../support/eventually.js';
 
@@ -96,8 +96,6 @@ describe('sandbox: the full probe chain', () => {
         const block = 100 + Math.floor(Math.random() * 100);
         return { first: block, last: block };
       })(),
-      // A fixed ADS port: the restart test brings the controller back on the address agents know.
-      ports: { ads: await closedPort() },
     });
     const kc = new KubeConfig();
     kc.loadFromFile(sb.kubeconfigPath);

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { listen } from '../../../pkg/binary/listen.js';
+import { bindHost, listen } from '../../../pkg/binary/listen.js';
 
 describe('listen', () => {
   const servers: net.Server[] = [];
@@ -32,5 +32,17 @@ describe('listen', () => {
     await expect(listen(net.createServer(), 0, '192.0.2.1')).rejects.toThrow(
       /^cannot listen on 192\.0\.2\.1:0: /,
     );
+  });
+});
+
+describe('bindHost: the sandbox pod address switch', () => {
+  it.each([
+    ['0.0.0.0', { FSM_SANDBOX_POD_IP: '127.0.1.7' }, '127.0.1.7'],
+    ['::', { FSM_SANDBOX_POD_IP: '127.0.1.7' }, '127.0.1.7'],
+    ['', { FSM_SANDBOX_POD_IP: '127.0.1.7' }, '127.0.1.7'],
+    ['127.0.0.1', { FSM_SANDBOX_POD_IP: '127.0.1.7' }, '127.0.0.1'],
+    ['0.0.0.0', {}, '0.0.0.0'],
+  ])('%s with %j binds %s', (host, env, want) => {
+    expect(bindHost(host, env)).toBe(want);
   });
 });

@@ -84,3 +84,25 @@ it.each([
 ])('parseIssuerRef(%s) throws naming the value', (value, message) => {
   expect(() => parseIssuerRef(value)).toThrow(message);
 });
+
+describe('controllerOutOfSyncThreshold', () => {
+  it('renders --out-of-sync-threshold only when set, and refuses what is not a duration', async () => {
+    const { renderInstall } = await import('../../../pkg/deploy/render.js');
+    const tls = { caPem: '', certPem: '', keyPem: '' };
+    const args = (p: ReturnType<typeof defaultInstallParams>): string[] =>
+      (
+        renderInstall(p, tls).find(
+          (o) => o.kind === 'Deployment' && o.metadata?.name === 'fsm-controller',
+        ) as {
+          spec: { template: { spec: { containers: { args: string[] }[] } } };
+        }
+      ).spec.template.spec.containers[0]!.args;
+    expect(args(defaultInstallParams()).some((a) => a.startsWith('--out-of-sync-threshold'))).toBe(false);
+    expect(args(defaultInstallParams({ controllerOutOfSyncThreshold: '5s' }))).toContain(
+      '--out-of-sync-threshold=5s',
+    );
+    expect(() =>
+      validateInstallParams(defaultInstallParams({ controllerOutOfSyncThreshold: 'soon' })),
+    ).toThrow('controllerOutOfSyncThreshold "soon" must be a duration such as 5s, 500ms or 2m');
+  });
+});

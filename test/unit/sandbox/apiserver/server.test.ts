@@ -115,6 +115,20 @@ describe('sandbox API server', () => {
     expect(row.object.kind).toBe('PartialObjectMetadata');
   });
 
+  it('prints a one-row Table for a single-object GET when asked, the object otherwise', async () => {
+    const accept = { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' };
+    const one = await request('GET', '/api/v1/namespaces/default/pods/t1', { headers: accept });
+    expect(one.status).toBe(200);
+    expect(one.json['kind']).toBe('Table');
+    const rows = one.json['rows'] as { cells: unknown[] }[];
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.cells.slice(0, 4)).toEqual(['t1', '1/2', 'Pending', 2]);
+    const plain = await request('GET', '/api/v1/namespaces/default/pods/t1');
+    expect(plain.json['kind']).toBe('Pod');
+    const missing = await request('GET', '/api/v1/namespaces/default/pods/nope', { headers: accept });
+    expect(missing.status).toBe(404);
+  });
+
   it('createObject applies the same defaults and validation as POST', async () => {
     const p = await h.server.createObject('pods', {
       metadata: { generateName: 'gen-', namespace: 'default' },
