@@ -8,6 +8,7 @@ import {
   CONTROLLER_HEALTH_PORT,
   DEFAULT_FSM_NAMESPACE,
   DEFAULT_CONTROLLER_SHUTDOWN_GRACE_MS,
+  DEFAULT_PROBE_DIAGNOSIS_INTERVAL_MS,
   DEFAULT_MESH_NAME,
   DEFAULT_OUT_OF_SYNC_THRESHOLD_MS,
   DEFAULT_RECONCILE_DEBOUNCE_MS,
@@ -38,6 +39,7 @@ interface Options {
   debounce: number;
   workers: number;
   shutdownGrace: number;
+  probeDiagnosisInterval: number;
 }
 
 await runBinary<Options>({
@@ -100,6 +102,14 @@ await runBinary<Options>({
         )
           .argParser(parseDuration)
           .default(DEFAULT_CONTROLLER_SHUTDOWN_GRACE_MS, '25s'),
+      )
+      .addOption(
+        new Option(
+          '--probe-diagnosis-interval <duration>',
+          'at most one ProbeTargetFailed diagnosis per pod, container and probe in this window',
+        )
+          .argParser(parseDuration)
+          .default(DEFAULT_PROBE_DIAGNOSIS_INTERVAL_MS, '1m'),
       ),
   graceMs: (opts) => opts.shutdownGrace,
   start: async (opts, logger) => {
@@ -115,6 +125,7 @@ await runBinary<Options>({
       debounceMs: opts.debounce,
       workers: opts.workers,
       shutdownGraceMs: opts.shutdownGrace,
+      probeDiagnosisIntervalMs: opts.probeDiagnosisInterval,
       version: fsmVersion(),
       logger,
     });

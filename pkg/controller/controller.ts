@@ -18,8 +18,9 @@ import {
   HEALTH_SHUTDOWN_HOLD_MS,
 } from '../constants/index.js';
 import { createHealthServer, debugRoutes, type HealthServer, type ReadinessCheck } from '../health/index.js';
-import { namespaceInformer, podInformer, type ResourceInformer } from '../k8s/index.js';
+import { isMonitoredNamespace, namespaceInformer, podInformer, type ResourceInformer } from '../k8s/index.js';
 import { errorMessage, type Logger } from '../logger/index.js';
+import { ProbeDiagnoser } from './probe-diagnosis.js';
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -40,6 +41,8 @@ export interface ControllerOptions {
   /** Default: a new Registry with Node's default metrics. */
   registry?: Registry;
   onReconciled?: (key: string, outcome: string) => void;
+  /** Root causes of failed probes: at most one diagnosis per pod, container and probe in this window (ms). */
+  probeDiagnosisIntervalMs?: number;
 }
 
 export interface RunningController {
@@ -97,6 +100,15 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     workers: opts.workers,
     onReconciled: opts.onReconciled,
   });
+  // Kubelet's Unhealthy events of rewritten probes → the cause, recorded on the pod (ProbeTargetFailed).
+  const diagnoser = new ProbeDiagnoser({
+    kubeConfig: opts.kubeConfig,
+    pods,
+    isMeshNamespace: (name) => isMonitoredNamespace(namespaces.get(name), opts.meshName),
+    logger: log,
+    registry,
+    ...(opts.probeDiagnosisIntervalMs !== undefined ? { intervalMs: opts.probeDiagnosisIntervalMs } : {}),
+  });
   const health: HealthServer = createHealthServer({
     lifecycle: ads.lifecycle,
     checks: [
@@ -118,6 +130,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     throw err;
   }
   propagator.start();
+  diagnoser.start();
   // Informers retry on their own; a start() rejection only means "stopped before the first sync".
   for (const inf of [namespaces, pods]) {
     inf.start().catch((err: unknown) => log.debug('informer start ended', { error: errorMessage(err) }));
@@ -146,7 +159,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
           flushMs: Math.min(ADS_SHUTDOWN_FLUSH_MS, budget / 4),
           holdMs: Math.min(HEALTH_SHUTDOWN_HOLD_MS, budget / 4),
         });
-        await Promise.all([propagator.stop(), pods.stop(), namespaces.stop()]);
+        await Promise.all([propagator.stop(), diagnoser.stop(), pods.stop(), namespaces.stop()]);
         await drained;
         await health.close();
         log.info('fsm-controller stopped', { elapsedMs: Date.now() - t0, budgetMs: budget });

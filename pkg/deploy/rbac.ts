@@ -1,6 +1,7 @@
 /**
  * ServiceAccounts and least-privilege RBAC of the control plane.
- * - fsm-controller: get/list/watch pods and namespaces (its informers), create/patch events.
+ * - fsm-controller: get/list/watch pods and namespaces (its informers); get/list/watch events (the
+ *   Unhealthy events its probe diagnosis starts from) and create/patch them (ProbeTargetFailed).
  * - fsm-injector: get/list/watch namespaces (its informer); when it manages its certificate itself
  *   (no cert-manager): get/patch its own MutatingWebhookConfiguration only (resourceNames) for the
  *   caBundle and, in the fsm namespace, get/update its own TLS Secret (resourceNames) and create
@@ -30,7 +31,7 @@ export function clusterScopedName(app: string, p: InstallParams): string {
 export function controllerRules(): V1PolicyRule[] {
   return [
     { apiGroups: [''], resources: ['pods', 'namespaces'], verbs: ['get', 'list', 'watch'] },
-    { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+    { apiGroups: [''], resources: ['events'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
   ];
 }
 

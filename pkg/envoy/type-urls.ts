@@ -18,6 +18,9 @@ export const HTTP_CONNECTION_MANAGER_TYPE_URL =
 export const ROUTER_TYPE_URL = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
 export const TCP_PROXY_TYPE_URL =
   'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
+/** A cluster's TLS transport socket configuration (envoy.transport_sockets.tls). */
+export const UPSTREAM_TLS_CONTEXT_TYPE_URL =
+  'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
 
 /** Short names used in logs and metric labels. */
 export const XDS_SHORT_NAMES: Readonly<Record<string, string>> = {
@@ -64,4 +67,5 @@ export const ENVOY_PROTO_FILES: readonly string[] = [
   'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
   'envoy/extensions/filters/http/router/v3/router.proto',
   'envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto',
+  'envoy/extensions/transport_sockets/tls/v3/tls.proto',
 ];

@@ -16,6 +16,7 @@ import {
 } from '../constants/index.js';
 import { findDeepNesting } from './json-depth.js';
 import { mutatePod, type InjectorConfig, type MutationOutcome } from './mutate.js';
+import type { ServerSupport } from './sidecar-mode.js';
 import { showValue } from './validate.js';
 
 /** Outcome label of one admission (metrics `result`). */
@@ -38,6 +39,8 @@ export interface AdmissionContext {
   config: InjectorConfig;
   namespace: (name: string) => V1Namespace | undefined;
   newProxyUuid: () => string;
+  /** What the API server supports (native sidecars); absent: not known (classic). */
+  server?: () => ServerSupport;
 }
 
 type Json = Record<string, unknown>;
@@ -122,6 +125,7 @@ export function handleAdmission(raw: string, ctx: AdmissionContext): AdmissionHa
     namespaceObject: ctx.namespace(podNs),
     config: ctx.config,
     newProxyUuid: ctx.newProxyUuid,
+    ...(ctx.server ? { server: ctx.server() } : {}),
   });
   const warnings = m.warnings.length > 0 ? { warnings: m.warnings } : {};
   let response: Json;
@@ -130,6 +134,7 @@ export function handleAdmission(raw: string, ctx: AdmissionContext): AdmissionHa
       response = { uid, allowed: false, status: { code: 400, reason: 'BadRequest', message: m.reason } };
       break;
     case 'injected':
+    case 'reinvoked':
       response = {
         uid,
         allowed: true,

@@ -8,6 +8,7 @@ import { InjectorMetrics } from './metrics.js';
 import { MetricsServer } from './metrics-server.js';
 import type { InjectorConfig } from './mutate.js';
 import type { NamespaceSource } from './namespaces.js';
+import type { ServerVersionSource } from './server-version.js';
 import { WebhookServer } from './server.js';
 import { readPairSync, TlsFileWatcher } from './tlsfiles.js';
 
@@ -25,6 +26,8 @@ export interface InjectorOptions {
   registry: Registry;
   logger: Logger;
   newProxyUuid?: () => string;
+  /** The API server's version: native sidecars where it runs them; absent: classic sidecars. */
+  serverVersion?: ServerVersionSource;
 }
 
 export class Injector {
@@ -45,6 +48,7 @@ export class Injector {
       logger: opts.logger,
       metrics: this.metrics,
       ...(opts.newProxyUuid ? { newProxyUuid: opts.newProxyUuid } : {}),
+      ...(opts.serverVersion ? { serverVersion: opts.serverVersion } : {}),
     });
     this.tls = new TlsFileWatcher(
       {

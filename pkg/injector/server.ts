@@ -26,6 +26,7 @@ import { handleAdmission, type AdmissionContext } from './admission.js';
 import type { AdmissionMetricResult, InjectorMetrics } from './metrics.js';
 import type { InjectorConfig } from './mutate.js';
 import type { NamespaceSource } from './namespaces.js';
+import type { ServerVersionSource } from './server-version.js';
 import type { CertKeyPair } from './tlsfiles.js';
 
 export interface WebhookServerOptions {
@@ -39,6 +40,8 @@ export interface WebhookServerOptions {
   metrics?: InjectorMetrics;
   newProxyUuid?: () => string;
   maxBodyBytes?: number;
+  /** The API server's version (native sidecars); absent: classic sidecars only. */
+  serverVersion?: ServerVersionSource;
 }
 
 const TEXT = 'text/plain; charset=utf-8';
@@ -63,6 +66,7 @@ export class WebhookServer {
       config: opts.config,
       namespace: (name) => opts.namespaces.get(name),
       newProxyUuid: opts.newProxyUuid ?? randomUUID,
+      ...(opts.serverVersion ? { server: () => opts.serverVersion!.current() } : {}),
     };
     // Defensive defaults (pkg/binary): head within 10 s, request within 30 s (kube-apiserver gives a
     // webhook at most 30 s), TLS handshake within 10 s, idle connections closed, a connection cap,

@@ -2,7 +2,8 @@
  * The MutatingWebhookConfiguration that routes pod creations to fsm-injector (for deploy/, the
  * sandbox and the CLI). sideEffects None: admission creates nothing, so dryRun requests are safe.
  * The namespaceSelector pre-filters on monitored-by=<mesh> and no ignore label; the webhook checks
- * both again (and the injection annotations) itself.
+ * both again (and the injection annotations) itself. reinvocationPolicy IfNeeded: a pod changed by a
+ * later webhook comes back for a second pass.
  */
 import {
   IGNORE_LABEL,
@@ -69,7 +70,9 @@ export function mutatingWebhookConfiguration(opts: WebhookConfigOptions): Record
         sideEffects: 'None',
         admissionReviewVersions: ['v1'],
         timeoutSeconds: opts.timeoutSeconds ?? 10,
-        reinvocationPolicy: 'Never',
+        // Another webhook may add containers (and probes, hooks) after fsm's: the API server calls
+        // fsm again, and the second pass rewrites only what is new (see ./reinvocation.ts).
+        reinvocationPolicy: 'IfNeeded',
       },
     ],
   };
