@@ -8,6 +8,7 @@ import {
   CONTROLLER_HEALTH_PORT,
   DEFAULT_FSM_NAMESPACE,
   DEFAULT_CONTROLLER_SHUTDOWN_GRACE_MS,
+  DEFAULT_PROBE_DIAGNOSIS_INTERVAL_MS,
   DEFAULT_MESH_NAME,
   DEFAULT_OUT_OF_SYNC_THRESHOLD_MS,
   DEFAULT_RECONCILE_DEBOUNCE_MS,
@@ -61,6 +62,7 @@ interface Options {
   adsMaxTypesPerStream: number;
   adsMaxStreamsPerConnection: number;
   shutdownGrace: number;
+  probeDiagnosisInterval: number;
 }
 
 await runBinary<Options>({
@@ -165,6 +167,14 @@ await runBinary<Options>({
         )
           .argParser(parseDuration)
           .default(DEFAULT_CONTROLLER_SHUTDOWN_GRACE_MS, '25s'),
+      )
+      .addOption(
+        new Option(
+          '--probe-diagnosis-interval <duration>',
+          'at most one ProbeTargetFailed diagnosis per pod, container and probe in this window',
+        )
+          .argParser(parseDuration)
+          .default(DEFAULT_PROBE_DIAGNOSIS_INTERVAL_MS, '1m'),
       ),
   graceMs: (opts) => opts.shutdownGrace,
   start: async (opts, logger) => {
@@ -189,6 +199,7 @@ await runBinary<Options>({
       },
       adsMaxStreamsPerConnection: opts.adsMaxStreamsPerConnection,
       shutdownGraceMs: opts.shutdownGrace,
+      probeDiagnosisIntervalMs: opts.probeDiagnosisInterval,
       version: fsmVersion(),
       logger,
     });

@@ -24,7 +24,7 @@ import {
   parseNonEmpty,
   runBinary,
 } from '../../pkg/binary/index.js';
-import { defaultInjectorConfig, Injector } from '../../pkg/injector/index.js';
+import { defaultInjectorConfig, Injector, ServerVersionWatcher } from '../../pkg/injector/index.js';
 import { loadKubeConfig, namespaceInformer } from '../../pkg/k8s/index.js';
 import { injectorDnsNames, webhookConfigurationName } from '../../pkg/deploy/index.js';
 import { WebhookCertManager } from '../../pkg/deploy/index.js';
@@ -136,6 +136,8 @@ await runBinary<Options>({
     // Namespaces come from an informer (pkg/k8s): one list+watch, never a GET per admission.
     const kc = loadKubeConfig(opts.kubeconfig !== undefined ? { kubeconfig: opts.kubeconfig } : {});
     const namespaces = namespaceInformer(kc, logger);
+    // The API server's version decides native vs classic sidecars: read now, refreshed in the background.
+    const serverVersion = new ServerVersionWatcher(kc, logger);
     // Without cert-manager: the certificate lives in a Secret, the files are written from it.
     const certs = opts.manageWebhookCert
       ? new WebhookCertManager(
@@ -183,7 +185,9 @@ await runBinary<Options>({
         const r = caReadiness.check();
         return r.ok ? undefined : `${caReadiness.name}: ${r.reason}`;
       },
+      serverVersion,
     });
+    await serverVersion.start();
     // After the TLS pair was checked; never fails: an unusable CA is logged and /healthz names it.
     const caState = await ca.start();
     if (caState.status !== 'ok') logger.error('mesh CA not usable at start', { ...caState });
@@ -195,12 +199,14 @@ await runBinary<Options>({
     try {
       await injector.start();
     } catch (err) {
+      serverVersion.stop();
       await Promise.all([namespaces.stop(), ca.stop()]);
       throw err;
     }
     return {
       stop: async () => {
         certs?.stop();
+        serverVersion.stop();
         await injector.stop();
         await Promise.all([namespaces.stop(), ca.stop()]);
       },

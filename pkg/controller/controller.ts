@@ -20,7 +20,7 @@ import {
 } from '../constants/index.js';
 import { BootstrapKeeper, MeshCaSource, WorkloadCertIssuer } from '../identity/index.js';
 import { createHealthServer, debugRoutes, type HealthServer, type ReadinessCheck } from '../health/index.js';
-import { namespaceInformer, podInformer, type ResourceInformer } from '../k8s/index.js';
+import { isMonitoredNamespace, namespaceInformer, podInformer, type ResourceInformer } from '../k8s/index.js';
 import { errorMessage, type Logger } from '../logger/index.js';
 import {
   MeshStreamAuthorizer,
@@ -28,6 +28,7 @@ import {
   revokeOnPodGone,
   snapshotSecretSink,
 } from './mesh-identity.js';
+import { ProbeDiagnoser } from './probe-diagnosis.js';
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -60,6 +61,8 @@ export interface ControllerOptions {
   bootstrapGcGraceMs?: number;
   bootstrapGcPeriodMs?: number;
   onReconciled?: (key: string, outcome: string) => void;
+  /** Root causes of failed probes: at most one diagnosis per pod, container and probe in this window (ms). */
+  probeDiagnosisIntervalMs?: number;
 }
 
 export interface RunningController {
@@ -166,6 +169,15 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     workers: opts.workers,
     onReconciled: opts.onReconciled,
   });
+  // Kubelet's Unhealthy events of rewritten probes → the cause, recorded on the pod (ProbeTargetFailed).
+  const diagnoser = new ProbeDiagnoser({
+    kubeConfig: opts.kubeConfig,
+    pods,
+    isMeshNamespace: (name) => isMonitoredNamespace(namespaces.get(name), opts.meshName),
+    logger: log,
+    registry,
+    ...(opts.probeDiagnosisIntervalMs !== undefined ? { intervalMs: opts.probeDiagnosisIntervalMs } : {}),
+  });
   const health: HealthServer = createHealthServer({
     lifecycle: ads.lifecycle,
     checks: [
@@ -198,6 +210,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   }
   propagator.start();
   bootstrap.start();
+  diagnoser.start();
   // Informers retry on their own; a start() rejection only means "stopped before the first sync".
   for (const inf of [namespaces, pods]) {
     inf.start().catch((err: unknown) => log.debug('informer start ended', { error: errorMessage(err) }));
@@ -232,7 +245,13 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
         });
         stopRevoking();
         servingCert.stop();
-        await Promise.all([propagator.stop(), pods.stop(), namespaces.stop(), bootstrap.stop()]);
+        await Promise.all([
+          propagator.stop(),
+          diagnoser.stop(),
+          pods.stop(),
+          namespaces.stop(),
+          bootstrap.stop(),
+        ]);
         await drained;
         workloadCerts.stop();
         await ca.stop();

@@ -21,6 +21,7 @@ import type { BootstrapCredentials, BootstrapRequest } from '../identity/index.j
 import { errorMessage } from '../logger/index.js';
 import { findDeepNesting } from './json-depth.js';
 import { mutatePod, type InjectorConfig, type MutationOutcome } from './mutate.js';
+import type { ServerSupport } from './sidecar-mode.js';
 import { showValue } from './validate.js';
 
 /** Outcome label of one admission (metrics `result`). */
@@ -45,6 +46,8 @@ export interface AdmissionContext {
   config: InjectorConfig;
   namespace: (name: string) => V1Namespace | undefined;
   newProxyUuid: () => string;
+  /** What the API server supports (native sidecars); absent: not known (classic). */
+  server?: () => ServerSupport;
 }
 
 type Json = Record<string, unknown>;
@@ -129,6 +132,7 @@ export function handleAdmission(raw: string, ctx: AdmissionContext): AdmissionHa
     namespaceObject: ctx.namespace(podNs),
     config: ctx.config,
     newProxyUuid: ctx.newProxyUuid,
+    ...(ctx.server ? { server: ctx.server() } : {}),
   });
   const warnings = m.warnings.length > 0 ? { warnings: m.warnings } : {};
   let response: Json;
@@ -137,6 +141,7 @@ export function handleAdmission(raw: string, ctx: AdmissionContext): AdmissionHa
       response = { uid, allowed: false, status: { code: 400, reason: 'BadRequest', message: m.reason } };
       break;
     case 'injected':
+    case 'reinvoked':
       response = {
         uid,
         allowed: true,

@@ -9,6 +9,7 @@ import { InjectorMetrics } from './metrics.js';
 import { MetricsServer } from './metrics-server.js';
 import type { InjectorConfig } from './mutate.js';
 import type { NamespaceSource } from './namespaces.js';
+import type { ServerVersionSource } from './server-version.js';
 import { WebhookServer } from './server.js';
 import { readPairSync, TlsFileWatcher } from './tlsfiles.js';
 
@@ -28,6 +29,8 @@ export interface InjectorOptions {
   newProxyUuid?: () => string;
   credentials?: BootstrapCredentials;
   notReady?: () => string | undefined;
+  /** The API server's version: native sidecars where it runs them; absent: classic sidecars. */
+  serverVersion?: ServerVersionSource;
 }
 
 export class Injector {
@@ -50,6 +53,7 @@ export class Injector {
       ...(opts.newProxyUuid ? { newProxyUuid: opts.newProxyUuid } : {}),
       ...(opts.credentials ? { credentials: opts.credentials } : {}),
       ...(opts.notReady ? { notReady: opts.notReady } : {}),
+      ...(opts.serverVersion ? { serverVersion: opts.serverVersion } : {}),
     });
     this.tls = new TlsFileWatcher(
       {

@@ -27,6 +27,7 @@ import { handleAdmission, withBootstrapCredential, type AdmissionContext } from 
 import type { AdmissionMetricResult, InjectorMetrics } from './metrics.js';
 import type { InjectorConfig } from './mutate.js';
 import type { NamespaceSource } from './namespaces.js';
+import type { ServerVersionSource } from './server-version.js';
 import type { CertKeyPair } from './tlsfiles.js';
 
 export interface WebhookServerOptions {
@@ -44,6 +45,8 @@ export interface WebhookServerOptions {
   credentials?: BootstrapCredentials;
   /** Extra readiness for /healthz and admissions (the mesh CA): a reason when not ready. */
   notReady?: () => string | undefined;
+  /** The API server's version (native sidecars); absent: classic sidecars only. */
+  serverVersion?: ServerVersionSource;
 }
 
 const TEXT = 'text/plain; charset=utf-8';
@@ -68,6 +71,7 @@ export class WebhookServer {
       config: opts.config,
       namespace: (name) => opts.namespaces.get(name),
       newProxyUuid: opts.newProxyUuid ?? randomUUID,
+      ...(opts.serverVersion ? { server: () => opts.serverVersion!.current() } : {}),
     };
     // Defensive defaults (pkg/binary): head within 10 s, request within 30 s (kube-apiserver gives a
     // webhook at most 30 s), TLS handshake within 10 s, idle connections closed, a connection cap,

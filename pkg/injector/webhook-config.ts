@@ -3,7 +3,8 @@
  * sandbox and the CLI). sideEffects NoneOnDryRun: an admission creates the pod's bootstrap credential
  * Secret, a dryRun admission creates nothing.
  * The namespaceSelector pre-filters on monitored-by=<mesh> and no ignore label; the webhook checks
- * both again (and the injection annotations) itself.
+ * both again (and the injection annotations) itself. reinvocationPolicy IfNeeded: a pod changed by a
+ * later webhook comes back for a second pass.
  */
 import {
   IGNORE_LABEL,
@@ -70,7 +71,9 @@ export function mutatingWebhookConfiguration(opts: WebhookConfigOptions): Record
         sideEffects: 'NoneOnDryRun',
         admissionReviewVersions: ['v1'],
         timeoutSeconds: opts.timeoutSeconds ?? 10,
-        reinvocationPolicy: 'Never',
+        // Another webhook may add containers (and probes, hooks) after fsm's: the API server calls
+        // fsm again, and the second pass rewrites only what is new (see ./reinvocation.ts).
+        reinvocationPolicy: 'IfNeeded',
       },
     ],
   };

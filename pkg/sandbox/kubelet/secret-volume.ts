@@ -6,7 +6,7 @@
  */
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { V1Pod, V1Secret } from '@kubernetes/client-node';
+import type { V1Container, V1Pod, V1Secret } from '@kubernetes/client-node';
 import {
   BOOTSTRAP_VOLUME_NAME,
   SIDECAR_CONTAINER_NAME,
@@ -29,15 +29,22 @@ export async function rewriteSecretFiles(dir: string, secret: V1Secret, mode = 0
 }
 
 /** The bootstrap Secret's name of a pod (from its volume), if the sidecar mounts one. */
+/** The sidecar container: a classic one among the containers, or a native one among the init containers. */
+function sidecarOf(pod: V1Pod): V1Container | undefined {
+  return [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find(
+    (c) => c.name === SIDECAR_CONTAINER_NAME,
+  );
+}
+
 export function bootstrapSecretOf(pod: V1Pod): string | undefined {
-  const sidecar = pod.spec?.containers?.find((c) => c.name === SIDECAR_CONTAINER_NAME);
+  const sidecar = sidecarOf(pod);
   if (!sidecar?.volumeMounts?.some((m) => m.name === BOOTSTRAP_VOLUME_NAME)) return undefined;
   return pod.spec?.volumes?.find((v) => v.name === BOOTSTRAP_VOLUME_NAME)?.secret?.secretName;
 }
 
 /** The name the sidecar's Envoy bootstrap checks the controller's certificate for (its ADS cluster's SNI). */
 export function adsServerNameOf(pod: V1Pod): string | undefined {
-  const sidecar = pod.spec?.containers?.find((c) => c.name === SIDECAR_CONTAINER_NAME);
+  const sidecar = sidecarOf(pod);
   const args = sidecar?.args ?? [];
   const i = args.indexOf('--config-yaml');
   if (i < 0 || args[i + 1] === undefined) return undefined;

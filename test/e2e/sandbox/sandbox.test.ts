@@ -16,7 +16,11 @@ import {
   type V1Probe,
 } from '@kubernetes/client-node';
 import { LISTENER_TYPE_URL } from '../../../pkg/envoy/index.js';
-import { MONITORED_BY_LABEL, ORIGINAL_PROBES_ANNOTATION } from '../../../pkg/constants/index.js';
+import {
+  MONITORED_BY_LABEL,
+  NATIVE_SIDECAR_ANNOTATION,
+  ORIGINAL_PROBES_ANNOTATION,
+} from '../../../pkg/constants/index.js';
 import { silentLogger } from '../../../pkg/logger/index.js';
 import { startSandbox, type Sandbox } from '../../../pkg/sandbox/index.js';
 import { SANDBOX_IMAGES, UNHEALTHY_ANNOTATION } from '../../../pkg/sandbox/workloads/index.js';
@@ -96,7 +100,17 @@ describe('sandbox: the full probe chain', () => {
     const kc = new KubeConfig();
     kc.loadFromFile(sb.kubeconfigPath);
     core = kc.makeApiClient(CoreV1Api);
-    await core.createNamespace({ body: { metadata: { name: NS, labels: { [MONITORED_BY_LABEL]: 'fsm' } } } });
+    // Classic sidecars here (the layout these tests assert); the sandbox's API server (1.32) would
+    // give native ones, covered by native-sidecar.test.ts.
+    await core.createNamespace({
+      body: {
+        metadata: {
+          name: NS,
+          labels: { [MONITORED_BY_LABEL]: 'fsm' },
+          annotations: { [NATIVE_SIDECAR_ANNOTATION]: 'disabled' },
+        },
+      },
+    });
     await new Promise((r) => setTimeout(r, 300)); // the injector's namespace informer sees it
     for (const k of KINDS) await sb.createPod(structuredClone(k.pod));
   });
