@@ -189,7 +189,7 @@ it('least privilege: the injector gets no rights on pods and never reads, update
     r.verbs.some((v) => ['create', 'patch', 'update', 'delete'].includes(v)),
   );
   expect(clusterWrites).toEqual([
-    { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+    { apiGroups: [''], resources: ['events'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
     { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch', 'update', 'delete'] },
   ]);
   const controllerRole = renderInstall(P2, tls).find(
