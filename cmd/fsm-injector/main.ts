@@ -28,6 +28,7 @@ import { defaultInjectorConfig, Injector, ServerVersionWatcher } from '../../pkg
 import { loadKubeConfig, namespaceInformer } from '../../pkg/k8s/index.js';
 import { injectorDnsNames, webhookConfigurationName } from '../../pkg/deploy/index.js';
 import { WebhookCertManager } from '../../pkg/deploy/index.js';
+import { BootstrapProvisioner, MeshCaSource } from '../../pkg/identity/index.js';
 import { errorMessage } from '../../pkg/logger/index.js';
 
 interface Options {
@@ -156,6 +157,10 @@ await runBinary<Options>({
         )
       : undefined;
     await certs?.start();
+    // The mesh CA: created by the first replica of the injector or the controller that finds none,
+    // then watched. Each injected pod gets a bootstrap credential signed by it.
+    const ca = new MeshCaSource({ kc, namespace: opts.fsmNamespace, meshName: opts.meshName, logger });
+    const caReadiness = ca.readinessCheck();
     // Reads and checks the TLS pair now: a bad pair fails the start before anything runs.
     const injector = new Injector({
       port: opts.port,
@@ -175,9 +180,17 @@ await runBinary<Options>({
       namespaces,
       registry: new Registry(),
       logger,
+      credentials: new BootstrapProvisioner({ kc, meshName: opts.meshName, ca, logger }),
+      notReady: () => {
+        const r = caReadiness.check();
+        return r.ok ? undefined : `${caReadiness.name}: ${r.reason}`;
+      },
       serverVersion,
     });
     await serverVersion.start();
+    // After the TLS pair was checked; never fails: an unusable CA is logged and /healthz names it.
+    const caState = await ca.start();
+    if (caState.status !== 'ok') logger.error('mesh CA not usable at start', { ...caState });
     await namespaces.start();
     namespaces.waitForSync().then(
       () => logger.info('namespace informer synced', { namespaces: namespaces.list().length }),
@@ -187,7 +200,7 @@ await runBinary<Options>({
       await injector.start();
     } catch (err) {
       serverVersion.stop();
-      await namespaces.stop();
+      await Promise.all([namespaces.stop(), ca.stop()]);
       throw err;
     }
     return {
@@ -195,7 +208,7 @@ await runBinary<Options>({
         certs?.stop();
         serverVersion.stop();
         await injector.stop();
-        await namespaces.stop();
+        await Promise.all([namespaces.stop(), ca.stop()]);
       },
     };
   },

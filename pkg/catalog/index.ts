@@ -8,3 +8,6 @@ export { hasNativeSidecar, podRef } from './pod.js';
 export { appContainers } from './ports.js';
 export type { HookViewEntry, ProbeViewEntry } from './probes-view.js';
 export { ProxyPropagator } from './propagator.js';
+export { ProxyPodIndex } from './proxy-index.js';
+export type { IndexedProxyPod, ProxyGoneListener } from './proxy-index.js';
+export { redactProbesView, redactProxy } from './redact.js';

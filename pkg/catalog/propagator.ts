@@ -37,6 +37,7 @@ import { desiredProxy, type DesiredProxy } from './desired.js';
 import { podInjection } from './injection.js';
 import type { InjectionInfo } from '../probes/index.js';
 import type { CatalogMetrics } from './metrics.js';
+import { redactProxy } from './redact.js';
 
 export interface PropagatorOptions {
   pods: ResourceInformer<V1Pod>;
@@ -414,7 +415,8 @@ export class ProxyPropagator {
 
   /**
    * Debug: one proxy's config as pushed (DesiredProxy + the version per type in the cache) and how
-   * its pod was injected, judged against this control plane's formats.
+   * its pod was injected, judged against this control plane's formats; probe header values
+   * redacted (names kept): the debug endpoint must not hand out a probe's credentials.
    */
   proxy(
     namespace: string,
@@ -428,7 +430,7 @@ export class ProxyPropagator {
     // Pure from the same pod object: the config that was pushed, without keeping 8 KiB per pod.
     const d = desiredProxy(k.pod);
     if (!d.isProxy) return undefined;
-    return { ...d, versions, injection: podInjection(k.pod) };
+    return { ...redactProxy(d), versions, injection: podInjection(k.pod) };
   }
 }
 

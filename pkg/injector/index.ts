@@ -1,4 +1,5 @@
-export { handleAdmission } from './admission.js';
+export { adsClusterTransportSocket, envoyBootstrap } from './bootstrap.js';
+export { handleAdmission, withBootstrapCredential } from './admission.js';
 export { decideInjection, parseSwitch } from './decision.js';
 export { Injector } from './injector.js';
 export { InjectorMetrics } from './metrics.js';

@@ -3,6 +3,7 @@
  * cmd/fsm-injector/main.ts only turns flags into these options.
  */
 import type { Registry } from 'prom-client';
+import type { BootstrapCredentials } from '../identity/index.js';
 import type { Logger } from '../logger/index.js';
 import { InjectorMetrics } from './metrics.js';
 import { MetricsServer } from './metrics-server.js';
@@ -26,6 +27,8 @@ export interface InjectorOptions {
   registry: Registry;
   logger: Logger;
   newProxyUuid?: () => string;
+  credentials?: BootstrapCredentials;
+  notReady?: () => string | undefined;
   /** The API server's version: native sidecars where it runs them; absent: classic sidecars. */
   serverVersion?: ServerVersionSource;
 }
@@ -48,6 +51,8 @@ export class Injector {
       logger: opts.logger,
       metrics: this.metrics,
       ...(opts.newProxyUuid ? { newProxyUuid: opts.newProxyUuid } : {}),
+      ...(opts.credentials ? { credentials: opts.credentials } : {}),
+      ...(opts.notReady ? { notReady: opts.notReady } : {}),
       ...(opts.serverVersion ? { serverVersion: opts.serverVersion } : {}),
     });
     this.tls = new TlsFileWatcher(

@@ -10,6 +10,7 @@ import type { V1Container, V1Namespace, V1Pod } from '@kubernetes/client-node';
 import jsonpatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
 import {
+  BOOTSTRAP_VOLUME_NAME,
   DEFAULT_FSM_NAMESPACE,
   DEFAULT_HEALTHCHECK_IMAGE,
   DEFAULT_INIT_IMAGE,
@@ -27,9 +28,10 @@ import {
   PROXY_UUID_LABEL,
   SIDECAR_CONTAINER_NAME,
 } from '../constants/index.js';
+import { bootstrapSecretName } from '../identity/index.js';
 import { fsmVersion } from '../binary/index.js';
 import { formatOriginalProbes, replaceControlChars } from '../probes/index.js';
-import { healthcheckContainer, initContainer, sidecarContainer } from './containers.js';
+import { bootstrapVolume, healthcheckContainer, initContainer, sidecarContainer } from './containers.js';
 import { decideInjection, parseSwitch } from './decision.js';
 import { classicPreStopWarnings, rewriteHooks } from './hooks.js';
 import { asNativeSidecar } from './native-sidecar.js';
@@ -77,6 +79,10 @@ export interface MutationResult {
   /** The pod after the patch (injected only). */
   desired?: V1Pod;
   proxyUuid?: string;
+  /** Injected only: who the bootstrap credential is for (its Secret is `bootstrapSecret`). */
+  namespace?: string;
+  serviceAccount?: string;
+  bootstrapSecret?: string;
 }
 
 export interface MutationInput {
@@ -188,6 +194,13 @@ export function mutatePod(input: MutationInput): MutationResult {
   const pod = checked.pod;
   const reserved = reservedNameError(pod);
   if (reserved) return none('denied', reserved);
+  const volumeIndex = (pod.spec!.volumes ?? []).findIndex((v) => v.name === BOOTSTRAP_VOLUME_NAME);
+  if (volumeIndex >= 0) {
+    return none(
+      'denied',
+      `spec.volumes[${volumeIndex}].name ${showValue(BOOTSTRAP_VOLUME_NAME)} is reserved for the volume fsm injects`,
+    );
+  }
 
   const annotations = pod.metadata?.annotations ?? {};
   const rewriteValue = annotations[PROBE_REWRITE_ANNOTATION];
@@ -216,13 +229,15 @@ export function mutatePod(input: MutationInput): MutationResult {
   const hooks = rewriteHooks(ref, probes.containers, rewrite);
   const native = mode.mode === 'native';
   const proxyUuid = input.newProxyUuid();
+  const serviceAccount = pod.spec!.serviceAccountName || 'default';
+  const secretName = bootstrapSecretName(proxyUuid);
 
   let sidecar = sidecarContainer({
     image: config.sidecarImage,
     proxyProbeTypes: sidecarProbeTypes(probes.proxyProbeTypes, hooks.hooks),
     proxyUuid,
     namespace,
-    serviceAccount: pod.spec!.serviceAccountName || 'default',
+    serviceAccount,
     fsmNamespace: config.fsmNamespace,
     logLevel: config.proxyLogLevel,
   });
@@ -245,7 +260,12 @@ export function mutatePod(input: MutationInput): MutationResult {
         ...injectionAnnotations(config.injectorVersion),
       },
     },
-    spec: { ...pod.spec!, containers, initContainers },
+    spec: {
+      ...pod.spec!,
+      containers,
+      initContainers,
+      volumes: [...(pod.spec!.volumes ?? []), bootstrapVolume(secretName)],
+    },
   };
   const patch = jsonpatch.compare(pod as object, desired as object);
   return {
@@ -261,5 +281,8 @@ export function mutatePod(input: MutationInput): MutationResult {
     ],
     desired,
     proxyUuid,
+    namespace,
+    serviceAccount,
+    bootstrapSecret: secretName,
   };
 }

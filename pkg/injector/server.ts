@@ -22,7 +22,8 @@ import {
 } from '../constants/index.js';
 import { clientErrorResponse, createHttpsServer, listen } from '../binary/index.js';
 import { errorMessage, type Logger } from '../logger/index.js';
-import { handleAdmission, type AdmissionContext } from './admission.js';
+import type { BootstrapCredentials } from '../identity/index.js';
+import { handleAdmission, withBootstrapCredential, type AdmissionContext } from './admission.js';
 import type { AdmissionMetricResult, InjectorMetrics } from './metrics.js';
 import type { InjectorConfig } from './mutate.js';
 import type { NamespaceSource } from './namespaces.js';
@@ -40,6 +41,10 @@ export interface WebhookServerOptions {
   metrics?: InjectorMetrics;
   newProxyUuid?: () => string;
   maxBodyBytes?: number;
+  /** Issues the bootstrap credential of each injected pod (none: the patch only, e.g. tests). */
+  credentials?: BootstrapCredentials;
+  /** Extra readiness for /healthz and admissions (the mesh CA): a reason when not ready. */
+  notReady?: () => string | undefined;
   /** The API server's version (native sidecars); absent: classic sidecars only. */
   serverVersion?: ServerVersionSource;
 }
@@ -126,6 +131,8 @@ export class WebhookServer {
       if (!this.opts.namespaces.hasSynced()) {
         return this.reply(res, 503, TEXT, 'namespace informer has not synced yet\n');
       }
+      const problem = this.opts.notReady?.();
+      if (problem) return this.reply(res, 503, TEXT, `${problem}\n`);
       return this.reply(res, 200, TEXT, INJECTOR_HEALTHZ_BODY);
     }
     if (path !== WEBHOOK_MUTATE_PATH) return this.reply(res, 404, TEXT, `no handler for ${path}\n`);
@@ -185,21 +192,31 @@ export class WebhookServer {
     req.on('error', (err) => this.log.debug(`request body aborted: ${errorMessage(err)}`));
     req.on('end', () => {
       if (over) return;
-      let result: AdmissionMetricResult = 'error';
-      try {
-        const h = handleAdmission(Buffer.concat(chunks, size).toString('utf8'), this.ctx);
-        result = h.result;
-        this.logAdmission(req, h.result, h.reason, h.uid, h.warnings);
-        this.reply(res, h.status, h.contentType, h.body);
-      } catch (err) {
-        // Only a bug of ours gets here: caller input is handled above.
-        this.log.error(`admission failed: ${errorMessage(err)}`);
-        if (!res.headersSent) this.reply(res, 500, TEXT, 'internal error\n');
-        else res.destroy();
-      } finally {
-        done(result);
-      }
+      void this.admit(req, res, Buffer.concat(chunks, size).toString('utf8'), done);
     });
+  }
+
+  private async admit(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: string,
+    done: (result: AdmissionMetricResult) => void,
+  ): Promise<void> {
+    let result: AdmissionMetricResult = 'error';
+    try {
+      let h = handleAdmission(body, this.ctx);
+      if (h.credential) h = await withBootstrapCredential(h, this.opts.credentials);
+      result = h.result;
+      this.logAdmission(req, h.result, h.reason, h.uid, h.warnings);
+      this.reply(res, h.status, h.contentType, h.body);
+    } catch (err) {
+      // Only a bug of ours gets here: caller input is handled above.
+      this.log.error(`admission failed: ${errorMessage(err)}`);
+      if (!res.headersSent) this.reply(res, 500, TEXT, 'internal error\n');
+      else res.destroy();
+    } finally {
+      done(result);
+    }
   }
 
   /**

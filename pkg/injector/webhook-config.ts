@@ -1,6 +1,7 @@
 /**
  * The MutatingWebhookConfiguration that routes pod creations to fsm-injector (for deploy/, the
- * sandbox and the CLI). sideEffects None: admission creates nothing, so dryRun requests are safe.
+ * sandbox and the CLI). sideEffects NoneOnDryRun: an admission creates the pod's bootstrap credential
+ * Secret, a dryRun admission creates nothing.
  * The namespaceSelector pre-filters on monitored-by=<mesh> and no ignore label; the webhook checks
  * both again (and the injection annotations) itself. reinvocationPolicy IfNeeded: a pod changed by a
  * later webhook comes back for a second pass.
@@ -67,7 +68,7 @@ export function mutatingWebhookConfiguration(opts: WebhookConfigOptions): Record
           matchExpressions: [{ key: IGNORE_LABEL, operator: 'DoesNotExist' }],
         },
         failurePolicy: opts.failurePolicy ?? 'Fail',
-        sideEffects: 'None',
+        sideEffects: 'NoneOnDryRun',
         admissionReviewVersions: ['v1'],
         timeoutSeconds: opts.timeoutSeconds ?? 10,
         // Another webhook may add containers (and probes, hooks) after fsm's: the API server calls

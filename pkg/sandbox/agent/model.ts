@@ -129,3 +129,18 @@ export interface ListenerModel {
   /** Content identity (the resource's bytes hash): an equal fingerprint means an unchanged listener. */
   fingerprint?: string;
 }
+
+/** An SDS secret the agent holds (its workload certificate, the mesh trust bundle). */
+export type SecretModel =
+  | {
+      name: string;
+      kind: 'tls_certificate';
+      certPem: string;
+      keyPem: string;
+      /** ms since the epoch. */
+      notAfter: number;
+      /** URI SANs (the SPIFFE ID). */
+      uris: string[];
+      serial: string;
+    }
+  | { name: string; kind: 'validation_context'; bundlePem: string; roots: number };

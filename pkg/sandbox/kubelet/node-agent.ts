@@ -39,6 +39,7 @@ import {
   type V1Probe,
 } from '@kubernetes/client-node';
 import {
+  BOOTSTRAP_VOLUME_NAME,
   HEALTHCHECK_CONTAINER_NAME,
   PROBE_WARNING_REASON,
   PROXY_UUID_LABEL,
@@ -57,6 +58,7 @@ import {
   type Workload,
 } from '../workloads/index.js';
 import { AddressPool } from './addresses.js';
+import { adsServerNameOf, agentTlsFor, bootstrapSecretOf, rewriteSecretFiles } from './secret-volume.js';
 import { EventRecorder, type PodEvent } from './events.js';
 import { FREEZE_ANNOTATION, frozenContainers } from './freeze.js';
 import { HOOK_FAILED_REASON, runLifecycleHook, type HookRun } from './lifecycle.js';
@@ -94,6 +96,8 @@ export interface NodeAgentOptions {
   restartDelayMs?: number;
   /** Third-octet range of pod addresses 127.0.<block>.x (default 1-255). */
   podAddressBlocks?: { first: number; last: number };
+  /** How often mounted secret volumes are refreshed from their Secret (kubelet's sync; default 10 s). */
+  volumeSyncMs?: number;
 }
 
 interface ContainerRuntime {
@@ -131,6 +135,8 @@ interface PodRuntime {
   startTime: Date;
   statusTimer?: NodeJS.Timeout;
   stopped: boolean;
+  /** The bootstrap secret volume: Secret name, directory, and the version last written. */
+  bootstrap?: { secret: string; dir: string; version: string };
   /** All init containers are done (regular ones completed, native sidecars started). */
   initialized: boolean;
   /** Regular init containers that completed. */
@@ -159,6 +165,7 @@ export class NodeAgent {
   private readonly events: EventRecorder;
   private readonly log: Logger;
   private readonly stateDir: string;
+  private volumeTimer: NodeJS.Timeout | undefined;
   private readonly hookRuns = new Map<string, HookRun[]>();
   /** Every container's log (the API server's pods/log reads them through podLogs()). */
   readonly logs: NodeLogs;
@@ -189,9 +196,12 @@ export class NodeAgent {
     this.queue.start();
     void this.pods.start().catch(() => undefined);
     await this.pods.waitForSync();
+    this.volumeTimer = setInterval(() => void this.syncVolumes(), this.opts.volumeSyncMs ?? 10_000);
+    this.volumeTimer.unref();
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.volumeTimer);
     await this.queue.stop();
     await this.pods.stop();
     await Promise.all([...this.runtimes.values()].map((rt) => this.teardown(rt)));
@@ -324,7 +334,10 @@ export class NodeAgent {
     const uuid = pod.metadata?.labels?.[PROXY_UUID_LABEL];
     if (!uuid || rt.agent) return;
     rt.agentLog = this.beginLog(rt, SIDECAR_CONTAINER_NAME);
+    // Its bootstrap credential, from the pod's volume (the controller's ADS is mTLS).
+    const tls = await this.mountBootstrap(rt);
     rt.agent = await startProbeAgent({
+      ...(tls ? { tls } : {}),
       adsAddress: this.opts.adsAddress,
       nodeId: uuid,
       nodeCluster: `${pod.spec?.serviceAccountName ?? 'default'}.${pod.metadata?.namespace}`,
@@ -344,6 +357,55 @@ export class NodeAgent {
     }
     for (const c of rt.pod.spec?.containers ?? []) await this.startContainer(rt, c.name);
     await this.applyHealth(rt);
+  }
+
+  /**
+   * The probe agent's TLS options from the sidecar's bootstrap credential volume (prepared with the
+   * pod's other volumes); undefined when the sidecar has none (it then cannot pass the
+   * controller's mTLS, as an Envoy without its credential could not).
+   */
+  private async mountBootstrap(rt: PodRuntime): Promise<ReturnType<typeof agentTlsFor> | undefined> {
+    const secretName = bootstrapSecretOf(rt.pod);
+    const serverName = adsServerNameOf(rt.pod);
+    const dir = rt.volumes.get(BOOTSTRAP_VOLUME_NAME);
+    if (!secretName || !serverName || !dir) {
+      this.log.warn('sidecar without a bootstrap credential volume: the controller will refuse it', {
+        pod: rt.key,
+      });
+      return undefined;
+    }
+    const [namespace] = rt.key.split('/') as [string];
+    try {
+      const secret = await this.core.readNamespacedSecret({ name: secretName, namespace });
+      rt.bootstrap = { secret: secretName, dir, version: secret.metadata?.resourceVersion ?? '' };
+    } catch (err) {
+      this.log.debug('cannot read the bootstrap Secret for its volume sync', {
+        pod: rt.key,
+        error: errorMessage(err),
+      });
+    }
+    return agentTlsFor(dir, serverName);
+  }
+
+  /** Kubelet's periodic sync of secret volumes: a changed Secret is written again, file by file atomically. */
+  private async syncVolumes(): Promise<void> {
+    for (const rt of [...this.runtimes.values()]) {
+      const b = rt.bootstrap;
+      if (!b || rt.stopped) continue;
+      try {
+        const secret = await this.core.readNamespacedSecret({
+          name: b.secret,
+          namespace: rt.key.split('/')[0]!,
+        });
+        const version = secret.metadata?.resourceVersion ?? '';
+        if (version === b.version) continue;
+        await rewriteSecretFiles(b.dir, secret);
+        b.version = version;
+        this.log.info('secret volume updated', { pod: rt.key, secret: b.secret });
+      } catch (err) {
+        this.log.debug('secret volume sync failed', { pod: rt.key, error: errorMessage(err) });
+      }
+    }
   }
 
   /** What the scheduler's binding does: the pod is assigned to this node (spec.nodeName). */

@@ -50,6 +50,8 @@ describe('fsm-injector binary', () => {
     core = api.kc.makeApiClient(CoreV1Api);
     await core.createNamespace({ body: meshNamespace('app', { 'flomesh.io/monitored-by': 'fsm' }) });
     await core.createNamespace({ body: meshNamespace('plain') });
+    // The control plane's own namespace, as in a cluster: the mesh CA Secret lives there.
+    await core.createNamespace({ body: { metadata: { name: 'fsm-system' } } });
   });
 
   afterAll(async () => {

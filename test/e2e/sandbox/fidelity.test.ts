@@ -26,6 +26,7 @@ import {
   ORIGINAL_PROBES_ANNOTATION,
   OUTDATED_INJECTION_METRIC,
 } from '../../../pkg/constants/index.js';
+import { BootstrapProvisioner, MeshCaSource } from '../../../pkg/identity/index.js';
 import { defaultInjectorConfig, mutatePod } from '../../../pkg/injector/index.js';
 import { silentLogger } from '../../../pkg/logger/index.js';
 import { startSandbox, type Sandbox } from '../../../pkg/sandbox/index.js';
@@ -310,6 +311,24 @@ describe('sandbox: probe fidelity', () => {
       // What the seed's injector wrote: the same rewrite, no stamp.
       const seed = r.desired!;
       delete seed.metadata!.annotations![INJECTION_STAMP_ANNOTATION];
+      // Its sidecar needs its bootstrap credential to reach the controller's ADS (mesh identity):
+      // created as the injector does at admission.
+      const kc = new KubeConfig();
+      kc.loadFromFile(sb.kubeconfigPath);
+      const ca = new MeshCaSource({
+        kc,
+        namespace: 'fsm-system',
+        meshName: 'fsm',
+        logger: silentLogger(),
+        create: false,
+      });
+      await ca.start();
+      await new BootstrapProvisioner({ kc, meshName: 'fsm', ca, logger: silentLogger() }).provision({
+        proxyUuid: r.proxyUuid!,
+        namespace: NS,
+        serviceAccount: r.serviceAccount!,
+      });
+      await ca.stop();
       const created = await sb.createPod(seed);
       expect(created.metadata!.annotations![INJECTION_STAMP_ANNOTATION]).toBeUndefined();
       await eventually('seed-format Ready', async () => ((await podReady('seed-format')) ? true : undefined));

@@ -146,6 +146,32 @@ describe('sandbox: the full probe chain', () => {
     },
   );
 
+  it('every sidecar connects with its own bootstrap credential and holds its SPIFFE workload certificate and the bundle', async () => {
+    for (const k of KINDS) {
+      const stored = await read(k.name);
+      const s = await eventually(`${k.name} secrets`, async () => {
+        const st = sb.node.probeAgentStatus(NS, k.name);
+        return st?.connected && st.secrets.length === 2 ? st : undefined;
+      });
+      const sa = stored.spec!.serviceAccountName || 'default';
+      expect(s.secrets).toEqual([
+        { name: 'fsm-trust-bundle', kind: 'validation_context', roots: 1 },
+        {
+          name: 'fsm-workload-cert',
+          kind: 'tls_certificate',
+          uris: [`spiffe://cluster.local/ns/${NS}/sa/${sa}`],
+          serial: expect.any(String),
+          notAfter: expect.any(String),
+        },
+      ]);
+      expect(s.nacks).toEqual({});
+      const volume = stored.spec!.volumes!.find((v) => v.name === 'fsm-bootstrap');
+      expect(volume?.secret?.secretName).toBe(
+        `fsm-bootstrap-${stored.metadata!.labels!['flomesh.io/proxy-uuid']}`,
+      );
+    }
+  });
+
   it('a controller restart: probes keep passing from the last config, agents converge to the new one', async () => {
     const name = 'web-http';
     const before = sb.node.probeAgentStatus(NS, name)!;
