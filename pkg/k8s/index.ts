@@ -4,3 +4,5 @@ export { collectionInformer, namespaceInformer, podInformer, secretInformer } fr
 export { loadKubeConfig } from './kubeconfig.js';
 export { MeshMembership, isMonitoredNamespace } from './mesh.js';
 export { WorkQueue } from './queue.js';
+export { PodEventRecorder } from './pod-events.js';
+export type { PodEvent, PodEventRecorderOptions } from './pod-events.js';
