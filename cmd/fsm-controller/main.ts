@@ -84,7 +84,10 @@ await runBinary<Options>({
           .default(DEFAULT_OUT_OF_SYNC_THRESHOLD_MS, '30s'),
       )
       .addOption(
-        new Option('--debounce <duration>', 'coalescing window for changes to one pod')
+        new Option(
+          '--debounce <duration>',
+          'coalescing window: a pod changed again within it is reconciled once it has been quiet that long (a first change at once)',
+        )
           .argParser(parseDuration)
           .default(DEFAULT_RECONCILE_DEBOUNCE_MS, '50ms'),
       )

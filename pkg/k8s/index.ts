@@ -4,3 +4,4 @@ export { collectionInformer, namespaceInformer, podInformer } from './informers.
 export { loadKubeConfig } from './kubeconfig.js';
 export { MeshMembership, isMonitoredNamespace } from './mesh.js';
 export { WorkQueue } from './queue.js';
+export type { QueueClock, WorkQueueOptions, WorkQueueStats } from './queue.js';

@@ -3,8 +3,15 @@
  * key from the cache. A key is never processed by two workers at once; adding a key that is waiting
  * is a no-op, adding one that is being processed runs it once more afterwards. Failed keys are
  * retried with per-key backoff; every key is re-added periodically (resync).
+ *
+ * Coalescing (debounceMs > 0) is leading-edge: a quiet key — not added within the last debounceMs —
+ * is queued at once, so an isolated change costs no delay. A key added again while it is hot is
+ * held until it has been quiet for debounceMs (each further add extends the hold), but never longer
+ * than maxDelayMs after the first held add, so a key that never goes quiet still progresses. A
+ * burst of changes to one key thus costs two reconciles: the first change and the settled state.
+ * Holding is always safe: a held key is reconciled from the cache, which has the latest object.
  */
-import { WORKQUEUE_RESYNC_MS } from '../constants/index.js';
+import { WORKQUEUE_COALESCE_MAX_DELAY_MS, WORKQUEUE_RESYNC_MS } from '../constants/index.js';
 import { errorMessage, silentLogger, type Logger } from '../logger/index.js';
 import { Backoff, type BackoffOptions } from '../backoff/index.js';
 
@@ -17,12 +24,37 @@ export interface WorkQueueOptions {
   resyncMs?: number;
   /** The keys re-added at each resync (e.g. the informer cache's keys). */
   resyncKeys?: () => Iterable<string>;
-  /** Coalescing delay before an added key is processed (default 0). */
+  /**
+   * Coalescing window (default 0: none). A key added again within this window of its last add is
+   * held until it has been quiet this long; a quiet key is queued at once.
+   */
   debounceMs?: number;
+  /** Longest a held key waits after its first held add (default WORKQUEUE_COALESCE_MAX_DELAY_MS). */
+  maxDelayMs?: number;
+  /** Time source and timers of the coalescing and retry delays (tests pass a manual clock). */
+  clock?: QueueClock;
   /** Attempts per key before it is dropped (default 15). */
   maxRetries?: number;
   retryBackoff?: BackoffOptions;
   logger?: Logger;
+}
+
+/** What the queue needs of time; the default is performance.now() and the global timers. */
+export interface QueueClock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const realClock: QueueClock = {
+  now: () => performance.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+/** A key waiting for a timer: a retry's backoff, or a coalescing hold. */
+interface Delayed {
+  handle: unknown;
 }
 
 export interface WorkQueueStats {
@@ -37,7 +69,13 @@ export class WorkQueue {
   private readonly queue: string[] = [];
   private readonly dirty = new Set<string>();
   private readonly processing = new Set<string>();
-  private readonly delayed = new Map<string, NodeJS.Timeout>();
+  private readonly delayed = new Map<string, Delayed>();
+  /**
+   * Keys added within the last debounceMs → time of their last add. Re-inserted on every add, so
+   * the Map's order is the order of last adds and expired keys are pruned from its head.
+   */
+  private readonly recent = new Map<string, number>();
+  private readonly clock: QueueClock;
   private readonly failures = new Map<string, Backoff>();
   private wake?: () => void;
   private idleWaiters: (() => void)[] = [];
@@ -49,6 +87,7 @@ export class WorkQueue {
 
   constructor(private readonly opts: WorkQueueOptions) {
     this.log = (opts.logger ?? silentLogger()).child({ component: 'workqueue' });
+    this.clock = opts.clock ?? realClock;
   }
 
   start(): void {
@@ -67,30 +106,67 @@ export class WorkQueue {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.resyncTimer);
-    for (const t of this.delayed.values()) clearTimeout(t);
+    for (const d of this.delayed.values()) this.clock.clearTimeout(d.handle);
     this.delayed.clear();
+    this.recent.clear();
     this.wake?.();
     await Promise.all(this.workers);
     this.workers = [];
     this.notifyIdle(true);
   }
 
-  /** Adds a key (after the debounce delay, if any). */
+  /** Adds a key: at once when it is quiet, held when it was added within the coalescing window. */
   add(key: string): void {
-    const d = this.opts.debounceMs ?? 0;
-    if (d > 0) this.addAfter(key, d);
-    else this.addNow(key);
+    const window = this.opts.debounceMs ?? 0;
+    if (window <= 0) return this.addNow(key);
+    const now = this.clock.now();
+    this.pruneRecent(now);
+    const hot = this.recent.has(key);
+    this.recent.delete(key);
+    this.recent.set(key, now);
+    // Waiting in the queue or for a timer: that run reads the cache later, so it sees this change.
+    if (this.dirty.has(key) || this.delayed.has(key)) return;
+    if (!hot) return this.addNow(key);
+    this.hold(key, now, window);
   }
 
   /** Adds a key after `ms`; a key already scheduled keeps its earlier time. */
   addAfter(key: string, ms: number): void {
     if (ms <= 0) return this.addNow(key);
     if (this.delayed.has(key) || this.dirty.has(key)) return;
-    const t = setTimeout(() => {
+    const handle = this.clock.setTimeout(() => {
       this.delayed.delete(key);
       this.addNow(key);
     }, ms);
-    this.delayed.set(key, t);
+    this.delayed.set(key, { handle });
+  }
+
+  /** Holds a hot key until it has been quiet for `window` (at most maxDelayMs after `since`). */
+  private hold(key: string, since: number, window: number): void {
+    const maxDelay = this.opts.maxDelayMs ?? WORKQUEUE_COALESCE_MAX_DELAY_MS;
+    const check = (): void => {
+      const now = this.clock.now();
+      const due = Math.min((this.recent.get(key) ?? since) + window, since + maxDelay);
+      // Timers fire at whole milliseconds: under 1 ms to go counts as due.
+      if (due - now < 1) {
+        this.delayed.delete(key);
+        this.addNow(key);
+        return;
+      }
+      entry.handle = this.clock.setTimeout(check, due - now);
+    };
+    const entry: Delayed = { handle: this.clock.setTimeout(check, window) };
+    this.delayed.set(key, entry);
+  }
+
+  /** Forgets the keys whose last add is older than the coalescing window. */
+  private pruneRecent(now: number): void {
+    const window = this.opts.debounceMs ?? 0;
+    for (const [key, at] of this.recent) {
+      if (now - at < window) break;
+      // A held key pruned here has been quiet for the window: its hold is due (`since` stands in).
+      this.recent.delete(key);
+    }
   }
 
   private addNow(key: string): void {
