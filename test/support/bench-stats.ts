@@ -72,6 +72,15 @@ export async function rssMiB(pid: number): Promise<number> {
   return kb / 1024;
 }
 
+/** Anonymous resident memory of a process in MiB (RssAnon: heap and other private pages; file-backed
+ * pages such as the node binary's text, which processes of one image share, are not counted). */
+export async function rssAnonMiB(pid: number): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/RssAnon:\s+(\d+) kB/.exec(status)?.[1]);
+  return kb / 1024;
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
