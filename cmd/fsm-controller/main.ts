@@ -8,10 +8,17 @@ import {
   CONTROLLER_HEALTH_PORT,
   DEFAULT_FSM_NAMESPACE,
   DEFAULT_CONTROLLER_SHUTDOWN_GRACE_MS,
+  DEFAULT_PROBE_DIAGNOSIS_INTERVAL_MS,
   DEFAULT_MESH_NAME,
   DEFAULT_OUT_OF_SYNC_THRESHOLD_MS,
   DEFAULT_RECONCILE_DEBOUNCE_MS,
   DEFAULT_RECONCILE_WORKERS,
+  DEFAULT_ADS_MAX_NAMES_PER_STREAM,
+  DEFAULT_ADS_MAX_NAMES_PER_SUBSCRIPTION,
+  DEFAULT_ADS_MAX_STREAMS_PER_CONNECTION,
+  DEFAULT_ADS_MAX_TYPES_PER_STREAM,
+  DEFAULT_TRUST_DOMAIN,
+  DEFAULT_WORKLOAD_CERT_VALIDITY_MS,
 } from '../../pkg/constants/index.js';
 import {
   fsmVersion,
@@ -24,7 +31,17 @@ import {
   runBinary,
 } from '../../pkg/binary/index.js';
 import { startController } from '../../pkg/controller/index.js';
+import { checkTrustDomain } from '../../pkg/identity/index.js';
 import { loadKubeConfig } from '../../pkg/k8s/index.js';
+import { InvalidArgumentError } from 'commander';
+
+function parseTrustDomain(v: string): string {
+  try {
+    return checkTrustDomain(v);
+  } catch (e) {
+    throw new InvalidArgumentError(e instanceof Error ? e.message : String(e));
+  }
+}
 
 interface Options {
   adsPort: number;
@@ -37,7 +54,15 @@ interface Options {
   outOfSyncThreshold: number;
   debounce: number;
   workers: number;
+  debugAllowRemote: boolean;
+  trustDomain: string;
+  workloadCertValidity: number;
+  adsMaxNamesPerSubscription: number;
+  adsMaxNamesPerStream: number;
+  adsMaxTypesPerStream: number;
+  adsMaxStreamsPerConnection: number;
   shutdownGrace: number;
+  probeDiagnosisInterval: number;
 }
 
 await runBinary<Options>({
@@ -98,11 +123,61 @@ await runBinary<Options>({
       )
       .addOption(
         new Option(
+          '--debug-allow-remote',
+          '/debug/proxies also answers non-loopback clients (default: loopback only; use kubectl port-forward)',
+        ).default(false),
+      )
+      .addOption(
+        new Option('--trust-domain <domain>', 'SPIFFE trust domain of workload certificates')
+          .argParser(parseTrustDomain)
+          .default(DEFAULT_TRUST_DOMAIN),
+      )
+      .addOption(
+        new Option(
+          '--workload-cert-validity <duration>',
+          'validity of workload certificates (renewed at 2/3)',
+        )
+          .argParser(parseDuration)
+          .default(DEFAULT_WORKLOAD_CERT_VALIDITY_MS, '24h'),
+      )
+      .addOption(
+        new Option(
+          '--ads-max-names-per-subscription <n>',
+          'resource names one stream may subscribe to per type',
+        )
+          .argParser(parsePositiveInt)
+          .default(DEFAULT_ADS_MAX_NAMES_PER_SUBSCRIPTION),
+      )
+      .addOption(
+        new Option('--ads-max-names-per-stream <n>', 'resource names one stream may subscribe to in all')
+          .argParser(parsePositiveInt)
+          .default(DEFAULT_ADS_MAX_NAMES_PER_STREAM),
+      )
+      .addOption(
+        new Option('--ads-max-types-per-stream <n>', 'type URLs one stream may ask for')
+          .argParser(parsePositiveInt)
+          .default(DEFAULT_ADS_MAX_TYPES_PER_STREAM),
+      )
+      .addOption(
+        new Option('--ads-max-streams-per-connection <n>', 'concurrent ADS streams on one connection')
+          .argParser(parsePositiveInt)
+          .default(DEFAULT_ADS_MAX_STREAMS_PER_CONNECTION),
+      )
+      .addOption(
+        new Option(
           '--shutdown-grace <duration>',
           "budget of a graceful stop after SIGTERM; keep it under the pod's terminationGracePeriodSeconds",
         )
           .argParser(parseDuration)
           .default(DEFAULT_CONTROLLER_SHUTDOWN_GRACE_MS, '25s'),
+      )
+      .addOption(
+        new Option(
+          '--probe-diagnosis-interval <duration>',
+          'at most one ProbeTargetFailed diagnosis per pod, container and probe in this window',
+        )
+          .argParser(parseDuration)
+          .default(DEFAULT_PROBE_DIAGNOSIS_INTERVAL_MS, '1m'),
       ),
   graceMs: (opts) => opts.shutdownGrace,
   start: async (opts, logger) => {
@@ -117,7 +192,17 @@ await runBinary<Options>({
       outOfSyncThresholdMs: opts.outOfSyncThreshold,
       debounceMs: opts.debounce,
       workers: opts.workers,
+      debugAllowRemote: opts.debugAllowRemote,
+      trustDomain: opts.trustDomain,
+      workloadCertValidityMs: opts.workloadCertValidity,
+      adsLimits: {
+        maxNamesPerSubscription: opts.adsMaxNamesPerSubscription,
+        maxNamesPerStream: opts.adsMaxNamesPerStream,
+        maxTypesPerStream: opts.adsMaxTypesPerStream,
+      },
+      adsMaxStreamsPerConnection: opts.adsMaxStreamsPerConnection,
       shutdownGraceMs: opts.shutdownGrace,
+      probeDiagnosisIntervalMs: opts.probeDiagnosisInterval,
       version: fsmVersion(),
       logger,
     });

@@ -24,10 +24,11 @@ import {
   parseNonEmpty,
   runBinary,
 } from '../../pkg/binary/index.js';
-import { defaultInjectorConfig, Injector } from '../../pkg/injector/index.js';
+import { defaultInjectorConfig, Injector, ServerVersionWatcher } from '../../pkg/injector/index.js';
 import { loadKubeConfig, namespaceInformer } from '../../pkg/k8s/index.js';
 import { injectorDnsNames, webhookConfigurationName } from '../../pkg/deploy/index.js';
 import { WebhookCertManager } from '../../pkg/deploy/index.js';
+import { BootstrapProvisioner, MeshCaSource } from '../../pkg/identity/index.js';
 import { errorMessage } from '../../pkg/logger/index.js';
 
 interface Options {
@@ -135,6 +136,8 @@ await runBinary<Options>({
     // Namespaces come from an informer (pkg/k8s): one list+watch, never a GET per admission.
     const kc = loadKubeConfig(opts.kubeconfig !== undefined ? { kubeconfig: opts.kubeconfig } : {});
     const namespaces = namespaceInformer(kc, logger);
+    // The API server's version decides native vs classic sidecars: read now, refreshed in the background.
+    const serverVersion = new ServerVersionWatcher(kc, logger);
     // Without cert-manager: the certificate lives in a Secret, the files are written from it.
     const certs = opts.manageWebhookCert
       ? new WebhookCertManager(
@@ -154,6 +157,10 @@ await runBinary<Options>({
         )
       : undefined;
     await certs?.start();
+    // The mesh CA: created by the first replica of the injector or the controller that finds none,
+    // then watched. Each injected pod gets a bootstrap credential signed by it.
+    const ca = new MeshCaSource({ kc, namespace: opts.fsmNamespace, meshName: opts.meshName, logger });
+    const caReadiness = ca.readinessCheck();
     // Reads and checks the TLS pair now: a bad pair fails the start before anything runs.
     const injector = new Injector({
       port: opts.port,
@@ -173,7 +180,17 @@ await runBinary<Options>({
       namespaces,
       registry: new Registry(),
       logger,
+      credentials: new BootstrapProvisioner({ kc, meshName: opts.meshName, ca, logger }),
+      notReady: () => {
+        const r = caReadiness.check();
+        return r.ok ? undefined : `${caReadiness.name}: ${r.reason}`;
+      },
+      serverVersion,
     });
+    await serverVersion.start();
+    // After the TLS pair was checked; never fails: an unusable CA is logged and /healthz names it.
+    const caState = await ca.start();
+    if (caState.status !== 'ok') logger.error('mesh CA not usable at start', { ...caState });
     await namespaces.start();
     namespaces.waitForSync().then(
       () => logger.info('namespace informer synced', { namespaces: namespaces.list().length }),
@@ -182,14 +199,16 @@ await runBinary<Options>({
     try {
       await injector.start();
     } catch (err) {
-      await namespaces.stop();
+      serverVersion.stop();
+      await Promise.all([namespaces.stop(), ca.stop()]);
       throw err;
     }
     return {
       stop: async () => {
         certs?.stop();
+        serverVersion.stop();
         await injector.stop();
-        await namespaces.stop();
+        await Promise.all([namespaces.stop(), ca.stop()]);
       },
     };
   },

@@ -51,8 +51,75 @@ function where(nodeId: string, typeUrl: string, i: number): string {
 /** Called with the new snapshot (undefined after clearSnapshot). */
 export type SnapshotWatcher = (snapshot: Snapshot | undefined) => void;
 
+function checkNodeId(nodeId: string, what: string): void {
+  if (typeof nodeId !== 'string' || nodeId === '') {
+    throw new Error(`${what}: node id must be a non-empty string, got ${JSON.stringify(nodeId)}`);
+  }
+}
+
+/** Same type URLs with the very same TypeSnapshot objects (unchanged content reuses them). */
+function sameTypes(a: ReadonlyMap<string, TypeSnapshot>, b: ReadonlyMap<string, TypeSnapshot>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [t, ts] of b) if (a.get(t) !== ts) return false;
+  return true;
+}
+
+/**
+ * Encodes one input's types, reusing `previous`' encodings (and whole TypeSnapshots) where the
+ * content is unchanged. Throws naming node, type and resource on bad input.
+ */
+function buildTypes(
+  nodeId: string,
+  input: SnapshotInput,
+  previous: ReadonlyMap<string, TypeSnapshot> | undefined,
+): Map<string, TypeSnapshot> {
+  const types = new Map<string, TypeSnapshot>();
+  for (const [typeUrl, list] of Object.entries(input)) {
+    if (!list) continue;
+    assertKnownTypeUrl(typeUrl);
+    const prevType = previous?.get(typeUrl);
+    const prevRes = prevType?.resources;
+    const resources = new Map<string, EncodedResource>();
+    for (const [i, item] of list.entries()) {
+      if (!item || typeof item.name !== 'string' || item.name === '') {
+        throw new Error(
+          `${where(nodeId, typeUrl, i)}.name: must be a non-empty string, got ${JSON.stringify(item?.name)}`,
+        );
+      }
+      if (resources.has(item.name)) {
+        throw new Error(
+          `${where(nodeId, typeUrl, i)}.name: duplicate resource name ${JSON.stringify(item.name)}`,
+        );
+      }
+      try {
+        resources.set(item.name, EncodedResource.from(typeUrl, item, prevRes?.get(item.name)));
+      } catch (err) {
+        const msg = err instanceof Error ? err.message : String(err);
+        throw new Error(`${where(nodeId, typeUrl, i)} (${JSON.stringify(item.name)}): ${msg}`);
+      }
+    }
+    if (resources.size === 0) continue;
+    let same = prevType !== undefined && prevType.resources.size === resources.size;
+    if (same) {
+      for (const [n, r] of resources) {
+        if (prevType!.resources.get(n) !== r) {
+          same = false;
+          break;
+        }
+      }
+    }
+    // Unchanged type (every resource reused): keep the very same TypeSnapshot, no hashing.
+    types.set(typeUrl, same ? prevType! : { typeUrl, version: setVersion(resources.values()), resources });
+  }
+  return types;
+}
+
 export class SnapshotCache {
   private readonly snapshots = new Map<string, Snapshot>();
+  /** The primary (setSnapshot) types of each node. */
+  private readonly primary = new Map<string, ReadonlyMap<string, TypeSnapshot>>();
+  /** Other layers of a node (setLayer), by layer name. */
+  private readonly extras = new Map<string, Map<string, ReadonlyMap<string, TypeSnapshot>>>();
   private readonly watchers = new Map<string, Set<SnapshotWatcher>>();
 
   /**
@@ -62,58 +129,71 @@ export class SnapshotCache {
    * naming node, type and resource, on bad input; the previous snapshot then stays in place.
    */
   setSnapshot(nodeId: string, input: SnapshotInput): { snapshot: Snapshot; changed: boolean } {
-    if (typeof nodeId !== 'string' || nodeId === '') {
-      throw new Error(`setSnapshot: node id must be a non-empty string, got ${JSON.stringify(nodeId)}`);
+    checkNodeId(nodeId, 'setSnapshot');
+    const prevTypes = this.primary.get(nodeId);
+    const types = buildTypes(nodeId, input, prevTypes);
+    for (const [layer, lt] of this.extras.get(nodeId) ?? []) {
+      for (const t of types.keys()) {
+        if (lt.has(t))
+          throw new Error(`node ${JSON.stringify(nodeId)}: type ${t} is already set by layer ${layer}`);
+      }
+    }
+    const published = this.snapshots.get(nodeId);
+    if (published && prevTypes && sameTypes(prevTypes, types)) return { snapshot: published, changed: false };
+    this.primary.set(nodeId, types);
+    return this.publish(nodeId)!;
+  }
+
+  /**
+   * Sets the resources of one more layer of a node (e.g. its SDS secrets, produced by mesh identity),
+   * beside the primary ones of setSnapshot; neither overwrites the other (a type belongs to one
+   * layer). A node's snapshot is published only while it has primary resources: a layer alone never
+   * makes a stream push (it would push an empty configuration). Returns whether the published
+   * snapshot changed.
+   */
+  setLayer(nodeId: string, layer: string, input: SnapshotInput): { changed: boolean } {
+    checkNodeId(nodeId, 'setLayer');
+    let layers = this.extras.get(nodeId);
+    const prev = layers?.get(layer);
+    const types = buildTypes(nodeId, input, prev);
+    const primary = this.primary.get(nodeId);
+    for (const t of types.keys()) {
+      if (primary?.has(t))
+        throw new Error(`node ${JSON.stringify(nodeId)}: type ${t} is already set by the primary snapshot`);
+      for (const [other, lt] of layers ?? []) {
+        if (other !== layer && lt.has(t))
+          throw new Error(`node ${JSON.stringify(nodeId)}: type ${t} is already set by layer ${other}`);
+      }
+    }
+    if (prev && sameTypes(prev, types)) return { changed: false };
+    if (!layers) this.extras.set(nodeId, (layers = new Map()));
+    layers.set(layer, types);
+    const before = this.snapshots.get(nodeId);
+    return { changed: this.publish(nodeId)?.snapshot !== before };
+  }
+
+  /** Removes one layer of a node; the published snapshot follows. */
+  clearLayer(nodeId: string, layer: string): boolean {
+    const layers = this.extras.get(nodeId);
+    if (!layers?.delete(layer)) return false;
+    if (layers.size === 0) this.extras.delete(nodeId);
+    this.publish(nodeId);
+    return true;
+  }
+
+  /** The merged snapshot of a node's layers, set and announced when it changed. */
+  private publish(nodeId: string): { snapshot: Snapshot; changed: boolean } | undefined {
+    const primary = this.primary.get(nodeId);
+    if (!primary) return undefined;
+    const layers = this.extras.get(nodeId);
+    let types: ReadonlyMap<string, TypeSnapshot> = primary;
+    if (layers && layers.size > 0) {
+      const merged = new Map(primary);
+      for (const lt of layers.values()) for (const [t, ts] of lt) merged.set(t, ts);
+      types = merged;
     }
     const previous = this.snapshots.get(nodeId);
-    const types = new Map<string, TypeSnapshot>();
-    for (const [typeUrl, list] of Object.entries(input)) {
-      if (!list) continue;
-      assertKnownTypeUrl(typeUrl);
-      const prevRes = previous?.types.get(typeUrl)?.resources;
-      const resources = new Map<string, EncodedResource>();
-      for (const [i, item] of list.entries()) {
-        if (!item || typeof item.name !== 'string' || item.name === '') {
-          throw new Error(
-            `${where(nodeId, typeUrl, i)}.name: must be a non-empty string, got ${JSON.stringify(item?.name)}`,
-          );
-        }
-        if (resources.has(item.name)) {
-          throw new Error(
-            `${where(nodeId, typeUrl, i)}.name: duplicate resource name ${JSON.stringify(item.name)}`,
-          );
-        }
-        try {
-          resources.set(item.name, EncodedResource.from(typeUrl, item, prevRes?.get(item.name)));
-        } catch (err) {
-          const msg = err instanceof Error ? err.message : String(err);
-          throw new Error(`${where(nodeId, typeUrl, i)} (${JSON.stringify(item.name)}): ${msg}`);
-        }
-      }
-      if (resources.size === 0) continue;
-      const prevType = previous?.types.get(typeUrl);
-      let same = prevType !== undefined && prevType.resources.size === resources.size;
-      if (same) {
-        for (const [n, r] of resources) {
-          if (prevType!.resources.get(n) !== r) {
-            same = false;
-            break;
-          }
-        }
-      }
-      // Unchanged type (every resource reused): keep the very same TypeSnapshot, no hashing.
-      types.set(typeUrl, same ? prevType! : { typeUrl, version: setVersion(resources.values()), resources });
-    }
-    let unchanged = previous !== undefined && previous.types.size === types.size;
-    if (unchanged) {
-      for (const [t, ts] of types) {
-        if (previous!.types.get(t) !== ts) {
-          unchanged = false;
-          break;
-        }
-      }
-    }
-    if (unchanged) return { snapshot: previous!, changed: false };
+    if (previous && sameTypes(previous.types, types)) return { snapshot: previous, changed: false };
     const version = setVersion([...types.values()].map((t) => ({ name: t.typeUrl, version: t.version })));
     const snapshot: Snapshot = { nodeId, version, types, setAt: process.hrtime.bigint() };
     this.snapshots.set(nodeId, snapshot);
@@ -123,6 +203,7 @@ export class SnapshotCache {
 
   /** Forgets a proxy's snapshot (pod gone). Its open streams keep what they have. */
   clearSnapshot(nodeId: string): boolean {
+    this.primary.delete(nodeId);
     const had = this.snapshots.delete(nodeId);
     if (had) this.notify(nodeId, undefined);
     return had;

@@ -31,6 +31,12 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequestMsg, DeltaTypeSt
     return new DeltaTypeState(req.type_url, req.initial_resource_versions);
   }
 
+  /** Delta: the running set plus what this request adds (and the versions it says it holds). */
+  protected namesAfter(st: DeltaTypeState | undefined, req: DeltaDiscoveryRequestMsg): number {
+    const initial = st ? 0 : Object.keys(req.initial_resource_versions).length;
+    return (st?.names.size ?? 0) + req.resource_names_subscribe.length + initial;
+  }
+
   protected subscribe(st: DeltaTypeState, req: DeltaDiscoveryRequestMsg, first: boolean): void {
     st.change(req.resource_names_subscribe, req.resource_names_unsubscribe, first, (name) => {
       if (name === XDS_WILDCARD) st.retainSubscribed(st.known);

@@ -6,14 +6,17 @@
  */
 import { ADS_CONTROL_PLANE_IDENTIFIER, DEFAULT_ADS_UNKNOWN_NODE_WAIT_MS } from '../constants/index.js';
 import type { Logger } from '../logger/index.js';
+import type { StreamAuthorizer } from './authorizer.js';
 import type { SnapshotCache } from './cache.js';
 import { DeltaStream } from './delta-stream.js';
 import type { LifecycleView } from './lifecycle.js';
+import { streamLimits, type StreamLimits } from './limits.js';
 import type { AdsMetrics } from './metrics.js';
+import { DEFAULT_NACK_LOG_POLICY, type NackLogPolicy } from './nack-log.js';
 import { eventLoopScheduler, type Scheduler } from './scheduler.js';
 import { SotwStream } from './sotw-stream.js';
 import type { StreamContext, StreamHandle } from './stream.js';
-import { AdsStatus, type AdsTransport } from './transport.js';
+import { AdsStatus, type AdsStatusCode, type AdsTransport } from './transport.js';
 import { controlPlaneField, type DeltaDiscoveryRequestMsg, type DiscoveryRequestMsg } from './wire.js';
 
 export interface AdsEngineOptions {
@@ -30,6 +33,13 @@ export interface AdsEngineOptions {
   readonly controlPlaneIdentifier?: string;
   /** Deferred work and timers (default: the event loop). */
   readonly scheduler?: Scheduler;
+  /** Mesh identity: admits and binds every stream (absent: any peer may read any node). */
+  readonly authorizer?: StreamAuthorizer;
+  /** Names and types one stream may subscribe to (defaults: pkg/constants). */
+  readonly limits?: Partial<StreamLimits>;
+  readonly nackLog?: Partial<NackLogPolicy>;
+  /** The clock of the NACK log limiter (default Date.now). */
+  readonly now?: () => number;
 }
 
 export class AdsEngine {
@@ -37,12 +47,16 @@ export class AdsEngine {
   private readonly ctx: StreamContext;
   private readonly lifecycle: LifecycleView;
   private readonly scheduler: Scheduler;
+  private readonly authorizer: StreamAuthorizer | undefined;
+  private readonly logger: Logger;
   /** Resolved when the last open stream closes (drain). */
   private idleWaiters: (() => void)[] = [];
 
   constructor(options: AdsEngineOptions) {
     this.lifecycle = options.lifecycle;
     this.scheduler = options.scheduler ?? eventLoopScheduler;
+    this.authorizer = options.authorizer;
+    this.logger = options.logger;
     const id = options.controlPlaneIdentifier ?? ADS_CONTROL_PLANE_IDENTIFIER;
     this.ctx = {
       cache: options.cache,
@@ -53,6 +67,10 @@ export class AdsEngine {
       controlPlaneSotw: controlPlaneField(6, id),
       controlPlaneDelta: controlPlaneField(7, id),
       maxInFlight: Math.max(1, options.maxInFlightPerStream ?? 4),
+      authorizer: options.authorizer,
+      limits: streamLimits(options.limits),
+      nackLog: { ...DEFAULT_NACK_LOG_POLICY, ...options.nackLog },
+      now: options.now ?? Date.now,
       onClosed: (s) => this.closed(s),
     };
   }
@@ -96,10 +114,42 @@ export class AdsEngine {
     for (const s of [...this.streams]) s.finish(AdsStatus.UNAVAILABLE, 'ADS server is shutting down');
   }
 
-  /** Where an authorizer of transport.peer will plug in (mesh identity). */
+  /**
+   * Ends every open stream of `nodeId` with `code` (e.g. PERMISSION_DENIED when its pod is gone:
+   * revoked by deletion). Returns how many were ended.
+   */
+  revoke(nodeId: string, code: AdsStatusCode, reason: string): number {
+    const streams = this.streamsOf(nodeId);
+    for (const s of streams) {
+      this.logger.warn('ADS stream revoked', {
+        node: nodeId,
+        identity: s.identity,
+        peer: s.peer.address,
+        reason,
+      });
+      s.finish(code, reason);
+    }
+    return streams.length;
+  }
+
+  /** Serving, and the authorizer admits the peer (a peer it can never authorize is refused at once). */
   private accepting(transport: AdsTransport<unknown>): boolean {
-    if (this.lifecycle.state === 'serving') return true;
-    transport.fail(AdsStatus.UNAVAILABLE, 'ADS server is draining');
+    if (this.lifecycle.state !== 'serving') {
+      transport.fail(AdsStatus.UNAVAILABLE, 'ADS server is draining');
+      return false;
+    }
+    if (!this.authorizer) return true;
+    const peer = transport.peer;
+    const v = this.authorizer.admit(peer);
+    if (v.ok) return true;
+    this.logger.warn('ADS stream refused', {
+      peer: peer.address,
+      ...(v.presented !== undefined ? { presented: v.presented } : {}),
+      status: v.code,
+      reason: v.reason,
+    });
+    this.ctx.metrics.refused(v.code);
+    transport.fail(v.code, v.reason);
     return false;
   }
 

@@ -14,18 +14,33 @@ import {
   type DiscoveryRequestMsg,
 } from './wire.js';
 
+/**
+ * What a transport knows of its connection beyond the address: with the ADS port's own TLS
+ * (tls-listener.ts) the certificate the client presented, looked up by the address grpc-js reports.
+ */
+export type PeerLookup = (address: string) => Omit<PeerInfo, 'address'> | undefined;
+
 /** One grpc-js bidi call as an AdsTransport. */
 export class GrpcTransport<Req> implements AdsTransport<Req> {
   private peerInfo: PeerInfo | undefined;
 
-  constructor(private readonly call: grpc.ServerDuplexStream<Req, Buffer>) {}
+  constructor(
+    private readonly call: grpc.ServerDuplexStream<Req, Buffer>,
+    private readonly lookup?: PeerLookup,
+  ) {}
 
   /** Read on demand: most streams never need it. */
   get peer(): PeerInfo {
     if (!this.peerInfo) {
-      // getAuthContext() reports a peer certificate only when the TLS handshake verified it.
-      const cert = this.call.getAuthContext().sslPeerCertificate;
-      this.peerInfo = { address: this.call.getPeer(), ...(cert?.raw ? { clientCertificate: cert.raw } : {}) };
+      const address = this.call.getPeer();
+      const known = this.lookup?.(address);
+      if (known) {
+        this.peerInfo = { address, ...known };
+      } else {
+        // grpc-js' own TLS: getAuthContext() reports a peer certificate only when it verified it.
+        const cert = this.call.getAuthContext().sslPeerCertificate;
+        this.peerInfo = { address, ...(cert?.raw ? { clientCertificate: cert.raw } : {}) };
+      }
     }
     return this.peerInfo;
   }
@@ -65,10 +80,11 @@ export interface AdsStreamOpener {
 const identity = (b: Buffer): Buffer => b;
 
 /** Registers StreamAggregatedResources and DeltaAggregatedResources on `server`. */
-export function registerAdsService(server: grpc.Server, engine: AdsStreamOpener): void {
+export function registerAdsService(server: grpc.Server, engine: AdsStreamOpener, lookup?: PeerLookup): void {
   server.register<DiscoveryRequestMsg, Buffer>(
     ADS_SOTW_METHOD_PATH,
-    (call: grpc.ServerDuplexStream<DiscoveryRequestMsg, Buffer>) => engine.openSotw(new GrpcTransport(call)),
+    (call: grpc.ServerDuplexStream<DiscoveryRequestMsg, Buffer>) =>
+      engine.openSotw(new GrpcTransport(call, lookup)),
     identity,
     decodeDiscoveryRequest,
     'bidi',
@@ -76,7 +92,7 @@ export function registerAdsService(server: grpc.Server, engine: AdsStreamOpener)
   server.register<DeltaDiscoveryRequestMsg, Buffer>(
     ADS_DELTA_METHOD_PATH,
     (call: grpc.ServerDuplexStream<DeltaDiscoveryRequestMsg, Buffer>) =>
-      engine.openDelta(new GrpcTransport(call)),
+      engine.openDelta(new GrpcTransport(call, lookup)),
     identity,
     decodeDeltaDiscoveryRequest,
     'bidi',

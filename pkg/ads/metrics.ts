@@ -10,12 +10,28 @@ interface Observe {
 
 export type AdsProtocol = 'sotw' | 'delta';
 
+/** Type labels fsm knows; anything else a client sends is labelled `other` (bounded cardinality). */
+const KNOWN_TYPE_LABELS: ReadonlySet<string> = new Set(['LDS', 'CDS', 'RDS', 'EDS', 'SDS']);
+
+function typeLabel(type: string): string {
+  return KNOWN_TYPE_LABELS.has(type) ? type : 'other';
+}
+
+const STATUS_NAMES: Readonly<Record<number, string>> = {
+  3: 'INVALID_ARGUMENT',
+  7: 'PERMISSION_DENIED',
+  8: 'RESOURCE_EXHAUSTED',
+  14: 'UNAVAILABLE',
+  16: 'UNAUTHENTICATED',
+};
+
 export class AdsMetrics {
   readonly connectedStreams: Gauge<'protocol'>;
   readonly responses: Counter<'type' | 'protocol'>;
   readonly acks: Counter<'type' | 'protocol'>;
   readonly nacks: Counter<'type' | 'protocol'>;
   readonly pushLatency: Histogram<'type'>;
+  readonly refusedStreams: Counter<'code'>;
   /** Plain running totals (cheap to read synchronously: benchmarks, debug endpoints). */
   readonly totals = { responses: 0, acks: 0, nacks: 0 };
 
@@ -44,6 +60,12 @@ export class AdsMetrics {
       labelNames: ['type', 'protocol'],
       registers: [registry],
     });
+    this.refusedStreams = new Counter({
+      name: 'fsm_ads_streams_refused_total',
+      help: 'ADS streams ended by the server before or instead of serving them (authorization, limits)',
+      labelNames: ['code'],
+      registers: [registry],
+    });
     this.pushLatency = new Histogram({
       name: 'fsm_ads_push_latency_seconds',
       help: 'From a snapshot change to the response written on the stream',
@@ -65,22 +87,32 @@ export class AdsMetrics {
   }
 
   /** One response written (type = short name, e.g. 'CDS'). Label children are cached: hot path. */
-  response(type: string, protocol: AdsProtocol): void {
+  response(t: string, protocol: AdsProtocol): void {
+    const type = typeLabel(t);
     this.totals.responses++;
     this.child<Inc>(`r|${type}|${protocol}`, () => this.responses.labels({ type, protocol })).inc();
   }
 
-  ack(type: string, protocol: AdsProtocol): void {
+  ack(t: string, protocol: AdsProtocol): void {
+    const type = typeLabel(t);
     this.totals.acks++;
     this.child<Inc>(`a|${type}|${protocol}`, () => this.acks.labels({ type, protocol })).inc();
   }
 
-  nack(type: string, protocol: AdsProtocol): void {
+  nack(t: string, protocol: AdsProtocol): void {
+    const type = typeLabel(t);
     this.totals.nacks++;
     this.child<Inc>(`n|${type}|${protocol}`, () => this.nacks.labels({ type, protocol })).inc();
   }
 
-  latency(type: string, seconds: number): void {
+  /** A stream refused or ended by the server (status code). */
+  refused(code: number): void {
+    const name = STATUS_NAMES[code] ?? String(code);
+    this.child<Inc>(`x|${name}`, () => this.refusedStreams.labels({ code: name })).inc();
+  }
+
+  latency(t: string, seconds: number): void {
+    const type = typeLabel(t);
     this.child<Observe>(`l|${type}`, () => this.pushLatency.labels({ type })).observe(seconds);
   }
 }

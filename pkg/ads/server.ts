@@ -7,7 +7,15 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { Registry } from 'prom-client';
-import { ADS_SHUTDOWN_FLUSH_MS, DEFAULT_ADS_DRAIN_GRACE_MS } from '../constants/index.js';
+import {
+  ADS_SHUTDOWN_FLUSH_MS,
+  DEFAULT_ADS_DRAIN_GRACE_MS,
+  DEFAULT_ADS_MAX_STREAMS_PER_CONNECTION,
+} from '../constants/index.js';
+import type { StreamAuthorizer } from './authorizer.js';
+import type { StreamLimits } from './limits.js';
+import { TlsListener, type TlsMaterial } from './tls-listener.js';
+import type { AdsStatusCode } from './transport.js';
 import { silentLogger, type Logger } from '../logger/index.js';
 import { envoyRoot } from '../envoy/index.js';
 import { SnapshotCache } from './cache.js';
@@ -29,8 +37,20 @@ export interface AdsServerOptions {
   maxInFlightPerStream?: number;
   /** DiscoveryResponse.control_plane.identifier (default fsm-controller; '' to omit). */
   controlPlaneIdentifier?: string;
-  /** Server credentials (default insecure: sidecars reach the controller inside the cluster). */
+  /** grpc-js server credentials (default insecure). Ignored with `tls`. */
   credentials?: grpc.ServerCredentials;
+  /**
+   * mTLS owned by the ADS port (tls-listener.ts): the client certificate is requested, kept per
+   * connection and judged by `authorizer`. `material` may come later (setTlsMaterial): until then
+   * handshakes fail.
+   */
+  tls?: { material?: TlsMaterial; handshakeTimeoutMs?: number };
+  /** Admits and binds every stream (mesh identity); absent: any peer reads any node. */
+  authorizer?: StreamAuthorizer;
+  /** Per-stream bounds (defaults: pkg/constants). */
+  limits?: Partial<StreamLimits>;
+  /** Concurrent streams on one HTTP/2 connection (default DEFAULT_ADS_MAX_STREAMS_PER_CONNECTION). */
+  maxStreamsPerConnection?: number;
   /** Extra grpc-js server options. */
   grpcOptions?: grpc.ServerOptions;
 }
@@ -61,6 +81,8 @@ export class AdsServer {
   private boundPort: number | undefined;
   private stopping: Promise<void> | undefined;
   private readonly credentials: grpc.ServerCredentials;
+  private readonly tls: TlsListener | undefined;
+  private injector: grpc.ConnectionInjector | undefined;
 
   constructor(options: AdsServerOptions = {}) {
     this.cache = options.cache ?? new SnapshotCache();
@@ -76,14 +98,54 @@ export class AdsServer {
       unknownNodeWaitMs: options.unknownNodeWaitMs,
       maxInFlightPerStream: options.maxInFlightPerStream,
       controlPlaneIdentifier: options.controlPlaneIdentifier,
+      ...(options.authorizer ? { authorizer: options.authorizer } : {}),
+      ...(options.limits ? { limits: options.limits } : {}),
     });
     envoyRoot(); // load protos now, not on the first request
     this.server = new grpc.Server({
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.http2.min_ping_interval_without_data_ms': 10_000,
+      'grpc.max_concurrent_streams':
+        options.maxStreamsPerConnection ?? DEFAULT_ADS_MAX_STREAMS_PER_CONNECTION,
       ...options.grpcOptions,
     });
-    registerAdsService(this.server, this.engine);
+    if (options.tls) {
+      this.tls = new TlsListener({
+        logger: this.logger,
+        onConnection: (socket) => this.injector?.injectConnection(socket),
+        ...(options.tls.handshakeTimeoutMs !== undefined
+          ? { handshakeTimeoutMs: options.tls.handshakeTimeoutMs }
+          : {}),
+      });
+      if (options.tls.material) this.tls.setMaterial(options.tls.material);
+      const tls = this.tls;
+      registerAdsService(this.server, this.engine, (address) => {
+        const p = tls.peer(address);
+        if (!p) return undefined;
+        return {
+          ...(p.certificate ? { clientCertificate: p.certificate } : {}),
+          ...(p.authorizationError ? { tlsAuthorizationError: p.authorizationError } : {}),
+        };
+      });
+    } else {
+      registerAdsService(this.server, this.engine);
+    }
+  }
+
+  /** New serving certificate / trust bundle for new TLS handshakes (mesh CA rotation). */
+  setTlsMaterial(material: TlsMaterial): void {
+    if (!this.tls) throw new Error('ADS server was created without tls');
+    this.tls.setMaterial(material);
+  }
+
+  /** Ends the open streams of a node (its pod is gone: revoked by deletion). */
+  revoke(nodeId: string, code: AdsStatusCode, reason: string): number {
+    return this.engine.revoke(nodeId, code, reason);
+  }
+
+  /** TLS handshakes that failed since start (0 without tls). */
+  get failedHandshakes(): number {
+    return this.tls?.failedHandshakes ?? 0;
   }
 
   /** The lifecycle, for /health/alive and /health/ready. */
@@ -118,17 +180,30 @@ export class AdsServer {
     }
     const host = listen.host ?? '0.0.0.0';
     const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-    const port = await new Promise<number>((resolve, reject) => {
-      this.server.bindAsync(`${hostPart}:${listen.port}`, this.credentials, (err, p) =>
-        err
-          ? reject(new Error(`ADS server cannot listen on ${hostPart}:${listen.port}: ${err.message}`))
-          : resolve(p),
-      );
-    });
+    let port: number;
+    if (this.tls) {
+      // Our TLS listener accepts; grpc-js serves HTTP/2 on the decrypted connections.
+      this.injector = this.server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+      try {
+        port = await this.tls.listen(listen.port, host);
+      } catch (err) {
+        throw new Error(
+          `ADS server cannot listen on ${hostPart}:${listen.port}: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+    } else {
+      port = await new Promise<number>((resolve, reject) => {
+        this.server.bindAsync(`${hostPart}:${listen.port}`, this.credentials, (err, p) =>
+          err
+            ? reject(new Error(`ADS server cannot listen on ${hostPart}:${listen.port}: ${err.message}`))
+            : resolve(p),
+        );
+      });
+    }
     this.boundPort = port;
     this.address = `${hostPart}:${port}`;
     this.lifecycleImpl.transition('serving');
-    this.logger.info('ADS server serving', { address: this.address });
+    this.logger.info('ADS server serving', { address: this.address, mtls: this.tls !== undefined });
     return { port, host };
   }
 
@@ -147,6 +222,7 @@ export class AdsServer {
     const held = new Promise((r) => setTimeout(r, holdMs));
     if (this.lifecycleImpl.state === 'starting' || !this.address) {
       this.lifecycleImpl.transition('stopped');
+      this.injector?.destroy();
       this.server.forceShutdown();
       return;
     }
@@ -154,8 +230,13 @@ export class AdsServer {
     this.logger.info('ADS server draining', { streams: this.engine.openStreams.length, graceMs });
     const address = this.address;
     try {
-      this.server.drain(address, graceMs + flushMs);
-      this.server.unbind(address);
+      if (this.tls) {
+        void this.tls.close();
+        this.injector?.drain(graceMs + flushMs);
+      } else {
+        this.server.drain(address, graceMs + flushMs);
+        this.server.unbind(address);
+      }
     } catch (err) {
       this.logger.debug('drain/unbind failed', { error: String(err) });
     }
@@ -172,6 +253,7 @@ export class AdsServer {
       });
     });
     await Promise.all([shutdown, held]);
+    this.injector?.destroy();
     this.lifecycleImpl.transition('stopped');
     this.logger.info('ADS server stopped');
   }

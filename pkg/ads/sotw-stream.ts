@@ -36,6 +36,11 @@ export class SotwStream extends AdsStream<DiscoveryRequestMsg, SotwTypeState> {
     return new SotwTypeState(req.type_url);
   }
 
+  /** SotW: resource_names is the whole subscription. */
+  protected namesAfter(_st: SotwTypeState | undefined, req: DiscoveryRequestMsg): number {
+    return req.resource_names.length;
+  }
+
   protected subscribe(st: SotwTypeState, req: DiscoveryRequestMsg, first: boolean): void {
     if (st.replace(req.resource_names, first)) {
       st.forced = true;

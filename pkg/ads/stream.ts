@@ -11,6 +11,9 @@
  */
 import type { Logger } from '../logger/index.js';
 import { errorMessage } from '../logger/index.js';
+import type { StreamAuthorizer } from './authorizer.js';
+import type { StreamLimits } from './limits.js';
+import { NackLogLimiter, truncateDetail, type NackLogPolicy } from './nack-log.js';
 import { shortTypeName } from '../envoy/index.js';
 import type { Snapshot, SnapshotCache } from './cache.js';
 import { typeVersion } from './cache.js';
@@ -34,6 +37,11 @@ export interface StreamContext {
   readonly controlPlaneDelta: Buffer;
   /** Responses handed to the transport and not yet flushed, per stream. */
   readonly maxInFlight: number;
+  /** Binds each stream to its peer's identity before anything is sent (absent: every node is served). */
+  readonly authorizer: StreamAuthorizer | undefined;
+  readonly limits: StreamLimits;
+  readonly nackLog: NackLogPolicy;
+  readonly now: () => number;
   /** Called once when the stream ends, whatever the reason. */
   onClosed(stream: StreamHandle): void;
 }
@@ -44,6 +52,8 @@ export interface StreamHandle {
   readonly nodeId: string | undefined;
   readonly protocol: AdsProtocol;
   readonly peer: PeerInfo;
+  /** Who the authorizer said the stream is (undefined without an authorizer or before the first request). */
+  readonly identity: string | undefined;
   readonly isClosed: boolean;
   readonly pendingWrites: number;
   readonly responsesSent: number;
@@ -106,6 +116,9 @@ export abstract class AdsStream<Req extends AdsRequest, St extends TypeState>
   private nonceCounter = 0;
   /** Responses written since the stream opened (debug/bench). */
   responsesSent = 0;
+  identity: string | undefined;
+  private release: (() => void) | undefined;
+  private readonly nackLimiter: NackLogLimiter;
 
   constructor(
     protected readonly transport: AdsTransport<Req>,
@@ -113,6 +126,7 @@ export abstract class AdsStream<Req extends AdsRequest, St extends TypeState>
     readonly protocol: AdsProtocol,
   ) {
     this.log = ctx.logger;
+    this.nackLimiter = new NackLogLimiter(ctx.nackLog, ctx.now);
     ctx.metrics.connectedStreams.inc({ protocol });
     transport.onRequest((req) => this.receive(req));
     transport.onClose((how) => {
@@ -144,6 +158,11 @@ export abstract class AdsStream<Req extends AdsRequest, St extends TypeState>
   abstract removalOf(st: St): OutgoingResponse | undefined;
   /** Called when nothing is owed any more (after a full pass over every type). */
   protected caughtUp(_ordered: readonly St[]): void {}
+  /**
+   * The number of names `st` (undefined: a type not seen yet) would hold after `req`, counted
+   * before the request is applied (an upper bound is fine): what the limits check.
+   */
+  protected abstract namesAfter(st: St | undefined, req: Req): number;
 
   private receive(req: Req): void {
     if (this.closed) return;
@@ -154,6 +173,7 @@ export abstract class AdsStream<Req extends AdsRequest, St extends TypeState>
           this.finish(AdsStatus.INVALID_ARGUMENT, 'the first discovery request must carry node.id');
           return;
         }
+        if (!this.authorized(req.node!)) return;
         this.attach(id, req.node!);
       }
       if (!req.type_url) {
@@ -168,10 +188,60 @@ export abstract class AdsStream<Req extends AdsRequest, St extends TypeState>
     }
   }
 
+  /** The authorizer's verdict on the first request; false (stream ended) when refused. */
+  private authorized(node: NodeInfo): boolean {
+    const auth = this.ctx.authorizer;
+    if (!auth) return true;
+    const peer = this.transport.peer;
+    const v = auth.authorize(peer, node);
+    if (!v.ok) {
+      this.log.warn('ADS stream refused', {
+        peer: peer.address,
+        node: node.id,
+        ...(v.presented !== undefined ? { presented: v.presented } : {}),
+        status: v.code,
+        reason: v.reason,
+      });
+      this.ctx.metrics.refused(v.code);
+      this.finish(v.code, v.reason);
+      return false;
+    }
+    this.identity = v.identity;
+    this.release = v.release;
+    this.log.debug('ADS stream authorized', { peer: peer.address, node: node.id, identity: v.identity });
+    return true;
+  }
+
+  /** Ends the stream when `req` would take it past a limit; true when it did. */
+  private overLimit(st: St | undefined, req: Req): boolean {
+    const L = this.ctx.limits;
+    let problem: string | undefined;
+    if (!st && this.types.size >= L.maxTypesPerStream) {
+      problem = `the stream asked for more than ${L.maxTypesPerStream} type URLs (${JSON.stringify(req.type_url.slice(0, 200))} is one too many)`;
+    } else {
+      const after = this.namesAfter(st, req);
+      if (after > L.maxNamesPerSubscription) {
+        problem = `subscription to ${after} names of ${shortTypeName(req.type_url).slice(0, 200)} is over the limit of ${L.maxNamesPerSubscription}`;
+      } else {
+        let total = after;
+        for (const t of this.types.values()) if (t !== st) total += t.names.size;
+        if (total > L.maxNamesPerStream) {
+          problem = `the stream subscribed to ${total} names in all, over the limit of ${L.maxNamesPerStream}`;
+        }
+      }
+    }
+    if (problem === undefined) return false;
+    this.log.warn('ADS stream over a limit: closed', { node: this.nodeId, identity: this.identity, problem });
+    this.ctx.metrics.refused(AdsStatus.RESOURCE_EXHAUSTED);
+    this.finish(AdsStatus.RESOURCE_EXHAUSTED, problem);
+    return true;
+  }
+
   /** One request of a type: its kind decides ACK / NACK bookkeeping; the subscription always applies. */
   private handle(req: Req): void {
     let st = this.types.get(req.type_url);
     const first = st === undefined;
+    if (this.overLimit(st, req)) return;
     if (!st) {
       st = this.newTypeState(req);
       this.types.set(req.type_url, st);
@@ -185,16 +255,22 @@ export abstract class AdsStream<Req extends AdsRequest, St extends TypeState>
   private answered(st: St, req: Req, kind: Extract<RequestKind, 'ack' | 'nack'>): void {
     const type = shortTypeName(st.typeUrl);
     if (kind === 'nack') {
-      const message = req.error_detail!.message;
-      st.nacked = { version: st.version ?? '', message };
+      // error_detail is the client's text: kept and logged cut, and logged at a bounded rate.
+      const { text, cutBytes } = truncateDetail(req.error_detail!.message, this.ctx.nackLog.maxDetailBytes);
+      st.nacked = { version: st.version ?? '', message: text };
       this.ctx.metrics.nack(type, this.protocol);
-      this.log.warn('NACK', {
-        node: this.nodeId,
-        type,
-        version: st.version,
-        nonce: req.response_nonce,
-        error: message,
-      });
+      const { log, suppressed } = this.nackLimiter.admit();
+      if (log) {
+        this.log.warn('NACK', {
+          node: this.nodeId,
+          type,
+          version: st.version,
+          nonce: req.response_nonce,
+          error: text,
+          ...(cutBytes > 0 ? { errorBytesCut: cutBytes } : {}),
+          ...(suppressed > 0 ? { nacksNotLogged: suppressed } : {}),
+        });
+      }
     } else {
       st.ackedVersion = req.version_info ?? st.version;
       this.ctx.metrics.ack(type, this.protocol);
@@ -304,6 +380,13 @@ export abstract class AdsStream<Req extends AdsRequest, St extends TypeState>
     if (this.closed) return;
     this.closed = true;
     this.stopWaiting();
+    const release = this.release;
+    this.release = undefined;
+    try {
+      release?.();
+    } catch (err) {
+      this.log.error('stream release failed', { node: this.nodeId, error: errorMessage(err) });
+    }
     this.unwatch?.();
     this.unwatch = undefined;
     this.ctx.metrics.connectedStreams.dec({ protocol: this.protocol });

@@ -21,6 +21,7 @@ export const AdsStatus = {
   CANCELLED: 1,
   INVALID_ARGUMENT: 3,
   PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
   INTERNAL: 13,
   UNAVAILABLE: 14,
   UNAUTHENTICATED: 16,
@@ -35,8 +36,14 @@ export type AdsStatusCode = (typeof AdsStatus)[keyof typeof AdsStatus];
 export interface PeerInfo {
   /** Remote address as the transport names it (gRPC: `ipv4:127.0.0.1:54321`). */
   readonly address: string;
-  /** The client certificate (DER) the TLS handshake verified; absent without mTLS. */
+  /**
+   * The client certificate (DER) presented in the TLS handshake; absent without one. The handshake
+   * proved the peer holds its private key; whether it chains to a trusted root, is in its validity
+   * window and names this node is the authorizer's decision (so each refusal gets its own status).
+   */
   readonly clientCertificate?: Buffer;
+  /** What the TLS library itself said of the certificate chain (informational, for logs). */
+  readonly tlsAuthorizationError?: string;
 }
 
 /** Why a transport is closing: see the contract above. */

@@ -2,17 +2,18 @@
  * Pod → desired proxy config: identity, Envoy resources (probe + inbound), the Probes view and the
  * problems found on the way. Pure and total: it reads the pod alone and never throws.
  */
+import { SIDECAR_CONTAINER_NAME } from '../constants/index.js';
 import { buildProxyResources } from '../envoy/builders/index.js';
 import type { ProxyResources } from '../envoy/builders/index.js';
 import { podOriginalProbes } from './annotation.js';
 import { proxyIdentity } from './identity.js';
 import type { ProxyIdentity } from './identity.js';
 import type { PodLike } from './pod.js';
-import { podRef } from './pod.js';
+import { hasNativeSidecar, podRef } from './pod.js';
 import { inboundPorts } from './ports.js';
 import { planProbes } from './probe-plan.js';
-import { buildProbesView, emptyProbesView } from './probes-view.js';
-import type { ProbesView } from './probes-view.js';
+import { buildHooksView, buildProbesView, emptyProbesView } from './probes-view.js';
+import type { HookViewEntry, ProbesView } from './probes-view.js';
 
 export interface DesiredProxy {
   isProxy: true;
@@ -20,6 +21,8 @@ export interface DesiredProxy {
   /** Listeners (routes inline) and clusters, each sorted by name. */
   resources: ProxyResources;
   probes: ProbesView;
+  /** The rewritten lifecycle hooks (present only when the pod has some). */
+  hooks?: HookViewEntry[];
   /**
    * absent: the pod records no rewritten probe; valid: probes built from it; invalid: the
    * annotation was rejected (first entry of `problems` says why) and no probe listener is built.
@@ -57,13 +60,17 @@ function compute(pod: PodLike): DesiredProxyResult {
       problems,
     };
   }
-  const plan = planProbes(pod, ann.containers);
+  const plan = planProbes(pod, ann.containers, {
+    ...(ann.hooks ? { hooks: ann.hooks } : {}),
+    nativeSidecar: hasNativeSidecar(pod, SIDECAR_CONTAINER_NAME),
+  });
   problems.push(...plan.warnings, ...ports.warnings);
   return {
     isProxy: true,
     proxy: id.proxy,
     resources: buildProxyResources({ probes: plan.inputs, inboundPorts: ports.ports }),
     probes: buildProbesView(plan.probes),
+    ...(plan.hooks.length > 0 ? { hooks: buildHooksView(plan.hooks) } : {}),
     annotation: ann.status,
     problems,
   };

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { OUTDATED_INJECTION_METRIC } from '../constants/index.js';
 
 /** Controller-side metrics of change propagation (the ADS server registers its own). */
 export class CatalogMetrics {
@@ -6,6 +7,7 @@ export class CatalogMetrics {
   readonly proxies: Gauge;
   readonly snapshotsSet: Counter;
   readonly podProblems: Gauge;
+  readonly outdatedInjection: Gauge;
 
   constructor(registry: Registry) {
     this.reconcileSeconds = new Histogram({
@@ -28,6 +30,13 @@ export class CatalogMetrics {
     this.podProblems = new Gauge({
       name: 'fsm_controller_pods_with_problems',
       help: 'Meshed pods whose probes or annotation have a problem (see the controller log)',
+      registers: [registry],
+    });
+    this.outdatedInjection = new Gauge({
+      name: OUTDATED_INJECTION_METRIC,
+      help:
+        'Meshed pods whose probe rewrite or sidecar bootstrap predates the running control plane ' +
+        '(still served; recreate them to update)',
       registers: [registry],
     });
   }

@@ -31,6 +31,11 @@ export interface ContainerLike {
   readonly ports?: readonly ContainerPortLike[];
   /** Init containers with restartPolicy Always are sidecars that run (and serve) with the app. */
   readonly restartPolicy?: string;
+  /** Lifecycle hooks (pkg/probes compareHook compares their httpGet with the annotation). */
+  readonly lifecycle?: {
+    readonly postStart?: { readonly httpGet?: ProbeLike['httpGet'] } | null;
+    readonly preStop?: { readonly httpGet?: ProbeLike['httpGet'] } | null;
+  } | null;
 }
 
 export interface PodLike {
@@ -52,4 +57,11 @@ export interface PodLike {
 /** `<namespace>/<name>` for messages; placeholders when the pod lacks them. */
 export function podRef(pod: PodLike): string {
   return `${pod.metadata?.namespace || '<no namespace>'}/${pod.metadata?.name || '<no name>'}`;
+}
+
+/** True when the pod runs fsm's sidecar as a native sidecar (an init container with restartPolicy Always). */
+export function hasNativeSidecar(pod: PodLike, sidecarName: string): boolean {
+  return (pod.spec?.initContainers ?? []).some(
+    (c) => c?.name === sidecarName && c.restartPolicy === 'Always',
+  );
 }

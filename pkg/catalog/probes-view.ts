@@ -2,10 +2,10 @@
  * The "Probes" view of a proxy: per probe type, per container, what kubelet now calls (the
  * rewritten httpGet) and the original target. JSON for the controller's debug endpoint and the CLI.
  */
-import type { ProbeType } from '../constants/index.js';
+import type { HookType, ProbeType } from '../constants/index.js';
 import { originalHandler, rewrittenHttpGet } from '../probes/index.js';
-import type { OriginalHandlerView, OriginalProbeKind, ProbeHeader } from '../probes/index.js';
-import type { PlannedProbe } from './probe-plan.js';
+import type { OriginalHandlerView, OriginalProbe, OriginalProbeKind, ProbeHeader } from '../probes/index.js';
+import type { PlannedHook, PlannedProbe } from './probe-plan.js';
 
 export interface HttpGetAction {
   path: string;
@@ -23,11 +23,19 @@ export interface ProbeViewEntry {
   original: OriginalHandlerView;
   timeoutSeconds: number;
   servedBy: 'proxy' | 'fsm-healthcheck' | 'none';
+  /** HTTPS whose TLS the proxy originates (kubelet calls the listener over plain HTTP). */
+  tls?: 'originate';
   /** servedBy proxy: the Envoy listener and cluster, and the route timeout (max(1, timeoutSeconds)). */
   listener?: string;
   cluster?: string;
   proxyTimeoutSeconds?: number;
   problem?: string;
+}
+
+/** A rewritten lifecycle hook in the view. */
+export interface HookViewEntry extends Omit<ProbeViewEntry, 'servedBy'> {
+  hook: HookType;
+  servedBy: 'proxy' | 'none';
 }
 
 export interface ProbesView {
@@ -46,7 +54,14 @@ export function emptyProbesView(): ProbesView {
   return { LivenessProbes: [], ReadinessProbes: [], StartupProbes: [] };
 }
 
-function entry(p: PlannedProbe): ProbeViewEntry {
+function entry(p: {
+  container: string;
+  probe: OriginalProbe;
+  servedBy: ProbeViewEntry['servedBy'];
+  listener?: string;
+  cluster?: string;
+  problem?: string;
+}): ProbeViewEntry {
   const { probe } = p;
   const call = rewrittenHttpGet(probe);
   const httpGet: HttpGetAction = {
@@ -64,6 +79,7 @@ function entry(p: PlannedProbe): ProbeViewEntry {
     timeoutSeconds: probe.timeoutSeconds,
     servedBy: p.servedBy,
   };
+  if (probe.kind === 'https' && probe.tls === 'originate') out.tls = 'originate';
   if (p.listener !== undefined) out.listener = p.listener;
   if (p.cluster !== undefined) out.cluster = p.cluster;
   if (p.servedBy === 'proxy') out.proxyTimeoutSeconds = Math.max(1, probe.timeoutSeconds);
@@ -75,4 +91,9 @@ export function buildProbesView(planned: readonly PlannedProbe[]): ProbesView {
   const view = emptyProbesView();
   for (const p of planned) view[VIEW_KEY[p.type]].push(entry(p));
   return view;
+}
+
+/** The rewritten lifecycle hooks, as the probes are shown. */
+export function buildHooksView(hooks: readonly PlannedHook[]): HookViewEntry[] {
+  return hooks.map((h) => ({ ...entry({ ...h, probe: h.record }), hook: h.hook, servedBy: h.servedBy }));
 }

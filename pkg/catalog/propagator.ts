@@ -38,7 +38,10 @@ import {
 } from '../k8s/index.js';
 import { errorMessage, type Logger } from '../logger/index.js';
 import { desiredProxy, type DesiredProxy } from './desired.js';
+import { podInjection } from './injection.js';
+import type { InjectionInfo } from '../probes/index.js';
 import type { CatalogMetrics } from './metrics.js';
+import { redactProxy } from './redact.js';
 
 export interface PropagatorOptions {
   pods: ResourceInformer<V1Pod>;
@@ -60,6 +63,8 @@ interface Known {
   listeners: number;
   clusters: number;
   problems: readonly string[];
+  /** Injected in a format older than this control plane's (still served). */
+  outdated: boolean;
   /** metadata.creationTimestamp, for picking the owner of a shared proxy UUID. */
   created: string;
   problemsLogged: string;
@@ -96,6 +101,8 @@ export class ProxyPropagator {
   private readonly encoded = new Map<string, Buffer>();
   /** Known pods whose desired config has problems (kept for the gauge without a scan). */
   private withProblems = 0;
+  /** Known pods injected in an older format (kept for the gauge without a scan). */
+  private outdated = 0;
   /** performance.now() when the current run of back-to-back reconciles began / the last one ended. */
   private sliceStart = 0;
   private lastEnd = -Infinity;
@@ -206,11 +213,19 @@ export class ProxyPropagator {
     }
     if (prev && prev.uuid !== d.proxy.uuid) this.forget(key);
     const kept = this.known.get(key);
+    const injection = podInjection(pod);
+    if (injection.outdated.length > 0 && !kept?.outdated) {
+      this.log.info('pod injected in an older format: served as it is; recreate it to update', {
+        pod: key,
+        outdated: injection.outdated,
+      });
+    }
     const entry: Known = {
       uuid: d.proxy.uuid,
       listeners: d.resources.listeners.length,
       clusters: d.resources.clusters.length,
       problems: d.problems,
+      outdated: injection.outdated.length > 0,
       created: String(pod.metadata?.creationTimestamp ?? ''),
       problemsLogged: kept ? kept.problemsLogged : '',
       pod,
@@ -327,7 +342,10 @@ export class ProxyPropagator {
     const old = this.known.get(key);
     if (old && old.problems.length > 0) this.withProblems--;
     if (entry.problems.length > 0) this.withProblems++;
+    if (old?.outdated) this.outdated--;
+    if (entry.outdated) this.outdated++;
     this.known.set(key, entry);
+    this.opts.metrics?.outdatedInjection.set(this.outdated);
   }
 
   private logProblems(key: string, entry: Known): void {
@@ -360,6 +378,10 @@ export class ProxyPropagator {
     if (!k) return false;
     const wasOwner = this.ownerOf(k.uuid) === key;
     this.known.delete(key);
+    if (k.outdated) {
+      this.outdated--;
+      this.opts.metrics?.outdatedInjection.set(this.outdated);
+    }
     if (k.problems.length > 0) {
       this.withProblems--;
       this.opts.metrics?.podProblems.set(this.withProblems);
@@ -395,8 +417,15 @@ export class ProxyPropagator {
       .sort((a, b) => (a.namespace + '/' + a.pod < b.namespace + '/' + b.pod ? -1 : 1));
   }
 
-  /** Debug: one proxy's config as pushed (DesiredProxy + the version per type in the cache). */
-  proxy(namespace: string, pod: string): (DesiredProxy & { versions: Record<string, string> }) | undefined {
+  /**
+   * Debug: one proxy's config as pushed (DesiredProxy + the version per type in the cache) and how
+   * its pod was injected, judged against this control plane's formats; probe header values
+   * redacted (names kept): the debug endpoint must not hand out a probe's credentials.
+   */
+  proxy(
+    namespace: string,
+    pod: string,
+  ): (DesiredProxy & { versions: Record<string, string>; injection: InjectionInfo }) | undefined {
     const k = this.known.get(cacheKey(pod, namespace));
     if (!k) return undefined;
     const snap = this.opts.cache.getSnapshot(k.uuid);
@@ -405,7 +434,7 @@ export class ProxyPropagator {
     // Pure from the same pod object: the config that was pushed, without keeping 8 KiB per pod.
     const d = desiredProxy(k.pod);
     if (!d.isProxy) return undefined;
-    return { ...d, versions };
+    return { ...redactProxy(d), versions, injection: podInjection(k.pod) };
   }
 }
 

@@ -55,6 +55,7 @@ interface InstallOptions {
   imagePullPolicy?: InstallParams['imagePullPolicy'];
   certManager?: boolean;
   certManagerIssuer?: IssuerRef;
+  trustDomain?: string;
   controllerOutOfSyncThreshold?: string;
 }
 
@@ -70,6 +71,7 @@ function paramsFrom(opts: InstallOptions): InstallParams {
     'injectorReplicas',
     'logLevel',
     'imagePullPolicy',
+    'trustDomain',
     'controllerOutOfSyncThreshold',
   ] as const) {
     if (opts[key] !== undefined) (overrides as Record<string, unknown>)[key] = opts[key];
@@ -122,6 +124,12 @@ export function installCommand(ctx: CliContext): Command {
     )
     .addOption(
       new Option('--log-level <level>', 'control-plane --verbosity (default info)').choices(LOG_LEVELS),
+    )
+    .addOption(
+      new Option(
+        '--trust-domain <domain>',
+        'SPIFFE trust domain of workload certificates (default cluster.local)',
+      ),
     )
     .addOption(
       new Option(

@@ -12,6 +12,7 @@ import {
 } from '../constants/index.js';
 import { CliError, type CliContext, type KubeClients } from './context.js';
 import { apiErrorMessage } from './kube-errors.js';
+import { meshCaCommand } from './mesh-ca.js';
 import { OUTPUT_FORMATS, outputOption, render, renderTable, type OutputFormat } from './output.js';
 
 export interface MeshInfo {
@@ -106,6 +107,7 @@ export function meshCommand(ctx: CliContext): Command {
       const meshes = await listMeshes(ctx.clients());
       ctx.io.out(render(opts.output, meshes, () => meshListText(meshes)));
     });
+  mesh.addCommand(meshCaCommand(ctx));
   return mesh;
 }
 

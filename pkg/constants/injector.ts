@@ -40,3 +40,32 @@ export const INJECTOR_CERT_RELOADS_METRIC = 'fsm_injector_cert_reloads_total';
 
 /** How often the injector re-reads its TLS files in addition to watching them (ms). */
 export const DEFAULT_CERT_RELOAD_INTERVAL_MS = 10_000;
+
+/**
+ * What the injector writes, by format number (the INJECTION_STAMP_ANNOTATION's `format`):
+ * 1 — the seed: no stamp, a second HTTPS probe of a type degraded to a TCP check, classic sidecar;
+ * 2 — every HTTPS probe kept (TLS origination by the proxy), lifecycle hooks rewritten, native
+ *     sidecars where the API server supports them, second admission passes.
+ * A controller serves every format it knows; pods of an older format are flagged (metric, CLI).
+ */
+export const INJECTION_FORMAT = 2;
+/**
+ * Format of the sidecar's Envoy bootstrap (the stamp's `bootstrap`): 1 — plaintext ADS to the
+ * controller's Service. Bump it whenever envoyBootstrap() changes what a running sidecar needs.
+ */
+export const SIDECAR_BOOTSTRAP_FORMAT = 1;
+/** Native sidecars (init containers with restartPolicy Always) are on by default from Kubernetes 1.29. */
+export const NATIVE_SIDECAR_MIN_VERSION = { major: 1, minor: 29 } as const;
+/** How often the injector re-reads the API server's /version (ms). */
+export const SERVER_VERSION_REFRESH_MS = 10 * 60_000;
+/**
+ * The native sidecar's startup probe (GET :15903/fsm-proxy-ready): every second, for up to ten
+ * minutes before kubelet restarts the sidecar — app containers wait until it passes.
+ */
+export const SIDECAR_STARTUP_PROBE_PERIOD_SECONDS = 1;
+export const SIDECAR_STARTUP_PROBE_FAILURE_THRESHOLD = 600;
+/**
+ * Proxy route timeout of a rewritten lifecycle hook. Kubelet gives a hook no timeout of its own (a
+ * preStop hook is bounded by the pod's grace period, 30 s by default).
+ */
+export const HOOK_TIMEOUT_SECONDS = 30;

@@ -16,6 +16,18 @@ export const INJECTION_DISABLED_VALUES: readonly string[] = ['disabled', 'no', '
 export const PROBE_REWRITE_ANNOTATION = 'flomesh.io/probe-rewrite';
 /** Pod annotation written by the injector: JSON of the original probe targets (the record, pkg/probes). */
 export const ORIGINAL_PROBES_ANNOTATION = 'flomesh.io/original-probes';
+/**
+ * Pod annotation written by the injector: which fsm injector wrote the pod and in which format
+ * (JSON, the injection stamp of pkg/probes). A pod without it was injected by the seed's format 1.
+ */
+export const INJECTION_STAMP_ANNOTATION = 'flomesh.io/injected-by';
+/**
+ * Namespace or pod annotation: enabled|yes|true / disabled|no|false. Whether the sidecar runs as a
+ * native sidecar (an init container with restartPolicy Always, Kubernetes >= 1.29) that app
+ * containers wait for, or as a classic sidecar container. The pod's value overrides the namespace's;
+ * unset: native when the API server supports it.
+ */
+export const NATIVE_SIDECAR_ANNOTATION = 'flomesh.io/native-sidecar';
 /** Pod label written by the injector: the proxy UUID, equal to the sidecar's Envoy node.id. */
 export const PROXY_UUID_LABEL = 'flomesh.io/proxy-uuid';
 

@@ -5,6 +5,20 @@ export const LIVENESS_PROBE_PATH = '/fsm-liveness-probe';
 export const READINESS_PROBE_PATH = '/fsm-readiness-probe';
 export const STARTUP_PROBE_PATH = '/fsm-startup-probe';
 
+/**
+ * Rewritten lifecycle hooks (postStart / preStop httpGet): kubelet calls the startup listener
+ * (STARTUP_PROBE_PORT) at `<path>/<container>`; the proxy forwards to the hook's original target.
+ */
+export const POST_START_HOOK_PATH = '/fsm-poststart-hook';
+export const PRE_STOP_HOOK_PATH = '/fsm-prestop-hook';
+/**
+ * A native sidecar's own startup probe: served on the startup listener (STARTUP_PROBE_PORT) by a
+ * route the controller pushes, so it answers only once the proxy received its listeners (LDS).
+ */
+export const PROXY_READY_PATH = '/fsm-proxy-ready';
+/** The answer of PROXY_READY_PATH (200, text/plain). */
+export const PROXY_READY_BODY = 'proxy configured';
+
 /** fsm-healthcheck endpoint for rewritten tcpSocket / grpc probes. */
 export const HEALTHCHECK_PATH = '/fsm-healthcheck';
 /** Header carrying the original tcpSocket port (decimal 1-65535). */

@@ -4,7 +4,13 @@
  * original probes and the rewrite contract itself live in pkg/probes.
  */
 import { LIVENESS_PROBE_PORT, READINESS_PROBE_PORT, STARTUP_PROBE_PORT } from './ports.js';
-import { LIVENESS_PROBE_PATH, READINESS_PROBE_PATH, STARTUP_PROBE_PATH } from './paths.js';
+import {
+  LIVENESS_PROBE_PATH,
+  POST_START_HOOK_PATH,
+  PRE_STOP_HOOK_PATH,
+  READINESS_PROBE_PATH,
+  STARTUP_PROBE_PATH,
+} from './paths.js';
 import { LIVENESS_PORT_NAME, READINESS_PORT_NAME, STARTUP_PORT_NAME } from './labels.js';
 
 export const PROBE_TYPES = ['liveness', 'readiness', 'startup'] as const;
@@ -53,4 +59,45 @@ export const PROBE_TYPE_INFO: Readonly<Record<ProbeType, ProbeTypeInfo>> = {
 /** Envoy cluster name for one container's probe of one type: `<container>_<type>_cluster`. */
 export function probeClusterName(container: string, type: ProbeType): string {
   return `${container}_${type}_cluster`;
+}
+
+/** Lifecycle hooks the injector rewrites (httpGet handlers only), as named on a container's lifecycle. */
+export const HOOK_TYPES = ['postStart', 'preStop'] as const;
+export type HookType = (typeof HOOK_TYPES)[number];
+
+export interface HookTypeInfo {
+  readonly type: HookType;
+  /** The port kubelet now calls: the startup listener's. */
+  readonly port: number;
+  /** Base of the rewritten path: `<path>/<container>`. */
+  readonly path: string;
+  /** The listener that serves it (the startup listener). */
+  readonly listenerName: string;
+  /** Lower-case name used in the proxy's route and cluster names. */
+  readonly slotName: string;
+}
+
+export const HOOK_TYPE_INFO: Readonly<Record<HookType, HookTypeInfo>> = {
+  postStart: {
+    type: 'postStart',
+    port: STARTUP_PROBE_PORT,
+    path: POST_START_HOOK_PATH,
+    listenerName: PROBE_TYPE_INFO.startup.listenerName,
+    slotName: 'poststart',
+  },
+  preStop: {
+    type: 'preStop',
+    port: STARTUP_PROBE_PORT,
+    path: PRE_STOP_HOOK_PATH,
+    listenerName: PROBE_TYPE_INFO.startup.listenerName,
+    slotName: 'prestop',
+  },
+};
+
+/** A slot of the original-probe record: a probe type or a lifecycle hook. */
+export type RecordSlot = ProbeType | HookType;
+
+/** Envoy cluster name of a lifecycle hook's target: `<container>_<poststart|prestop>_cluster`. */
+export function hookClusterName(container: string, hook: HookType): string {
+  return `${container}_${HOOK_TYPE_INFO[hook].slotName}_cluster`;
 }

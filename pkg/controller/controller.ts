@@ -10,16 +10,25 @@
 import type { KubeConfig, V1Namespace, V1Pod } from '@kubernetes/client-node';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { bindHost } from '../binary/index.js';
-import { AdsServer } from '../ads/index.js';
-import { CatalogMetrics, ProxyPropagator } from '../catalog/index.js';
+import { AdsServer, SnapshotCache, type StreamLimits } from '../ads/index.js';
+import { CatalogMetrics, ProxyPodIndex, ProxyPropagator } from '../catalog/index.js';
 import {
   ADS_SHUTDOWN_FLUSH_MS,
   DEFAULT_CONTROLLER_SHUTDOWN_GRACE_MS,
+  DEFAULT_TRUST_DOMAIN,
   HEALTH_SHUTDOWN_HOLD_MS,
 } from '../constants/index.js';
+import { BootstrapKeeper, MeshCaSource, WorkloadCertIssuer } from '../identity/index.js';
 import { createHealthServer, debugRoutes, type HealthServer, type ReadinessCheck } from '../health/index.js';
-import { namespaceInformer, podInformer, type ResourceInformer } from '../k8s/index.js';
+import { isMonitoredNamespace, namespaceInformer, podInformer, type ResourceInformer } from '../k8s/index.js';
 import { errorMessage, type Logger } from '../logger/index.js';
+import {
+  MeshStreamAuthorizer,
+  ServingCertKeeper,
+  revokeOnPodGone,
+  snapshotSecretSink,
+} from './mesh-identity.js';
+import { ProbeDiagnoser } from './probe-diagnosis.js';
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -39,14 +48,33 @@ export interface ControllerOptions {
   logger: Logger;
   /** Default: a new Registry with Node's default metrics. */
   registry?: Registry;
+  /** /debug answers non-loopback peers too (default false). */
+  debugAllowRemote?: boolean;
+  /** SPIFFE trust domain of workload certificates (default cluster.local). */
+  trustDomain?: string;
+  /** Validity of workload certificates (default 24 h; renewed at 2/3 of it). */
+  workloadCertValidityMs?: number;
+  /** Per-stream bounds of the ADS and concurrent streams per connection. */
+  adsLimits?: Partial<StreamLimits>;
+  adsMaxStreamsPerConnection?: number;
+  /** Bootstrap credential sweep: grace before an orphan is deleted, and the period (tests shorten them). */
+  bootstrapGcGraceMs?: number;
+  bootstrapGcPeriodMs?: number;
   onReconciled?: (key: string, outcome: string) => void;
+  /** Root causes of failed probes: at most one diagnosis per pod, container and probe in this window (ms). */
+  probeDiagnosisIntervalMs?: number;
 }
 
 export interface RunningController {
+  /** Workload certificates served over SDS. */
+  workloadCerts: WorkloadCertIssuer;
   adsPort: number;
   healthPort: number;
   propagator: ProxyPropagator;
   ads: AdsServer;
+  ca: MeshCaSource;
+  bootstrap: BootstrapKeeper;
+  proxyPods: ProxyPodIndex;
   stop(): Promise<void>;
 }
 
@@ -73,7 +101,6 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   const registry = opts.registry ?? new Registry();
   if (!opts.registry) collectDefaultMetrics({ register: registry });
 
-  const ads = new AdsServer({ logger: log, registry });
   const pods: ResourceInformer<V1Pod> = podInformer(opts.kubeConfig, log);
   const namespaces: ResourceInformer<V1Namespace> = namespaceInformer(opts.kubeConfig, log);
   new Gauge({
@@ -86,6 +113,51 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
       this.set({ informer: 'namespaces' }, namespaces.restartCount());
     },
   });
+  // Mesh identity: the CA (created here when no replica did yet), the pods by proxy UUID, and the
+  // sweep of bootstrap credentials (GC of orphans, renewal in place).
+  const ca = new MeshCaSource({
+    kc: opts.kubeConfig,
+    namespace: opts.fsmNamespace,
+    meshName: opts.meshName,
+    logger: log,
+  });
+  const caState = await ca.start();
+  if (caState.status !== 'ok')
+    log.error('mesh CA not usable at start: not ready until it is', { ...caState });
+  const proxyPods = new ProxyPodIndex(pods);
+  // ADS over mTLS bound to identity: each stream reads only the node its bootstrap credential names.
+  const cache = new SnapshotCache();
+  const workloadCerts = new WorkloadCertIssuer({
+    ca,
+    sink: snapshotSecretSink(cache),
+    trustDomain: opts.trustDomain ?? DEFAULT_TRUST_DOMAIN,
+    ...(opts.workloadCertValidityMs !== undefined ? { validityMs: opts.workloadCertValidityMs } : {}),
+    logger: log,
+  });
+  const ads = new AdsServer({
+    cache,
+    logger: log,
+    registry,
+    tls: {},
+    authorizer: new MeshStreamAuthorizer(ca, proxyPods, workloadCerts),
+    ...(opts.adsLimits ? { limits: opts.adsLimits } : {}),
+    ...(opts.adsMaxStreamsPerConnection !== undefined
+      ? { maxStreamsPerConnection: opts.adsMaxStreamsPerConnection }
+      : {}),
+  });
+  const servingCert = new ServingCertKeeper(ca, ads, opts.fsmNamespace, log);
+  await servingCert.start();
+  const stopRevoking = revokeOnPodGone(proxyPods, ads);
+  const bootstrap = new BootstrapKeeper({
+    kc: opts.kubeConfig,
+    meshName: opts.meshName,
+    ca,
+    pod: (ns, uuid) => proxyPods.pod(ns, uuid),
+    podsSynced: () => proxyPods.synced(),
+    logger: log,
+    ...(opts.bootstrapGcGraceMs !== undefined ? { graceMs: opts.bootstrapGcGraceMs } : {}),
+    ...(opts.bootstrapGcPeriodMs !== undefined ? { periodMs: opts.bootstrapGcPeriodMs } : {}),
+  });
   const propagator = new ProxyPropagator({
     pods,
     namespaces,
@@ -97,27 +169,48 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     workers: opts.workers,
     onReconciled: opts.onReconciled,
   });
+  // Kubelet's Unhealthy events of rewritten probes → the cause, recorded on the pod (ProbeTargetFailed).
+  const diagnoser = new ProbeDiagnoser({
+    kubeConfig: opts.kubeConfig,
+    pods,
+    isMeshNamespace: (name) => isMonitoredNamespace(namespaces.get(name), opts.meshName),
+    logger: log,
+    registry,
+    ...(opts.probeDiagnosisIntervalMs !== undefined ? { intervalMs: opts.probeDiagnosisIntervalMs } : {}),
+  });
   const health: HealthServer = createHealthServer({
     lifecycle: ads.lifecycle,
     checks: [
+      ca.readinessCheck(),
       informerCheck('namespaces', namespaces, opts.outOfSyncThresholdMs),
       informerCheck('pods', pods, opts.outOfSyncThresholdMs),
     ],
     registry,
     version: opts.version,
     logger: log,
-    routes: debugRoutes(propagator),
+    routes: debugRoutes(propagator, { allowRemote: opts.debugAllowRemote ?? false }),
   });
 
-  const { port: adsPort } = await ads.start({ port: opts.adsPort, host: bindHost(opts.bindAddress) });
+  let adsPort: number;
+  try {
+    adsPort = (await ads.start({ port: opts.adsPort, host: bindHost(opts.bindAddress) })).port;
+  } catch (err) {
+    servingCert.stop();
+    stopRevoking();
+    await ca.stop();
+    throw err;
+  }
   let healthPort: number;
   try {
     healthPort = (await health.listen(opts.healthPort, opts.bindAddress)).port;
   } catch (err) {
     await ads.stop(0);
+    await ca.stop();
     throw err;
   }
   propagator.start();
+  bootstrap.start();
+  diagnoser.start();
   // Informers retry on their own; a start() rejection only means "stopped before the first sync".
   for (const inf of [namespaces, pods]) {
     inf.start().catch((err: unknown) => log.debug('informer start ended', { error: errorMessage(err) }));
@@ -135,6 +228,10 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     healthPort,
     propagator,
     ads,
+    workloadCerts,
+    ca,
+    bootstrap,
+    proxyPods,
     stop: () =>
       (stopping ??= (async () => {
         const t0 = Date.now();
@@ -146,8 +243,18 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
           flushMs: Math.min(ADS_SHUTDOWN_FLUSH_MS, budget / 4),
           holdMs: Math.min(HEALTH_SHUTDOWN_HOLD_MS, budget / 4),
         });
-        await Promise.all([propagator.stop(), pods.stop(), namespaces.stop()]);
+        stopRevoking();
+        servingCert.stop();
+        await Promise.all([
+          propagator.stop(),
+          diagnoser.stop(),
+          pods.stop(),
+          namespaces.stop(),
+          bootstrap.stop(),
+        ]);
         await drained;
+        workloadCerts.stop();
+        await ca.stop();
         await health.close();
         log.info('fsm-controller stopped', { elapsedMs: Date.now() - t0, budgetMs: budget });
       })()),

@@ -47,6 +47,7 @@ export function renderControllerDeployment(p: InstallParams): V1Deployment {
                 `--health-port=${CONTROLLER_HEALTH_PORT}`,
                 `--mesh-name=${p.meshName}`,
                 `--fsm-namespace=${p.fsmNamespace}`,
+                `--trust-domain=${p.trustDomain}`,
                 `--verbosity=${p.logLevel}`,
                 `--shutdown-grace=${CONTROLLER_TERMINATION_GRACE_SECONDS - SHUTDOWN_MARGIN_MS / 1000}s`,
                 ...(p.controllerOutOfSyncThreshold

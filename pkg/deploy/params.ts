@@ -15,6 +15,7 @@ import {
   DEFAULT_LOG_LEVEL,
   DEFAULT_MESH_NAME,
   DEFAULT_SIDECAR_IMAGE,
+  DEFAULT_TRUST_DOMAIN,
   LOG_LEVELS,
   MANAGED_BY_LABEL,
   MANAGED_BY_VALUE,
@@ -45,6 +46,8 @@ export interface InstallParams {
   certManager: boolean;
   /** An existing cert-manager issuer to sign the serving certificate (implies certManager). */
   certManagerIssuer?: IssuerRef;
+  /** SPIFFE trust domain of the mesh's workload certificates (controller --trust-domain). */
+  trustDomain: string;
   /**
    * The controller's --out-of-sync-threshold (a duration: 5s, 500ms, 2m): how long an informer may
    * be without its watch before /health/ready answers 503. Unset: the binary's default (30s).
@@ -75,6 +78,7 @@ export function defaultInstallParams(overrides: Partial<InstallParams> = {}): In
     logLevel: DEFAULT_LOG_LEVEL,
     imagePullPolicy: 'IfNotPresent',
     certManager: false,
+    trustDomain: DEFAULT_TRUST_DOMAIN,
     ...overrides,
   };
 }
@@ -111,6 +115,10 @@ export function validateInstallParams(p: InstallParams): InstallParams {
     if (!Number.isInteger(v) || v < 1 || v > 100)
       throw new Error(`${field} ${String(v)} must be an integer from 1 to 100`);
   }
+  if (!/^[a-z0-9._-]+$/.test(p.trustDomain) || p.trustDomain.length > 255)
+    throw new Error(
+      `trustDomain "${p.trustDomain}" must be a SPIFFE trust domain (lower case, digits, '.', '-', '_')`,
+    );
   if (!(LOG_LEVELS as readonly string[]).includes(p.logLevel))
     throw new Error(`logLevel "${p.logLevel}" must be one of ${LOG_LEVELS.join(', ')}`);
   if (!['Always', 'IfNotPresent', 'Never'].includes(p.imagePullPolicy))

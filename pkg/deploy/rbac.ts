@@ -1,12 +1,15 @@
 /**
  * ServiceAccounts and least-privilege RBAC of the control plane.
- * - fsm-controller: get/list/watch pods and namespaces (its informers), create/patch events.
- * - fsm-injector: get/list/watch namespaces (its informer); when it manages its certificate itself
- *   (no cert-manager): get/patch its own MutatingWebhookConfiguration only (resourceNames) for the
- *   caBundle and, in the fsm namespace, get/update its own TLS Secret (resourceNames) and create
- *   Secrets (Kubernetes cannot restrict `create` by name, so that rule lives in a namespaced Role).
- *   With cert-manager it needs none of those: kubelet mounts the Secret, cert-manager writes it and
- *   the caBundle; no Role is rendered.
+ * - fsm-controller: get/list/watch pods and namespaces (its informers); get/list/watch events (the
+ *   Unhealthy events its probe diagnosis starts from) and create/patch them (ProbeTargetFailed);
+ *   mesh identity: list/watch/update/delete Secrets in every namespace (the bootstrap credentials
+ *   it sweeps and renews: RBAC cannot restrict by label, so this reaches every Secret — see the
+ *   README's trust model), and in the fsm namespace create Secrets (the mesh CA, first start).
+ * - fsm-injector: get/list/watch namespaces (its informer); create Secrets in every namespace (one
+ *   bootstrap credential per injected pod; it never reads, updates or deletes them); in the fsm
+ *   namespace list/watch Secrets (the mesh CA, read by field selector). When it manages its webhook
+ *   certificate itself (no cert-manager): get/patch its own MutatingWebhookConfiguration only
+ *   (resourceNames) for the caBundle and get/update its own TLS Secret (resourceNames).
  */
 import type {
   V1ClusterRole,
@@ -30,8 +33,14 @@ export function clusterScopedName(app: string, p: InstallParams): string {
 export function controllerRules(): V1PolicyRule[] {
   return [
     { apiGroups: [''], resources: ['pods', 'namespaces'], verbs: ['get', 'list', 'watch'] },
-    { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+    { apiGroups: [''], resources: ['events'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
+    { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch', 'update', 'delete'] },
   ];
+}
+
+/** The controller's rights in the fsm namespace: create the mesh CA Secret when none exists. */
+export function controllerNamespaceRules(): V1PolicyRule[] {
+  return [{ apiGroups: [''], resources: ['secrets'], verbs: ['create'] }];
 }
 
 export function injectorClusterRules(p: InstallParams): V1PolicyRule[] {
@@ -40,9 +49,11 @@ export function injectorClusterRules(p: InstallParams): V1PolicyRule[] {
     resources: ['namespaces'],
     verbs: ['get', 'list', 'watch'],
   };
-  if (p.certManager) return [namespaces];
+  const bootstrap: V1PolicyRule = { apiGroups: [''], resources: ['secrets'], verbs: ['create'] };
+  if (p.certManager) return [namespaces, bootstrap];
   return [
     namespaces,
+    bootstrap,
     {
       apiGroups: ['admissionregistration.k8s.io'],
       resources: ['mutatingwebhookconfigurations'],
@@ -52,15 +63,17 @@ export function injectorClusterRules(p: InstallParams): V1PolicyRule[] {
   ];
 }
 
-export function injectorNamespaceRules(): V1PolicyRule[] {
+export function injectorNamespaceRules(p: InstallParams): V1PolicyRule[] {
+  const ca: V1PolicyRule = { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] };
+  if (p.certManager) return [ca];
   return [
+    ca,
     {
       apiGroups: [''],
       resources: ['secrets'],
       resourceNames: [INJECTOR_TLS_SECRET_NAME],
       verbs: ['get', 'update'],
     },
-    { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
   ];
 }
 
@@ -103,28 +116,23 @@ export function renderClusterRoleBindings(p: InstallParams): V1ClusterRoleBindin
   return [clusterRoleBinding(p, CONTROLLER_APP), clusterRoleBinding(p, INJECTOR_APP)];
 }
 
-/** The injector's Role on its own Secret: only when it manages its certificate itself. */
+/** The Roles in the fsm namespace: the mesh CA Secret (both), the injector's own TLS Secret. */
 export function renderRoles(p: InstallParams): V1Role[] {
-  if (p.certManager) return [];
-  return [
-    {
-      apiVersion: RBAC_API_VERSION,
-      kind: 'Role',
-      metadata: { name: INJECTOR_APP, namespace: p.fsmNamespace, labels: commonLabels(p, INJECTOR_APP) },
-      rules: injectorNamespaceRules(),
-    },
-  ];
+  const role = (app: string, rules: V1PolicyRule[]): V1Role => ({
+    apiVersion: RBAC_API_VERSION,
+    kind: 'Role',
+    metadata: { name: app, namespace: p.fsmNamespace, labels: commonLabels(p, app) },
+    rules,
+  });
+  return [role(CONTROLLER_APP, controllerNamespaceRules()), role(INJECTOR_APP, injectorNamespaceRules(p))];
 }
 
 export function renderRoleBindings(p: InstallParams): V1RoleBinding[] {
-  if (p.certManager) return [];
-  return [
-    {
-      apiVersion: RBAC_API_VERSION,
-      kind: 'RoleBinding',
-      metadata: { name: INJECTOR_APP, namespace: p.fsmNamespace, labels: commonLabels(p, INJECTOR_APP) },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: INJECTOR_APP },
-      subjects: [{ kind: 'ServiceAccount', name: INJECTOR_APP, namespace: p.fsmNamespace }],
-    },
-  ];
+  return [CONTROLLER_APP, INJECTOR_APP].map((app) => ({
+    apiVersion: RBAC_API_VERSION,
+    kind: 'RoleBinding',
+    metadata: { name: app, namespace: p.fsmNamespace, labels: commonLabels(p, app) },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: app },
+    subjects: [{ kind: 'ServiceAccount', name: app, namespace: p.fsmNamespace }],
+  }));
 }

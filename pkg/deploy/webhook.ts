@@ -1,6 +1,6 @@
 /**
  * The MutatingWebhookConfiguration of one mesh: pkg/injector's configuration (CREATE pods,
- * failurePolicy Fail, sideEffects None, monitored-by=<mesh>, no ignore label) plus one expression
+ * failurePolicy Fail, sideEffects NoneOnDryRun, monitored-by=<mesh>, no ignore label) plus one expression
  * that keeps the control-plane and system namespaces out whatever their labels say.
  */
 import type { V1LabelSelectorRequirement, V1MutatingWebhookConfiguration } from '@kubernetes/client-node';

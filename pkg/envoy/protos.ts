@@ -37,17 +37,20 @@ const typeCache = new Map<string, Type>();
  * file named when @grpc/grpc-js-xds is not installed or lacks a proto.
  */
 export function envoyRoot(): Root {
-  if (!cachedRoot) {
-    // proto-loader's util is the loader it uses itself; it applies includeDirs and resolveAll().
-    const util = require('@grpc/proto-loader/build/src/util.js') as ProtoLoaderUtil;
-    // google/protobuf/descriptor.proto & co. come from protobufjs' bundled copies.
-    util.addCommonProtos();
-    cachedRoot = util.loadProtosWithOptionsSync([...ENVOY_PROTO_FILES], {
-      keepCase: true,
-      includeDirs: protoIncludeDirs(),
-    });
-  }
+  cachedRoot ??= loadProtoRoot(ENVOY_PROTO_FILES);
   return cachedRoot;
+}
+
+/**
+ * A new root of these upstream proto files (and what they import), from the include folders of
+ * proto-paths.ts. envoyRoot() is the one the binaries use; tests load others (the Envoy bootstrap).
+ */
+export function loadProtoRoot(files: readonly string[]): Root {
+  // proto-loader's util is the loader it uses itself; it applies includeDirs and resolveAll().
+  const util = require('@grpc/proto-loader/build/src/util.js') as ProtoLoaderUtil;
+  // google/protobuf/descriptor.proto & co. come from protobufjs' bundled copies.
+  util.addCommonProtos();
+  return util.loadProtosWithOptionsSync([...files], { keepCase: true, includeDirs: protoIncludeDirs() });
 }
 
 /**
@@ -134,17 +137,15 @@ function checkValue(field: Field, value: unknown, path: string): void {
   }
 }
 
-let anyType: Type | undefined;
-
 /**
  * Rejects what protobufjs' fromObject would silently drop: unknown field names, wrong shapes,
  * unknown enum names. The error names the path and the value.
  */
 export function checkMessage(type: Type, obj: unknown, path = type.name): void {
   if (!isPlainObject(obj)) throw new Error(`${path}: expected an object, got ${describe(obj)}`);
-  anyType ??= messageType('google.protobuf.Any');
-  if (type === anyType) {
-    checkAny(obj, path);
+  // By name, not identity: the check also serves roots other than fsm's (tests load the bootstrap's).
+  if (type.fullName === '.google.protobuf.Any') {
+    checkAny(type, obj, path);
     return;
   }
   for (const [key, value] of Object.entries(obj)) {
@@ -167,12 +168,14 @@ export function checkMessage(type: Type, obj: unknown, path = type.name): void {
   }
 }
 
-function checkAny(obj: Record<string, unknown>, path: string): void {
+function checkAny(any: Type, obj: Record<string, unknown>, path: string): void {
   if ('@type' in obj) {
     const url = obj['@type'];
     if (typeof url !== 'string') throw new Error(`${path}.@type: expected a type URL string`);
     const { '@type': _drop, ...rest } = obj;
-    checkMessage(messageType(url), rest, `${path}<${messageNameOf(url)}>`);
+    const inner =
+      any.root === envoyRoot() ? messageType(url) : (any.root as Root).lookupType(messageNameOf(url));
+    checkMessage(inner, rest, `${path}<${messageNameOf(url)}>`);
     return;
   }
   for (const key of Object.keys(obj)) {

@@ -12,6 +12,14 @@ export const ROUTE_CONFIGURATION_TYPE_URL = 'type.googleapis.com/envoy.config.ro
 export const CLUSTER_LOAD_ASSIGNMENT_TYPE_URL =
   'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment';
 
+/** SDS: certificates and trust bundles (envoy.extensions.transport_sockets.tls.v3.Secret). */
+export const SECRET_TYPE_URL = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret';
+/** TLS contexts packed into transport sockets. */
+export const UPSTREAM_TLS_CONTEXT_TYPE_URL =
+  'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
+export const DOWNSTREAM_TLS_CONTEXT_TYPE_URL =
+  'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
+
 /** Filter configurations packed into listeners as google.protobuf.Any. */
 export const HTTP_CONNECTION_MANAGER_TYPE_URL =
   'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
@@ -25,9 +33,14 @@ export const XDS_SHORT_NAMES: Readonly<Record<string, string>> = {
   [CLUSTER_TYPE_URL]: 'CDS',
   [ROUTE_CONFIGURATION_TYPE_URL]: 'RDS',
   [CLUSTER_LOAD_ASSIGNMENT_TYPE_URL]: 'EDS',
+  [SECRET_TYPE_URL]: 'SDS',
 };
 
-/** The four resource types in the order additions are pushed (CDS → EDS → LDS → RDS). */
+/**
+ * The four resource types in the order additions are pushed (CDS → EDS → LDS → RDS). Secrets (SDS)
+ * are not in it: nothing fsm pushes waits on them (a cluster naming a secret warms until it comes,
+ * a few milliseconds later), so they follow in the order a stream asked for them.
+ */
 export const XDS_PUSH_ORDER: readonly string[] = [
   CLUSTER_TYPE_URL,
   CLUSTER_LOAD_ASSIGNMENT_TYPE_URL,
@@ -64,4 +77,6 @@ export const ENVOY_PROTO_FILES: readonly string[] = [
   'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
   'envoy/extensions/filters/http/router/v3/router.proto',
   'envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto',
+  'envoy/extensions/transport_sockets/tls/v3/secret.proto',
+  'envoy/extensions/transport_sockets/tls/v3/tls.proto',
 ];

@@ -6,7 +6,10 @@
  *   missing request or request.uid → 400 naming the field;
  * - a non-Pod object or a non-CREATE operation → allowed, no patch;
  * - a Pod CREATE → mutatePod; denied admissions carry status.code 400 and the reason.
- * dryRun requests go through the same path: admission itself has no side effects.
+ * handleAdmission itself has no side effects. An injected pod needs its bootstrap credential
+ * (`credential` in the result): the server then calls withBootstrapCredential, which creates it
+ * and turns a failure into a denial (500, naming the error). A dryRun admission gets the same
+ * patch and no credential, so it has no side effects.
  */
 import type { V1Namespace } from '@kubernetes/client-node';
 import {
@@ -14,8 +17,11 @@ import {
   ADMISSION_REVIEW_KIND,
   MAX_ADMISSION_JSON_DEPTH,
 } from '../constants/index.js';
+import type { BootstrapCredentials, BootstrapRequest } from '../identity/index.js';
+import { errorMessage } from '../logger/index.js';
 import { findDeepNesting } from './json-depth.js';
 import { mutatePod, type InjectorConfig, type MutationOutcome } from './mutate.js';
+import type { ServerSupport } from './sidecar-mode.js';
 import { showValue } from './validate.js';
 
 /** Outcome label of one admission (metrics `result`). */
@@ -32,12 +38,16 @@ export interface AdmissionHandled {
   reason: string;
   uid?: string;
   warnings: string[];
+  /** Injected and not a dryRun: the bootstrap credential to create before answering. */
+  credential?: BootstrapRequest;
 }
 
 export interface AdmissionContext {
   config: InjectorConfig;
   namespace: (name: string) => V1Namespace | undefined;
   newProxyUuid: () => string;
+  /** What the API server supports (native sidecars); absent: not known (classic). */
+  server?: () => ServerSupport;
 }
 
 type Json = Record<string, unknown>;
@@ -122,6 +132,7 @@ export function handleAdmission(raw: string, ctx: AdmissionContext): AdmissionHa
     namespaceObject: ctx.namespace(podNs),
     config: ctx.config,
     newProxyUuid: ctx.newProxyUuid,
+    ...(ctx.server ? { server: ctx.server() } : {}),
   });
   const warnings = m.warnings.length > 0 ? { warnings: m.warnings } : {};
   let response: Json;
@@ -130,6 +141,7 @@ export function handleAdmission(raw: string, ctx: AdmissionContext): AdmissionHa
       response = { uid, allowed: false, status: { code: 400, reason: 'BadRequest', message: m.reason } };
       break;
     case 'injected':
+    case 'reinvoked':
       response = {
         uid,
         allowed: true,
@@ -141,6 +153,11 @@ export function handleAdmission(raw: string, ctx: AdmissionContext): AdmissionHa
     default:
       response = { uid, allowed: true, ...warnings };
   }
+  const dryRun = req['dryRun'] === true;
+  const credential: BootstrapRequest | undefined =
+    m.outcome === 'injected' && !dryRun
+      ? { proxyUuid: m.proxyUuid!, namespace: m.namespace!, serviceAccount: m.serviceAccount! }
+      : undefined;
   return {
     status: 200,
     body: review(response),
@@ -149,5 +166,31 @@ export function handleAdmission(raw: string, ctx: AdmissionContext): AdmissionHa
     reason: m.reason,
     uid,
     warnings: m.warnings,
+    ...(credential ? { credential } : {}),
   };
+}
+
+/**
+ * Creates the bootstrap credential an injected admission needs. On failure the admission is
+ * refused (allowed: false, 500 naming the error): a pod without its credential would never get
+ * configuration. Without `credentials` (tests of the pure rewrite) the answer is returned as is.
+ */
+export async function withBootstrapCredential(
+  h: AdmissionHandled,
+  credentials: BootstrapCredentials | undefined,
+): Promise<AdmissionHandled> {
+  if (!h.credential || !credentials) return h;
+  try {
+    await credentials.provision(h.credential);
+    return h;
+  } catch (err) {
+    const c = h.credential;
+    const message = `cannot create the bootstrap credential of proxy ${c.proxyUuid} (${c.namespace}/${c.serviceAccount}): ${errorMessage(err)}`;
+    return {
+      ...h,
+      body: review({ uid: h.uid, allowed: false, status: { code: 500, reason: 'InternalError', message } }),
+      result: 'denied',
+      reason: message,
+    };
+  }
 }

@@ -1,9 +1,23 @@
 /**
- * The sidecar's Envoy v3 bootstrap, passed inline (`envoy --config-yaml <json>`): admission has no
- * side effects (no Secret or ConfigMap is created), so dryRun is safe. node.id is the proxy UUID the
- * pod also carries as a label; listeners and clusters come from the controller's ADS.
+ * The sidecar's Envoy v3 bootstrap, passed inline (`envoy --config-yaml <json>`). node.id is the
+ * proxy UUID the pod also carries as a label; listeners, clusters and its workload certificate come
+ * from the controller's ADS. The ADS cluster speaks TLS: Envoy presents the pod's bootstrap
+ * certificate and checks the controller's (SAN `fsm-controller.<fsm-namespace>.svc`) against the
+ * mesh trust bundle, both read from the pod's bootstrap Secret volume through SDS files that Envoy
+ * re-reads when kubelet refreshes the volume (watched_directory).
  */
-import { ADS_CLUSTER_NAME, ADS_PORT, CONTROLLER_SERVICE_NAME, PROXY_ADMIN_PORT } from '../constants/index.js';
+import {
+  ADS_CLUSTER_NAME,
+  ADS_PORT,
+  BOOTSTRAP_CA_SECRET_NAME,
+  BOOTSTRAP_CERT_SECRET_NAME,
+  BOOTSTRAP_MOUNT_PATH,
+  BOOTSTRAP_SDS_CA_KEY,
+  BOOTSTRAP_SDS_CERT_KEY,
+  CONTROLLER_SERVICE_NAME,
+  PROXY_ADMIN_PORT,
+} from '../constants/index.js';
+import { adsTransportSocket, type TransportSocket } from '../envoy/builders/index.js';
 
 export interface BootstrapOptions {
   proxyUuid: string;
@@ -18,6 +32,18 @@ export interface BootstrapOptions {
 /** The controller's ADS address as seen from a pod. */
 export function adsAddress(fsmNamespace: string): string {
   return `${CONTROLLER_SERVICE_NAME}.${fsmNamespace}.svc`;
+}
+
+/** The UpstreamTlsContext of the ADS cluster: mTLS with the bootstrap credential. */
+export function adsClusterTransportSocket(fsmNamespace: string): TransportSocket {
+  return adsTransportSocket({
+    certSecretName: BOOTSTRAP_CERT_SECRET_NAME,
+    certFile: `${BOOTSTRAP_MOUNT_PATH}/${BOOTSTRAP_SDS_CERT_KEY}`,
+    caSecretName: BOOTSTRAP_CA_SECRET_NAME,
+    caFile: `${BOOTSTRAP_MOUNT_PATH}/${BOOTSTRAP_SDS_CA_KEY}`,
+    directory: BOOTSTRAP_MOUNT_PATH,
+    serverName: adsAddress(fsmNamespace),
+  });
 }
 
 function bootstrapNode(opts: BootstrapOptions): Record<string, unknown> {
@@ -51,6 +77,7 @@ export function envoyBootstrap(opts: BootstrapOptions): Record<string, unknown> 
           name: ADS_CLUSTER_NAME,
           type: 'LOGICAL_DNS',
           connect_timeout: '1s',
+          transport_socket: adsClusterTransportSocket(opts.fsmNamespace),
           typed_extension_protocol_options: {
             'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
               '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',

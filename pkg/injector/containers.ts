@@ -1,6 +1,8 @@
 /** Builders of the three containers the injector adds: sidecar, fsm-init, fsm-healthcheck. Pure. */
-import type { V1Container } from '@kubernetes/client-node';
+import type { V1Container, V1Volume } from '@kubernetes/client-node';
 import {
+  BOOTSTRAP_MOUNT_PATH,
+  BOOTSTRAP_VOLUME_NAME,
   HEALTHCHECK_ALLOWED_PORTS_ENV,
   HEALTHCHECK_CONTAINER_NAME,
   HEALTHCHECK_CPU_LIMIT,
@@ -49,6 +51,8 @@ export function sidecarContainer(opts: SidecarOptions): V1Container {
       containerPort: PROBE_TYPE_INFO[t].port,
       protocol: 'TCP',
     })),
+    // The bootstrap credential: only the sidecar mounts it.
+    volumeMounts: [{ name: BOOTSTRAP_VOLUME_NAME, mountPath: BOOTSTRAP_MOUNT_PATH, readOnly: true }],
     resources: {
       requests: { cpu: SIDECAR_CPU_REQUEST, memory: SIDECAR_MEMORY_REQUEST },
       limits: { cpu: SIDECAR_CPU_LIMIT, memory: SIDECAR_MEMORY_LIMIT },
@@ -61,6 +65,12 @@ export function sidecarContainer(opts: SidecarOptions): V1Container {
       capabilities: { drop: ['ALL'] },
     },
   };
+}
+
+/** The pod volume of the bootstrap credential Secret `fsm-bootstrap-<proxy-uuid>`. */
+export function bootstrapVolume(secretName: string): V1Volume {
+  // 0444: Envoy runs as PROXY_UID, not the files' owner; only the sidecar container mounts the volume.
+  return { name: BOOTSTRAP_VOLUME_NAME, secret: { secretName, defaultMode: 0o444 } };
 }
 
 /** The rules are the same for every pod: generated once. */

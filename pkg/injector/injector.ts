@@ -3,11 +3,13 @@
  * cmd/fsm-injector/main.ts only turns flags into these options.
  */
 import type { Registry } from 'prom-client';
+import type { BootstrapCredentials } from '../identity/index.js';
 import type { Logger } from '../logger/index.js';
 import { InjectorMetrics } from './metrics.js';
 import { MetricsServer } from './metrics-server.js';
 import type { InjectorConfig } from './mutate.js';
 import type { NamespaceSource } from './namespaces.js';
+import type { ServerVersionSource } from './server-version.js';
 import { WebhookServer } from './server.js';
 import { readPairSync, TlsFileWatcher } from './tlsfiles.js';
 
@@ -25,6 +27,10 @@ export interface InjectorOptions {
   registry: Registry;
   logger: Logger;
   newProxyUuid?: () => string;
+  credentials?: BootstrapCredentials;
+  notReady?: () => string | undefined;
+  /** The API server's version: native sidecars where it runs them; absent: classic sidecars. */
+  serverVersion?: ServerVersionSource;
 }
 
 export class Injector {
@@ -45,6 +51,9 @@ export class Injector {
       logger: opts.logger,
       metrics: this.metrics,
       ...(opts.newProxyUuid ? { newProxyUuid: opts.newProxyUuid } : {}),
+      ...(opts.credentials ? { credentials: opts.credentials } : {}),
+      ...(opts.notReady ? { notReady: opts.notReady } : {}),
+      ...(opts.serverVersion ? { serverVersion: opts.serverVersion } : {}),
     });
     this.tls = new TlsFileWatcher(
       {

@@ -9,6 +9,7 @@ import {
 /** `result` label values: MutationOutcome, 'ignored' (non-Pod / non-CREATE) or an HTTP-level refusal. */
 export type AdmissionMetricResult =
   | 'injected'
+  | 'reinvoked'
   | 'skipped'
   | 'already-injected'
   | 'denied'

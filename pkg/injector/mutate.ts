@@ -1,12 +1,16 @@
 /**
- * One pod admission, as a pure function: decide, rewrite probes, add the containers, and compute the
- * RFC 6902 patch with fast-json-patch (compare of the original against the desired pod). The proxy
- * UUID comes from a caller-supplied generator so the function stays deterministic under test.
+ * One pod admission, as a pure function: decide, rewrite probes and lifecycle hooks, add the
+ * containers (the sidecar as a native or classic sidecar), stamp the pod with the injection format,
+ * and compute the RFC 6902 patch with fast-json-patch (compare of the original against the desired
+ * pod). The proxy UUID comes from a caller-supplied generator so the function stays deterministic
+ * under test. An already injected pod gets a second pass (./reinvocation.ts): only what was added
+ * since is rewritten.
  */
 import type { V1Container, V1Namespace, V1Pod } from '@kubernetes/client-node';
 import jsonpatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
 import {
+  BOOTSTRAP_VOLUME_NAME,
   DEFAULT_FSM_NAMESPACE,
   DEFAULT_HEALTHCHECK_IMAGE,
   DEFAULT_INIT_IMAGE,
@@ -24,10 +28,17 @@ import {
   PROXY_UUID_LABEL,
   SIDECAR_CONTAINER_NAME,
 } from '../constants/index.js';
+import { bootstrapSecretName } from '../identity/index.js';
+import { fsmVersion } from '../binary/index.js';
 import { formatOriginalProbes, replaceControlChars } from '../probes/index.js';
-import { healthcheckContainer, initContainer, sidecarContainer } from './containers.js';
+import { bootstrapVolume, healthcheckContainer, initContainer, sidecarContainer } from './containers.js';
 import { decideInjection, parseSwitch } from './decision.js';
+import { classicPreStopWarnings, rewriteHooks } from './hooks.js';
+import { asNativeSidecar } from './native-sidecar.js';
 import { rewriteProbes } from './probes.js';
+import { reinvokePod } from './reinvocation.js';
+import { decideSidecarMode, type ServerSupport } from './sidecar-mode.js';
+import { injectionAnnotations, sidecarProbeTypes } from './pod-marks.js';
 import { showValue, validatePod } from './validate.js';
 
 export interface InjectorConfig {
@@ -38,6 +49,8 @@ export interface InjectorConfig {
   healthcheckImage: string;
   /** Envoy --log-level of injected sidecars. */
   proxyLogLevel: string;
+  /** fsm version written in each pod's injection stamp. */
+  injectorVersion: string;
 }
 
 export function defaultInjectorConfig(overrides: Partial<InjectorConfig> = {}): InjectorConfig {
@@ -48,11 +61,13 @@ export function defaultInjectorConfig(overrides: Partial<InjectorConfig> = {}): 
     initImage: DEFAULT_INIT_IMAGE,
     healthcheckImage: DEFAULT_HEALTHCHECK_IMAGE,
     proxyLogLevel: 'info',
+    injectorVersion: fsmVersion(),
     ...overrides,
   };
 }
 
-export type MutationOutcome = 'injected' | 'skipped' | 'already-injected' | 'denied';
+/** `reinvoked`: a second pass over an injected pod rewrote probes or hooks added since the first. */
+export type MutationOutcome = 'injected' | 'reinvoked' | 'skipped' | 'already-injected' | 'denied';
 
 export interface MutationResult {
   outcome: MutationOutcome;
@@ -64,6 +79,10 @@ export interface MutationResult {
   /** The pod after the patch (injected only). */
   desired?: V1Pod;
   proxyUuid?: string;
+  /** Injected only: who the bootstrap credential is for (its Secret is `bootstrapSecret`). */
+  namespace?: string;
+  serviceAccount?: string;
+  bootstrapSecret?: string;
 }
 
 export interface MutationInput {
@@ -74,6 +93,8 @@ export interface MutationInput {
   namespaceObject: V1Namespace | undefined;
   config: InjectorConfig;
   newProxyUuid: () => string;
+  /** What the API server supports (native sidecars); default: not known yet (classic). */
+  server?: ServerSupport;
 }
 
 type Json = Record<string, unknown>;
@@ -89,7 +110,8 @@ function namesOf(list: unknown): string[] {
 
 /**
  * True when the injector has already mutated this pod (e.g. a `kubectl debug` copy): it carries the
- * original-probes annotation, or our sidecar container together with the proxy UUID label.
+ * original-probes annotation, or our sidecar container (classic, or native among the init
+ * containers) together with the proxy UUID label.
  */
 export function isAlreadyInjected(obj: Json): boolean {
   const meta = isObject(obj['metadata']) ? obj['metadata'] : {};
@@ -97,9 +119,10 @@ export function isAlreadyInjected(obj: Json): boolean {
   const labels = isObject(meta['labels']) ? meta['labels'] : {};
   if (annotations[ORIGINAL_PROBES_ANNOTATION] !== undefined) return true;
   const spec = isObject(obj['spec']) ? obj['spec'] : {};
-  return (
-    namesOf(spec['containers']).includes(SIDECAR_CONTAINER_NAME) && labels[PROXY_UUID_LABEL] !== undefined
-  );
+  const sidecar =
+    namesOf(spec['containers']).includes(SIDECAR_CONTAINER_NAME) ||
+    namesOf(spec['initContainers']).includes(SIDECAR_CONTAINER_NAME); // a native sidecar
+  return sidecar && labels[PROXY_UUID_LABEL] !== undefined;
 }
 
 /** Ports the sidecar and fsm-healthcheck listen on inside the pod's network namespace. */
@@ -154,7 +177,7 @@ export function mutatePod(input: MutationInput): MutationResult {
     return none('denied', `request.object: must be a Pod object, got ${showValue(object)}`);
   const metaNs = isObject(object['metadata']) ? object['metadata']['namespace'] : undefined;
   const namespace = input.namespace || (typeof metaNs === 'string' ? metaNs : '') || 'default';
-  if (isAlreadyInjected(object)) return none('already-injected', 'pod is already injected');
+  if (isAlreadyInjected(object)) return reinvokePod(object, namespace, config);
 
   const decision = decideInjection({
     pod: object as V1Pod,
@@ -171,6 +194,13 @@ export function mutatePod(input: MutationInput): MutationResult {
   const pod = checked.pod;
   const reserved = reservedNameError(pod);
   if (reserved) return none('denied', reserved);
+  const volumeIndex = (pod.spec!.volumes ?? []).findIndex((v) => v.name === BOOTSTRAP_VOLUME_NAME);
+  if (volumeIndex >= 0) {
+    return none(
+      'denied',
+      `spec.volumes[${volumeIndex}].name ${showValue(BOOTSTRAP_VOLUME_NAME)} is reserved for the volume fsm injects`,
+    );
+  }
 
   const annotations = pod.metadata?.annotations ?? {};
   const rewriteValue = annotations[PROBE_REWRITE_ANNOTATION];
@@ -187,45 +217,72 @@ export function mutatePod(input: MutationInput): MutationResult {
     rewrite = on;
   }
 
+  const mode = decideSidecarMode(
+    pod,
+    input.namespaceObject,
+    input.server ?? { nativeSidecars: undefined, version: 'unknown' },
+  );
+  if ('deny' in mode) return none('denied', mode.deny);
+
   const ref = podRef(namespace, pod);
   const probes = rewriteProbes(ref, pod.spec!.containers, rewrite);
+  const hooks = rewriteHooks(ref, probes.containers, rewrite);
+  const native = mode.mode === 'native';
   const proxyUuid = input.newProxyUuid();
+  const serviceAccount = pod.spec!.serviceAccountName || 'default';
+  const secretName = bootstrapSecretName(proxyUuid);
 
-  const containers: V1Container[] = [
-    ...probes.containers,
-    sidecarContainer({
-      image: config.sidecarImage,
-      proxyProbeTypes: probes.proxyProbeTypes,
-      proxyUuid,
-      namespace,
-      serviceAccount: pod.spec!.serviceAccountName || 'default',
-      fsmNamespace: config.fsmNamespace,
-      logLevel: config.proxyLogLevel,
-    }),
-  ];
+  let sidecar = sidecarContainer({
+    image: config.sidecarImage,
+    proxyProbeTypes: sidecarProbeTypes(probes.proxyProbeTypes, hooks.hooks),
+    proxyUuid,
+    namespace,
+    serviceAccount,
+    fsmNamespace: config.fsmNamespace,
+    logLevel: config.proxyLogLevel,
+  });
+  if (native) sidecar = asNativeSidecar(sidecar);
+  // Native: fsm-init sets up the redirect, then the sidecar starts and app containers wait for it.
+  const containers: V1Container[] = native ? [...hooks.containers] : [...hooks.containers, sidecar];
   if (probes.healthcheckPorts.length > 0) {
     containers.push(healthcheckContainer(config.healthcheckImage, probes.healthcheckPorts));
   }
+  const initContainers = [...(pod.spec!.initContainers ?? []), initContainer(config.initImage)];
+  if (native) initContainers.push(sidecar);
   const desired: V1Pod = {
     ...pod,
     metadata: {
       ...pod.metadata,
       labels: { ...pod.metadata?.labels, [PROXY_UUID_LABEL]: proxyUuid },
-      annotations: { ...annotations, [ORIGINAL_PROBES_ANNOTATION]: formatOriginalProbes(probes.originals) },
+      annotations: {
+        ...annotations,
+        [ORIGINAL_PROBES_ANNOTATION]: formatOriginalProbes(probes.originals, hooks.hooks),
+        ...injectionAnnotations(config.injectorVersion),
+      },
     },
     spec: {
       ...pod.spec!,
       containers,
-      initContainers: [...(pod.spec!.initContainers ?? []), initContainer(config.initImage)],
+      initContainers,
+      volumes: [...(pod.spec!.volumes ?? []), bootstrapVolume(secretName)],
     },
   };
   const patch = jsonpatch.compare(pod as object, desired as object);
   return {
     outcome: 'injected',
-    reason: decision.reason,
+    reason: `${decision.reason}; ${mode.mode} sidecar: ${mode.reason}`,
     patch,
-    warnings: [...probes.warnings, ...reservedPortWarnings(ref, pod.spec!.containers)],
+    warnings: [
+      ...probes.warnings,
+      ...hooks.warnings,
+      ...(mode.warning !== undefined ? [mode.warning] : []),
+      ...(native ? [] : classicPreStopWarnings(ref, hooks.hooks)),
+      ...reservedPortWarnings(ref, pod.spec!.containers),
+    ],
     desired,
     proxyUuid,
+    namespace,
+    serviceAccount,
+    bootstrapSecret: secretName,
   };
 }

@@ -22,10 +22,12 @@ import {
 } from '../constants/index.js';
 import { clientErrorResponse, createHttpsServer, listen } from '../binary/index.js';
 import { errorMessage, type Logger } from '../logger/index.js';
-import { handleAdmission, type AdmissionContext } from './admission.js';
+import type { BootstrapCredentials } from '../identity/index.js';
+import { handleAdmission, withBootstrapCredential, type AdmissionContext } from './admission.js';
 import type { AdmissionMetricResult, InjectorMetrics } from './metrics.js';
 import type { InjectorConfig } from './mutate.js';
 import type { NamespaceSource } from './namespaces.js';
+import type { ServerVersionSource } from './server-version.js';
 import type { CertKeyPair } from './tlsfiles.js';
 
 export interface WebhookServerOptions {
@@ -39,6 +41,12 @@ export interface WebhookServerOptions {
   metrics?: InjectorMetrics;
   newProxyUuid?: () => string;
   maxBodyBytes?: number;
+  /** Issues the bootstrap credential of each injected pod (none: the patch only, e.g. tests). */
+  credentials?: BootstrapCredentials;
+  /** Extra readiness for /healthz and admissions (the mesh CA): a reason when not ready. */
+  notReady?: () => string | undefined;
+  /** The API server's version (native sidecars); absent: classic sidecars only. */
+  serverVersion?: ServerVersionSource;
 }
 
 const TEXT = 'text/plain; charset=utf-8';
@@ -63,6 +71,7 @@ export class WebhookServer {
       config: opts.config,
       namespace: (name) => opts.namespaces.get(name),
       newProxyUuid: opts.newProxyUuid ?? randomUUID,
+      ...(opts.serverVersion ? { server: () => opts.serverVersion!.current() } : {}),
     };
     // Defensive defaults (pkg/binary): head within 10 s, request within 30 s (kube-apiserver gives a
     // webhook at most 30 s), TLS handshake within 10 s, idle connections closed, a connection cap,
@@ -122,6 +131,8 @@ export class WebhookServer {
       if (!this.opts.namespaces.hasSynced()) {
         return this.reply(res, 503, TEXT, 'namespace informer has not synced yet\n');
       }
+      const problem = this.opts.notReady?.();
+      if (problem) return this.reply(res, 503, TEXT, `${problem}\n`);
       return this.reply(res, 200, TEXT, INJECTOR_HEALTHZ_BODY);
     }
     if (path !== WEBHOOK_MUTATE_PATH) return this.reply(res, 404, TEXT, `no handler for ${path}\n`);
@@ -181,21 +192,31 @@ export class WebhookServer {
     req.on('error', (err) => this.log.debug(`request body aborted: ${errorMessage(err)}`));
     req.on('end', () => {
       if (over) return;
-      let result: AdmissionMetricResult = 'error';
-      try {
-        const h = handleAdmission(Buffer.concat(chunks, size).toString('utf8'), this.ctx);
-        result = h.result;
-        this.logAdmission(req, h.result, h.reason, h.uid, h.warnings);
-        this.reply(res, h.status, h.contentType, h.body);
-      } catch (err) {
-        // Only a bug of ours gets here: caller input is handled above.
-        this.log.error(`admission failed: ${errorMessage(err)}`);
-        if (!res.headersSent) this.reply(res, 500, TEXT, 'internal error\n');
-        else res.destroy();
-      } finally {
-        done(result);
-      }
+      void this.admit(req, res, Buffer.concat(chunks, size).toString('utf8'), done);
     });
+  }
+
+  private async admit(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: string,
+    done: (result: AdmissionMetricResult) => void,
+  ): Promise<void> {
+    let result: AdmissionMetricResult = 'error';
+    try {
+      let h = handleAdmission(body, this.ctx);
+      if (h.credential) h = await withBootstrapCredential(h, this.opts.credentials);
+      result = h.result;
+      this.logAdmission(req, h.result, h.reason, h.uid, h.warnings);
+      this.reply(res, h.status, h.contentType, h.body);
+    } catch (err) {
+      // Only a bug of ours gets here: caller input is handled above.
+      this.log.error(`admission failed: ${errorMessage(err)}`);
+      if (!res.headersSent) this.reply(res, 500, TEXT, 'internal error\n');
+      else res.destroy();
+    } finally {
+      done(result);
+    }
   }
 
   /**

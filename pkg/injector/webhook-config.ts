@@ -1,8 +1,10 @@
 /**
  * The MutatingWebhookConfiguration that routes pod creations to fsm-injector (for deploy/, the
- * sandbox and the CLI). sideEffects None: admission creates nothing, so dryRun requests are safe.
+ * sandbox and the CLI). sideEffects NoneOnDryRun: an admission creates the pod's bootstrap credential
+ * Secret, a dryRun admission creates nothing.
  * The namespaceSelector pre-filters on monitored-by=<mesh> and no ignore label; the webhook checks
- * both again (and the injection annotations) itself.
+ * both again (and the injection annotations) itself. reinvocationPolicy IfNeeded: a pod changed by a
+ * later webhook comes back for a second pass.
  */
 import {
   IGNORE_LABEL,
@@ -66,10 +68,12 @@ export function mutatingWebhookConfiguration(opts: WebhookConfigOptions): Record
           matchExpressions: [{ key: IGNORE_LABEL, operator: 'DoesNotExist' }],
         },
         failurePolicy: opts.failurePolicy ?? 'Fail',
-        sideEffects: 'None',
+        sideEffects: 'NoneOnDryRun',
         admissionReviewVersions: ['v1'],
         timeoutSeconds: opts.timeoutSeconds ?? 10,
-        reinvocationPolicy: 'Never',
+        // Another webhook may add containers (and probes, hooks) after fsm's: the API server calls
+        // fsm again, and the second pass rewrites only what is new (see ./reinvocation.ts).
+        reinvocationPolicy: 'IfNeeded',
       },
     ],
   };

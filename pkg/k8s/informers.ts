@@ -1,5 +1,5 @@
-/** The informers fsm runs: namespaces and pods (all namespaces, or one), and any other collection. */
-import type { KubeConfig, KubernetesObject, V1Namespace, V1Pod } from '@kubernetes/client-node';
+/** The informers fsm runs: namespaces, pods (all namespaces, or one), secrets of mesh identity, and any other collection. */
+import type { KubeConfig, KubernetesObject, V1Namespace, V1Pod, V1Secret } from '@kubernetes/client-node';
 import type { Logger } from '../logger/index.js';
 import { Informer, type InformerOptions } from './informer.js';
 
@@ -22,6 +22,25 @@ export function podInformer(kc: KubeConfig, logger: Logger, opts: PodInformerOpt
   const { namespace, ...rest } = opts;
   const path = namespace ? `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods` : '/api/v1/pods';
   return new Informer<V1Pod>(kc, logger, path, namespace ? `pods(${namespace})` : 'pods', rest);
+}
+
+export interface SecretInformerOptions extends InformerOptions {
+  /** Watch one namespace only (default: all namespaces). */
+  namespace?: string;
+}
+
+/**
+ * Secrets: get(name, namespace). fsm watches only its own (the mesh CA by field selector, bootstrap
+ * credentials by label selector): always pass a selector.
+ */
+export function secretInformer(
+  kc: KubeConfig,
+  logger: Logger,
+  opts: SecretInformerOptions,
+): Informer<V1Secret> {
+  const { namespace, ...rest } = opts;
+  const path = namespace ? `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets` : '/api/v1/secrets';
+  return new Informer<V1Secret>(kc, logger, path, namespace ? `secrets(${namespace})` : 'secrets', rest);
 }
 
 /**

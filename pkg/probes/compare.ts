@@ -10,7 +10,7 @@
  * headers (names case-insensitive, the values of one name in order, as Go's http.Header holds them).
  */
 import { PROBE_TYPE_INFO } from '../constants/index.js';
-import type { ProbeType } from '../constants/index.js';
+import type { HookType, ProbeType } from '../constants/index.js';
 import type { OriginalProbe, ProbeHeader } from './record.js';
 import { keepsHttpsPath, rewrittenHttpGet } from './rewrite.js';
 import type { RewrittenHttpGet } from './rewrite.js';
@@ -31,8 +31,20 @@ export interface LiveProbe {
   readonly exec?: unknown;
 }
 
+/** A lifecycle handler as kubelet runs it (only httpGet is ever rewritten). */
+export interface LiveHandler {
+  readonly httpGet?: LiveHttpGet;
+  readonly exec?: unknown;
+  readonly sleep?: unknown;
+  readonly tcpSocket?: unknown;
+}
+
 export interface LiveContainer {
   readonly name: string;
+  readonly lifecycle?: {
+    readonly postStart?: LiveHandler | null;
+    readonly preStop?: LiveHandler | null;
+  } | null;
   readonly livenessProbe?: LiveProbe | null;
   readonly readinessProbe?: LiveProbe | null;
   readonly startupProbe?: LiveProbe | null;
@@ -113,13 +125,34 @@ export function compareProbe(
   record: OriginalProbe,
 ): ProbeDrift | undefined {
   const field = PROBE_TYPE_INFO[type].field;
+  return compareHandler(container, field, 'probe', container[field], record);
+}
+
+/**
+ * Undefined when the container's lifecycle hook calls exactly what `record` says kubelet calls after
+ * the rewrite; otherwise what differs (as {@link compareProbe}).
+ */
+export function compareHook(
+  container: LiveContainer,
+  hook: HookType,
+  record: OriginalProbe,
+): ProbeDrift | undefined {
+  return compareHandler(container, `lifecycle.${hook}`, 'hook', container.lifecycle?.[hook], record);
+}
+
+function compareHandler(
+  container: LiveContainer,
+  field: string,
+  what: 'probe' | 'hook',
+  live: LiveProbe | LiveHandler | null | undefined,
+  record: OriginalProbe,
+): ProbeDrift | undefined {
   const expected = rewrittenHttpGet(record);
   const want = `httpGet port ${expected.port} path ${expected.path}`;
-  const live = container[field];
   const g = live?.httpGet;
   if (!g) {
-    const kind = live === undefined ? 'missing' : 'not-http-get';
-    const now = kind === 'missing' ? 'has no such probe' : 'is not an httpGet probe';
+    const kind = live === undefined || live === null ? 'missing' : 'not-http-get';
+    const now = kind === 'missing' ? `has no such ${what}` : `is not an httpGet ${what}`;
     return {
       kind,
       expected,
@@ -129,7 +162,10 @@ export function compareProbe(
   const path = g.path ?? '';
   const scheme = g.scheme || 'HTTP';
   const portDiffers = resolveProbePort(g.port, container) !== expected.port;
-  const pathDiffers = record.kind === 'https' ? !keepsHttpsPath(expected.path, path) : path !== expected.path;
+  const pathDiffers =
+    record.kind === 'https' && record.tls === undefined
+      ? !keepsHttpsPath(expected.path, path)
+      : path !== expected.path;
   const schemeDiffers = scheme !== expected.scheme;
   const hostDiffers = g.host !== undefined && g.host !== '';
   const headersDiffer = !sameHeaders(g.httpHeaders ?? [], expected.httpHeaders ?? []);

@@ -6,25 +6,32 @@
  *
  * - httpGet HTTP: port → 1590x, path → /fsm-<type>-probe, or /fsm-<type>-probe/<container> when
  *   several containers' HTTP probes of the type share the proxy listener.
- * - httpGet HTTPS: port → 1590x; scheme, headers and path are kept (TLS passes through the proxy to
- *   the app, so kubelet's request reaches the app as written). The record holds the request target
- *   kubelet sends ('/' for an empty path); see {@link keepsHttpsPath}.
+ * - httpGet HTTPS, the first of its type in the pod: port → 1590x; scheme, headers and path are kept
+ *   (TLS passes through the proxy to the app, so kubelet's request reaches the app as written). The
+ *   record holds the request target kubelet sends ('/' for an empty path); see {@link keepsHttpsPath}.
+ * - httpGet HTTPS, any other of its type (`tls: "originate"`): port → 1590x, path →
+ *   /fsm-<type>-probe/<container>, scheme → HTTP, headers kept; the proxy opens the TLS connection to
+ *   the app, without verifying its certificate — exactly what kubelet's HTTPS probes do.
+ * - lifecycle hooks (postStart / preStop httpGet): port → 15903 (the startup listener), path →
+ *   /fsm-poststart-hook/<container> or /fsm-prestop-hook/<container>, scheme → HTTP (an HTTPS hook's
+ *   TLS is originated by the proxy), headers kept.
  * - tcpSocket → httpGet :15904 /fsm-healthcheck with Original-Tcp-Port; grpc → the same with
  *   Original-Grpc-Port (and Original-Grpc-Service when set).
  *
  * Pure: no I/O, no clock.
  */
-import type { V1Probe } from '@kubernetes/client-node';
+import type { V1LifecycleHandler, V1Probe } from '@kubernetes/client-node';
 import {
   DEFAULT_PROBE_TIMEOUT_SECONDS,
   HEALTHCHECK_PATH,
   HEALTHCHECK_PORT,
+  HOOK_TYPE_INFO,
   ORIGINAL_GRPC_PORT_HEADER,
   ORIGINAL_GRPC_SERVICE_HEADER,
   ORIGINAL_TCP_PORT_HEADER,
   PROBE_TYPE_INFO,
 } from '../constants/index.js';
-import type { ProbeType } from '../constants/index.js';
+import type { RecordSlot } from '../constants/index.js';
 import { rewriteTarget as requestTarget } from '../envoy/builders/index.js';
 import type { OriginalProbe, OriginalProbeKind, ProbeHeader, RewrittenTarget } from './record.js';
 
@@ -34,12 +41,18 @@ export type OriginalHandler =
   | { kind: 'tcp'; port: number }
   | { kind: 'grpc'; port: number; service?: string };
 
-/** Where the probe is in the pod. */
+/** Where the probe (or lifecycle hook) is in the pod. */
 export interface ProbeSlot {
-  type: ProbeType;
+  type: RecordSlot;
   container: string;
   /** HTTP probes of this type from several containers share the listener: each gets its own path. */
   perContainerPath: boolean;
+  /** An HTTPS probe the proxy speaks TLS for (every HTTPS hook, every HTTPS probe but one per type). */
+  tls?: 'originate';
+}
+
+function isHook(slot: RecordSlot): slot is keyof typeof HOOK_TYPE_INFO {
+  return Object.hasOwn(HOOK_TYPE_INFO, slot);
 }
 
 /** The httpGet kubelet calls after the rewrite. */
@@ -65,11 +78,17 @@ export function rewrittenTarget(
   originalPath: string,
   slot: ProbeSlot,
 ): RewrittenTarget {
+  if (isHook(slot.type)) {
+    // Hooks always go through the proxy, each container at its own path.
+    const hook = HOOK_TYPE_INFO[slot.type];
+    return { port: hook.port, path: `${hook.path}/${slot.container}` };
+  }
   const info = PROBE_TYPE_INFO[slot.type];
   switch (kind) {
     case 'http':
       return { port: info.port, path: slot.perContainerPath ? `${info.path}/${slot.container}` : info.path };
     case 'https':
+      if (slot.tls === 'originate') return { port: info.port, path: `${info.path}/${slot.container}` };
       // kubelet requests '/' for an empty path; any other path is kept as written.
       return { port: info.port, path: originalPath || '/' };
     case 'tcp':
@@ -98,10 +117,10 @@ export function recordProbe(
           ? { headers: original.headers.map((h) => ({ name: h.name, value: h.value })) }
           : {};
       const rewritten = rewrittenTarget(original.kind, original.path, slot);
-      const target = { port: original.port, path: original.path, ...headers, timeoutSeconds, rewritten };
-      return original.kind === 'http'
-        ? { kind: 'http', scheme: 'HTTP', ...target }
-        : { kind: 'https', scheme: 'HTTPS', ...target };
+      const target = { port: original.port, path: original.path, ...headers, timeoutSeconds };
+      if (original.kind === 'http') return { kind: 'http', scheme: 'HTTP', ...target, rewritten };
+      const tls = slot.tls === 'originate' ? { tls: 'originate' as const } : {};
+      return { kind: 'https', scheme: 'HTTPS', ...target, ...tls, rewritten };
     }
     case 'tcp':
       return {
@@ -130,13 +149,15 @@ function healthcheckHeaders(p: OriginalProbe): ProbeHeader[] {
   return headers;
 }
 
-/** The httpGet kubelet calls for a recorded probe (fresh objects). */
+/** The httpGet kubelet calls for a recorded probe or hook (fresh objects). */
 export function rewrittenHttpGet(p: OriginalProbe): RewrittenHttpGet {
   const { port, path } = p.rewritten;
   if (p.kind === 'http' || p.kind === 'https') {
     const headers =
       p.headers && p.headers.length > 0 ? { httpHeaders: p.headers.map((h) => ({ ...h })) } : {};
-    return { port, path, scheme: p.scheme, ...headers };
+    // TLS originated by the proxy: kubelet speaks plain HTTP to the listener.
+    const scheme = p.kind === 'https' && p.tls === 'originate' ? 'HTTP' : p.scheme;
+    return { port, path, scheme, ...headers };
   }
   return { port, path, scheme: 'HTTP', httpHeaders: healthcheckHeaders(p) };
 }
@@ -152,6 +173,10 @@ export function rewriteProbe(probe: V1Probe, record: OriginalProbe): V1Probe {
   if ((record.kind === 'http' || record.kind === 'https') && probe.httpGet) {
     const httpGet = { ...probe.httpGet, port: call.port };
     if (record.kind === 'http') httpGet.path = call.path;
+    if (record.kind === 'https' && record.tls === 'originate') {
+      httpGet.path = call.path;
+      httpGet.scheme = call.scheme;
+    }
     return { ...probe, httpGet };
   }
   const rest: V1Probe = { ...probe };
@@ -161,4 +186,17 @@ export function rewriteProbe(probe: V1Probe, record: OriginalProbe): V1Probe {
   delete rest.exec;
   const { port, path, scheme, httpHeaders } = call;
   return { ...rest, httpGet: { port, path, scheme, ...(httpHeaders ? { httpHeaders } : {}) } };
+}
+
+/**
+ * A lifecycle hook handler as kubelet runs it after the rewrite (a fresh object; `handler` is not
+ * modified): its httpGet calls {@link rewrittenHttpGet} of the record — port, path and (for HTTPS,
+ * whose TLS the proxy originates) scheme change; host stays unset, headers stay as written.
+ */
+export function rewriteHook(handler: V1LifecycleHandler, record: OriginalProbe): V1LifecycleHandler {
+  const call = rewrittenHttpGet(record);
+  const httpGet = { ...(handler.httpGet ?? { port: call.port }), port: call.port, path: call.path };
+  // An unset scheme is HTTP already; a written one becomes HTTP (HTTPS: the proxy speaks the TLS).
+  if (handler.httpGet?.scheme !== undefined) httpGet.scheme = call.scheme;
+  return { ...handler, httpGet };
 }

@@ -11,7 +11,11 @@ import type {
   V1Probe,
   V1Service,
 } from '@kubernetes/client-node';
-import { MONITORED_BY_LABEL, SIDECAR_INJECTION_ANNOTATION } from '../constants/index.js';
+import {
+  MONITORED_BY_LABEL,
+  NATIVE_SIDECAR_ANNOTATION,
+  SIDECAR_INJECTION_ANNOTATION,
+} from '../constants/index.js';
 import { ALWAYS_FAILING_PATH_PREFIX, SANDBOX_IMAGES } from './workloads/index.js';
 
 export const DEMO_NAMESPACE = 'bookstore';
@@ -21,7 +25,12 @@ export function demoNamespace(meshName: string): V1Namespace {
     metadata: {
       name: DEMO_NAMESPACE,
       labels: { [MONITORED_BY_LABEL]: meshName },
-      annotations: { [SIDECAR_INJECTION_ANNOTATION]: 'enabled' },
+      annotations: {
+        [SIDECAR_INJECTION_ANNOTATION]: 'enabled',
+        // The demo tells the seed's story with classic sidecars; the injector gives native ones to
+        // other namespaces of this 1.32 API server (see the README's probe fidelity section).
+        [NATIVE_SIDECAR_ANNOTATION]: 'disabled',
+      },
     },
   };
 }

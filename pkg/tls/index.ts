@@ -1,2 +1,2 @@
 export { certificateExpiresInMs, createCA, loadCA } from './certs.js';
-export type { CertificateAuthority, PemPair } from './certs.js';
+export type { CertificateAuthority, PemPair, ServingCertOptions } from './certs.js';

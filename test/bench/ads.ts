@@ -1,5 +1,6 @@
 /**
  * `npm run bench:ads [-- --streams 10000 --connections 100 --changes 1000]`
+ * `npm run bench:ads -- --tls [--streams 10000]`: the same over mTLS bound to identity (ads-tls.ts).
  *
  * The controller side (this process) serves N proxies' probe-aware configs (3 listeners, 3
  * clusters, 1 route configuration each) from pkg/ads; a load generator in a separate process holds
@@ -10,11 +11,6 @@
  *   - the bare baseline: a plain grpc-js server writing the same pre-encoded bytes to the same
  *     clients (no protocol state), and the ratios.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import * as grpc from '@grpc/grpc-js';
 import { Registry } from 'prom-client';
 import {
@@ -28,18 +24,7 @@ import { CLUSTER_TYPE_URL, encodeMessage, type PlainMessage } from '../../pkg/en
 import { silentLogger } from '../../pkg/logger/index.js';
 import { probeSnapshotInput } from '../support/ads-fixtures.js';
 import { readRequest } from '../support/ads-loadwire.js';
-import type { LoadgenCommand, LoadgenEvent } from './ads-loadgen.js';
-
-function flag(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return def;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isInteger(v) || v <= 0) {
-    console.error(`--${name}: expected a positive integer, got ${JSON.stringify(process.argv[i + 1])}`);
-    process.exit(2);
-  }
-  return v;
-}
+import { Loadgen, flag, ms, nowNs, pct, rssMb, untilCount, within } from './ads-common.js';
 
 const N = flag('streams', 10_000);
 const M = flag('connections', 100);
@@ -47,91 +32,8 @@ const CHANGES = flag('changes', 1000);
 /** --ours-only: skip the bare baseline (profiling); the ratios are then not printed. */
 const OURS_ONLY = process.argv.includes('--ours-only');
 
-v8.setFlagsFromString('--expose_gc');
-const gc = vm.runInNewContext('gc') as () => void;
-const rssMb = (): number => {
-  gc();
-  return process.memoryUsage().rss / 2 ** 20;
-};
-const nowNs = (): bigint => process.hrtime.bigint();
-const ms = (ns: bigint): number => Number(ns) / 1e6;
-const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
-
-/** A bench never hangs: a phase that makes no progress fails loudly, naming itself. */
-function within<T>(p: Promise<T>, seconds: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`bench:ads: ${what} did not complete within ${seconds} s`)),
-      seconds * 1000,
-    );
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
-
-async function untilCount(get: () => number, target: number, what: string): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  while (get() < target) {
-    if (Date.now() > deadline) throw new Error(`bench:ads: ${what}: ${get()} of ${target} after 120 s`);
-    await tick();
-  }
-}
-
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
 const nodeId = (i: number): string => `node-${i}`;
 const basePort = (i: number): number => 20000 + (i % 40000);
-
-/** A load generator child process with awaitable events. */
-class Loadgen {
-  private readonly child: ChildProcess;
-  private readonly recvWaiters = new Map<number, (ns: bigint) => void>();
-  private readyWaiter: ((e: Extract<LoadgenEvent, { evt: 'ready' }>) => void) | undefined;
-  private countWaiter: ((ns: bigint) => void) | undefined;
-  errors = 0;
-
-  constructor() {
-    const here = path.dirname(fileURLToPath(import.meta.url));
-    this.child = fork(path.join(here, 'ads-loadgen.js'), [], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    this.child.on('message', (e: LoadgenEvent) => {
-      if (e.evt === 'ready') this.readyWaiter?.(e);
-      else if (e.evt === 'recv') {
-        const w = this.recvWaiters.get(e.node);
-        this.recvWaiters.delete(e.node);
-        w?.(BigInt(e.ns));
-      } else if (e.evt === 'counted') this.countWaiter?.(BigInt(e.ns));
-      else if (e.evt === 'error' && this.errors++ < 5) console.error(`loadgen: ${e.message}`);
-    });
-  }
-  private cmd(c: LoadgenCommand): void {
-    this.child.send(c);
-  }
-  start(address: string): Promise<Extract<LoadgenEvent, { evt: 'ready' }>> {
-    return new Promise((resolve) => {
-      this.readyWaiter = resolve;
-      this.cmd({ cmd: 'start', address, streams: N, connections: M });
-    });
-  }
-  armTargeted(): void {
-    this.cmd({ cmd: 'arm', mode: 'targeted' });
-  }
-  received(node: number): Promise<bigint> {
-    return new Promise((resolve) => this.recvWaiters.set(node, resolve));
-  }
-  armCount(expect: number): Promise<bigint> {
-    const p = new Promise<bigint>((resolve) => (this.countWaiter = resolve));
-    this.cmd({ cmd: 'arm', mode: 'count', expect });
-    return p;
-  }
-  async stop(): Promise<void> {
-    this.cmd({ cmd: 'stop' });
-    await new Promise((r) => this.child.once('exit', r));
-  }
-}
 
 /** The same input with every resource pre-encoded to bytes. */
 function preEncoded(input: SnapshotInput): SnapshotInput {
@@ -155,10 +57,17 @@ interface Figures {
 async function runOurs(
   cache: SnapshotCache,
 ): Promise<Figures & { rssBefore: number; rssWith: number; meshPlainMs: number; targetedPlain: number[] }> {
-  const server = new AdsServer({ cache, registry: new Registry(), logger: silentLogger() });
+  // The load generator multiplexes N/M proxies on one connection (a real proxy has its own): the
+  // per-connection stream bound (16 by default) is raised to fit that.
+  const server = new AdsServer({
+    cache,
+    registry: new Registry(),
+    logger: silentLogger(),
+    maxStreamsPerConnection: Math.ceil(N / M) + 1,
+  });
   const { port } = await server.start({ port: 0, host: '127.0.0.1' });
   const rssBefore = rssMb();
-  const lg = new Loadgen();
+  const lg = new Loadgen(N, M);
   const ready = await within(lg.start(`127.0.0.1:${port}`), 600, 'opening the streams');
   const rssWith = rssMb();
   console.log(
@@ -279,7 +188,7 @@ async function runBare(cache: SnapshotCache): Promise<Figures> {
       e ? reject(e) : resolve(p),
     ),
   );
-  const lg = new Loadgen();
+  const lg = new Loadgen(N, M);
   const ready = await within(lg.start(`127.0.0.1:${port}`), 600, 'opening the streams');
   console.log(`bare: ${N} streams ready in ${(ready.ms / 1000).toFixed(1)} s`);
 
@@ -308,6 +217,10 @@ async function runBare(cache: SnapshotCache): Promise<Figures> {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--tls')) {
+    await (await import('./ads-tls.js')).runTlsBench();
+    process.exit(0);
+  }
   console.log(
     `bench:ads — ${N} streams over ${M} connections, ${CHANGES} targeted changes (2-core shared machine: figures are noisy)`,
   );

@@ -34,6 +34,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import {
+  DEFAULT_FSM_NAMESPACE,
   DEFAULT_MESH_NAME,
   DEFAULT_RECONCILE_DEBOUNCE_MS,
   ORIGINAL_PROBES_ANNOTATION,
@@ -41,7 +42,8 @@ import {
 } from '../../pkg/constants/index.js';
 import type { HttpOriginalProbe, OriginalProbesAnnotation } from '../../pkg/probes/index.js';
 import { LISTENER_TYPE_URL } from '../../pkg/envoy/index.js';
-import { RawAdsClient, ackOf, type RawStream, type SotwResponse } from '../support/ads-client.js';
+import { type RawAdsClient, ackOf, type RawStream, type SotwResponse } from '../support/ads-client.js';
+import { bootstrapAdsClient, meshAuthorityOf } from '../support/mesh-identity.js';
 import { Latencies, fmt, goal, printComparison, rssMiB, sleep } from '../support/bench-stats.js';
 import {
   BENCH_NAMESPACE,
@@ -399,8 +401,14 @@ async function main(): Promise<void> {
     });
     const adsAddress = `127.0.0.1:${ctl.adsPort}`;
     const tConnect = nowNs();
+    // Each sidecar presents its pod's bootstrap credential (ADS is mTLS bound to identity).
+    const authority = await meshAuthorityOf(kc, DEFAULT_FSM_NAMESPACE);
     for (const t of targets) {
-      const client = new RawAdsClient(adsAddress);
+      const client = await bootstrapAdsClient(adsAddress, authority, {
+        proxyUuid: t.uuid,
+        namespace: BENCH_NAMESPACE,
+        serviceAccount: template.spec!.serviceAccountName ?? 'default',
+      });
       clients.push(client);
       sidecars.push(new Sidecar(client, t.uuid));
     }

@@ -123,8 +123,12 @@ export class RawStream<Resp> {
 export class RawAdsClient {
   readonly client: grpc.Client;
 
-  constructor(address: string, options: grpc.ChannelOptions = {}) {
-    this.client = new grpc.Client(address, grpc.credentials.createInsecure(), {
+  constructor(
+    address: string,
+    options: grpc.ChannelOptions = {},
+    credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+  ) {
+    this.client = new grpc.Client(address, credentials, {
       // A private connection per client: tests and benchmarks model separate proxies.
       'grpc.use_local_subchannel_pool': 1,
       ...options,

@@ -10,7 +10,7 @@ import { AdsMetrics, Lifecycle, SnapshotCache } from '../../pkg/ads/index.js';
 import { decodeDeltaDiscoveryRequest, decodeDiscoveryRequest } from '../../pkg/ads/index.js';
 import type { DeltaStream, SotwStream } from '../../pkg/ads/index.js';
 import { AdsEngine } from '../../pkg/ads/index.js';
-import type { PeerInfo } from '../../pkg/ads/index.js';
+import type { PeerInfo, StreamAuthorizer, StreamLimits } from '../../pkg/ads/index.js';
 import type { PlainMessage } from '../../pkg/envoy/index.js';
 import { silentLogger, type Logger } from '../../pkg/logger/index.js';
 import {
@@ -30,6 +30,9 @@ export interface MemoryAdsOptions {
   maxInFlightPerStream?: number;
   controlPlaneIdentifier?: string;
   logger?: Logger;
+  authorizer?: StreamAuthorizer;
+  limits?: Partial<StreamLimits>;
+  now?: () => number;
 }
 
 /** One stream as its proxy sees it, plus the engine's side of it (`server`). */
@@ -94,6 +97,9 @@ export class MemoryAds {
       unknownNodeWaitMs: options.unknownNodeWaitMs,
       maxInFlightPerStream: options.maxInFlightPerStream,
       controlPlaneIdentifier: options.controlPlaneIdentifier,
+      ...(options.authorizer ? { authorizer: options.authorizer } : {}),
+      ...(options.limits ? { limits: options.limits } : {}),
+      ...(options.now ? { now: options.now } : {}),
     });
     this.lifecycle.transition('serving');
   }

@@ -5,7 +5,7 @@
  * in-process (createObject, no admission), and reports the kubeconfig path over IPC. On 'stop' it
  * closes the server and exits.
  */
-import { MONITORED_BY_LABEL } from '../../pkg/constants/index.js';
+import { DEFAULT_FSM_NAMESPACE, MONITORED_BY_LABEL } from '../../pkg/constants/index.js';
 import { startTestApiServer } from './apiserver.js';
 import {
   BENCH_NAMESPACE,
@@ -41,6 +41,12 @@ async function main(): Promise<void> {
       await api.server.createObject(
         'namespaces',
         { metadata: { name: BENCH_NAMESPACE, labels: { [MONITORED_BY_LABEL]: c.meshName } } },
+        { skipAdmission: true },
+      );
+      // The control plane's own namespace: the controller creates the mesh CA Secret there.
+      await api.server.createObject(
+        'namespaces',
+        { metadata: { name: DEFAULT_FSM_NAMESPACE } },
         { skipAdmission: true },
       );
       let n = 0;

@@ -36,6 +36,8 @@ export async function startInjectorBinary(extraArgs: string[] = []): Promise<Ser
   await api.kc
     .makeApiClient(CoreV1Api)
     .createNamespace({ body: { metadata: { name: 'app', labels: { [MONITORED_BY_LABEL]: 'fsm' } } } });
+  // The control plane's own namespace, as in a cluster: the mesh CA Secret lives there.
+  await api.kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'fsm-system' } } });
   const bin = startBinary('fsm-injector', [
     '--port',
     '0',

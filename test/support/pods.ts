@@ -12,6 +12,7 @@ import {
   HEALTHCHECK_PATH,
   HEALTHCHECK_PORT,
   INIT_CONTAINER_NAME,
+  INJECTION_STAMP_ANNOTATION,
   ORIGINAL_GRPC_PORT_HEADER,
   ORIGINAL_GRPC_SERVICE_HEADER,
   ORIGINAL_PROBES_ANNOTATION,
@@ -23,6 +24,7 @@ import {
   SIDECAR_CONTAINER_NAME,
 } from '../../pkg/constants/index.js';
 import type { ProbeType } from '../../pkg/constants/index.js';
+import { formatInjectionStamp, injectionStamp } from '../../pkg/probes/index.js';
 import type {
   OriginalProbe,
   OriginalProbesAnnotation,
@@ -160,7 +162,8 @@ function timeoutOf(p: ProbeSpec): number {
 /**
  * The original-probes record the injector writes for these containers: HTTP probes move to 1590x
  * with a per-container path when several containers share a type; HTTPS keeps its path; a second
- * HTTPS probe of a type degrades to a TCP check; tcp/grpc go to fsm-healthcheck; exec is untouched.
+ * HTTPS probe of a type is called over HTTP at a per-container path and the proxy originates its TLS
+ * (`tls: 'originate'`); tcp/grpc go to fsm-healthcheck; exec is untouched.
  */
 export function originalProbesFor(containers: readonly ContainerSpec[]): OriginalProbesByContainer {
   const out: OriginalProbesByContainer = {};
@@ -195,6 +198,17 @@ export function originalProbesFor(containers: readonly ContainerSpec[]): Origina
           ...headers,
           timeoutSeconds,
           rewritten: { port: info.port, path: p.path || '/' },
+        };
+      } else if (p.kind === 'https') {
+        rec = {
+          kind: 'https',
+          scheme: 'HTTPS',
+          port: p.port!,
+          path: p.path ?? '',
+          ...headers,
+          timeoutSeconds,
+          tls: 'originate',
+          rewritten: { port: info.port, path: `${info.path}/${c.name}` },
         };
       } else if (p.kind === 'grpc') {
         rec = {
@@ -233,6 +247,9 @@ function rewrittenProbe(original: V1Probe, rec: OriginalProbe): V1Probe {
         ...httpGet!,
         port: rec.rewritten.port,
         ...(rec.kind === 'http' ? { path: rec.rewritten.path } : {}),
+        ...(rec.kind === 'https' && rec.tls === 'originate'
+          ? { path: rec.rewritten.path, scheme: 'HTTP' }
+          : {}),
       },
     };
   }
@@ -259,7 +276,15 @@ export interface InjectedPodOptions extends PodOptions {
   record?: OriginalProbesByContainer;
   /** Replace the annotation value (raw string), e.g. to test malformed ones; null removes it. */
   rawAnnotation?: string | null;
+  /**
+   * The injection stamp annotation's raw value; default: the current formats, as today's injector
+   * writes it; null: none (a pod injected by the seed's format 1).
+   */
+  stamp?: string | null;
 }
+
+/** The stamp today's injector writes (injector version `test`). */
+export const CURRENT_STAMP = formatInjectionStamp(injectionStamp('test'));
 
 /** The pod as fsm-injector leaves it. */
 export function injectedPod(opts: InjectedPodOptions): V1Pod {
@@ -273,6 +298,8 @@ export function injectedPod(opts: InjectedPodOptions): V1Pod {
   const annotations = { ...pod.metadata!.annotations };
   if (opts.rawAnnotation === undefined) annotations[ORIGINAL_PROBES_ANNOTATION] = annotationValue(record);
   else if (opts.rawAnnotation !== null) annotations[ORIGINAL_PROBES_ANNOTATION] = opts.rawAnnotation;
+  if (opts.stamp === undefined) annotations[INJECTION_STAMP_ANNOTATION] = CURRENT_STAMP;
+  else if (opts.stamp !== null) annotations[INJECTION_STAMP_ANNOTATION] = opts.stamp;
   pod.metadata!.annotations = annotations;
   const containers = pod.spec!.containers.map((c) => {
     const rec = record[c.name];

@@ -33,8 +33,15 @@ export function evaluateProbeChecks(
 ): ProbeCheckReport {
   const ctx = checkContext(input);
   const results = checks.map((check): CheckResult => {
-    const { status, details, fix } = check.run(ctx);
-    return { id: check.id, title: check.title(ctx), status, details, ...(fix !== undefined ? { fix } : {}) };
+    const { status, details, fix, warnings } = check.run(ctx);
+    return {
+      id: check.id,
+      title: check.title(ctx),
+      status,
+      details,
+      ...(fix !== undefined ? { fix } : {}),
+      ...(warnings !== undefined && warnings.length > 0 ? { warnings } : {}),
+    };
   });
   return {
     namespace: ctx.namespace,

@@ -44,7 +44,9 @@ export const controlPlaneCheck: Check = {
     const injected = inp.controlPlanePods.filter(
       (p) =>
         p.metadata?.labels?.[PROXY_UUID_LABEL] !== undefined ||
-        (p.spec?.containers ?? []).some((c) => c.name === SIDECAR_CONTAINER_NAME),
+        [...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? [])].some(
+          (c) => c.name === SIDECAR_CONTAINER_NAME,
+        ),
     );
     for (const p of injected) details.push(`pod ${fsmNs}/${p.metadata?.name ?? '?'} has a sidecar`);
     if (!meshProblem && injected.length === 0) {

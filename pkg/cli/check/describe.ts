@@ -26,7 +26,7 @@ export function describeOriginal(o: OriginalProbe): string {
     case 'http':
       return `httpGet :${o.port}${o.path}`;
     case 'https':
-      return `httpGet HTTPS :${o.port}${o.path}`;
+      return `httpGet HTTPS :${o.port}${o.path}${o.tls === 'originate' ? ' (TLS from the proxy)' : ''}`;
     case 'tcp':
       return `tcpSocket :${o.port}`;
     case 'grpc':

@@ -5,6 +5,7 @@
  */
 import type { V1Container, V1Probe } from '@kubernetes/client-node';
 import {
+  HOOK_TYPES,
   ORIGINAL_PROBES_ANNOTATION,
   PROBE_BYPASS_PORTS,
   PROBE_REWRITE_ANNOTATION,
@@ -15,8 +16,8 @@ import {
 import type { ProbeType } from '../../constants/index.js';
 import { appContainers, podOriginalProbes, podRef } from '../../catalog/index.js';
 import { rewriteProbes } from '../../injector/index.js';
-import { compareProbe } from '../../probes/index.js';
-import type { OriginalProbe } from '../../probes/index.js';
+import { compareHook, compareProbe } from '../../probes/index.js';
+import type { OriginalHooksByContainer, OriginalProbe } from '../../probes/index.js';
 import { describeOriginal, describeProbe, probeLabel, recreateFix } from './describe.js';
 import type { Check } from './types.js';
 
@@ -101,6 +102,7 @@ export const probesRewrittenCheck: Check = {
         );
       }
     }
+    if (hookLines(containers, ann.status === 'valid' ? (ann.hooks ?? {}) : {}, details)) failed = true;
     if (!failed) return { status: 'pass', details };
     const optOut = inp.pod.metadata?.annotations?.[PROBE_REWRITE_ANNOTATION];
     const fix =
@@ -110,3 +112,37 @@ export const probesRewrittenCheck: Check = {
     return { status: 'fail', details, fix };
   },
 };
+
+/**
+ * The pod's httpGet lifecycle hooks: rewritten ones are compared with their record like probes; one
+ * the record does not hold still calls the app's port (through the sidecar's inbound capture).
+ * Appends one line per hook; true when one fails.
+ */
+function hookLines(containers: V1Container[], hooks: OriginalHooksByContainer, details: string[]): boolean {
+  let failed = false;
+  for (const c of containers) {
+    for (const hook of HOOK_TYPES) {
+      const live = c.lifecycle?.[hook];
+      const rec = hooks[c.name]?.[hook];
+      const label = `${hook} hook of container ${c.name}`;
+      if (rec) {
+        const drift = compareHook(c, hook, rec);
+        if (drift === undefined)
+          details.push(`${label}: ${describeProbe(live ?? undefined)} → ${describeOriginal(rec)}`);
+        else {
+          failed = true;
+          details.push(
+            `${label}: kubelet calls ${describeProbe(live ?? undefined)}, but ${ORIGINAL_PROBES_ANNOTATION} expects ` +
+              `${describeProbe({ httpGet: drift.expected })} (original ${describeOriginal(rec)})`,
+          );
+        }
+      } else if (live?.httpGet) {
+        failed = true;
+        details.push(
+          `${label}: ${describeProbe(live)} is not rewritten: kubelet calls the app's port through the proxy's inbound capture`,
+        );
+      }
+    }
+  }
+  return failed;
+}

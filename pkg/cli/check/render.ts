@@ -8,10 +8,15 @@ export function probeCheckText(r: ProbeCheckReport): string {
   for (const c of r.checks) {
     lines.push(`${MARK[c.status]} ${c.title}`);
     for (const d of c.details) lines.push(`    ${d}`);
+    for (const w of c.warnings ?? []) lines.push(`    ! ${w}`);
     if (c.status === 'fail' && c.fix) lines.push(`    fix: ${c.fix}`);
   }
   lines.push('');
   const ran = r.checks.filter((c) => c.status !== 'skip').length;
-  lines.push(r.failed === 0 ? `All ${ran} checks passed` : `${r.failed} of ${ran} checks failed`);
+  const warned = r.checks.reduce((n, c) => n + (c.warnings?.length ?? 0), 0);
+  const also = warned > 0 ? ` (${warned} warning${warned === 1 ? '' : 's'})` : '';
+  lines.push(
+    r.failed === 0 ? `All ${ran} checks passed${also}` : `${r.failed} of ${ran} checks failed${also}`,
+  );
   return lines.join('\n') + '\n';
 }

@@ -8,16 +8,33 @@ import {
   SIDECAR_CONTAINER_NAME,
   SIDECAR_INJECTION_ANNOTATION,
 } from '../../constants/index.js';
-import { proxyIdentity } from '../../catalog/index.js';
+import { hasNativeSidecar, podInjection, proxyIdentity } from '../../catalog/index.js';
+import type { InjectionInfo } from '../../probes/index.js';
 import { decideInjection } from '../../injector/index.js';
 import { recreateFix } from './describe.js';
 import type { Check } from './types.js';
 
-/** The pod carries a proxy identity and runs the sidecar container. */
+/** The pod carries a proxy identity and runs the sidecar container (classic, or native as an init container). */
 export function isInjected(pod: V1Pod): boolean {
   return (
-    proxyIdentity(pod).isProxy && (pod.spec?.containers ?? []).some((c) => c.name === SIDECAR_CONTAINER_NAME)
+    proxyIdentity(pod).isProxy &&
+    ((pod.spec?.containers ?? []).some((c) => c.name === SIDECAR_CONTAINER_NAME) ||
+      hasNativeSidecar(pod, SIDECAR_CONTAINER_NAME))
   );
+}
+
+function isInjectionInfo(v: unknown): v is InjectionInfo {
+  const o = v as Partial<InjectionInfo> | null;
+  return typeof o === 'object' && o !== null && Array.isArray(o.outdated) && typeof o.format === 'number';
+}
+
+/**
+ * How the pod was injected, judged by the running control plane when the controller answered (it
+ * knows the formats it writes), else by this CLI's own.
+ */
+function injectionOf(config: unknown, pod: V1Pod): InjectionInfo {
+  const fromController = (config as { injection?: unknown } | null)?.injection;
+  return isInjectionInfo(fromController) ? fromController : podInjection(pod);
 }
 
 export const sidecarCheck: Check = {
@@ -26,7 +43,19 @@ export const sidecarCheck: Check = {
   run({ input: inp, namespace: ns, pod: name, injected }) {
     const id = proxyIdentity(inp.pod);
     if (injected && id.isProxy) {
-      return { status: 'pass', details: [`proxy ${id.proxy.uuid} (container ${SIDECAR_CONTAINER_NAME})`] };
+      const where = hasNativeSidecar(inp.pod, SIDECAR_CONTAINER_NAME)
+        ? `native sidecar: init container ${SIDECAR_CONTAINER_NAME}, restartPolicy Always`
+        : `container ${SIDECAR_CONTAINER_NAME}`;
+      const injection = injectionOf('config' in inp.controller ? inp.controller.config : undefined, inp.pod);
+      const warnings = injection.outdated.map(
+        (o) => `${o}: still served; recreate the pod to update it (${recreateFix(ns, name)})`,
+      );
+      if (injection.problem) warnings.push(injection.problem);
+      return {
+        status: 'pass',
+        details: [`proxy ${id.proxy.uuid} (${where})`],
+        ...(warnings.length > 0 ? { warnings } : {}),
+      };
     }
     const details = [
       id.isProxy ? `pod ${ns}/${name} has no container named ${SIDECAR_CONTAINER_NAME}` : id.reason,

@@ -19,6 +19,11 @@ export interface CheckResult {
   details: string[];
   /** How to fix it (failed checks). */
   fix?: string;
+  /**
+   * What works but deserves attention (a pod injected in an older format, a probe that passed with a
+   * warning). Absent when there is none; never counts as a failure.
+   */
+  warnings?: string[];
 }
 
 export interface ProbeCheckReport {
@@ -70,6 +75,7 @@ export interface CheckOutcome {
   status: CheckStatus;
   details: string[];
   fix?: string;
+  warnings?: string[];
 }
 
 export interface Check {

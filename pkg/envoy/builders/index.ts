@@ -11,3 +11,18 @@ export type { HttpProbeRoute, ProbeListenerInput } from './probe-listener.js';
 export { buildProxyResources, resourcesByTypeUrl } from './proxy.js';
 export type { ProxyBuildInput } from './proxy.js';
 export type { Cluster, Listener, ProxyResources, Route } from './types.js';
+export {
+  TLS_TRANSPORT_SOCKET,
+  adsTransportSocket,
+  sdsFile,
+  sdsFileConfigSource,
+  tlsCertificateSecret,
+  validationContextSecret,
+} from './secrets.js';
+export type {
+  AdsTransportSocketOptions,
+  SdsSecret,
+  TlsCertificateSecret,
+  TransportSocket,
+  ValidationContextSecret,
+} from './secrets.js';

@@ -2,7 +2,8 @@
 import { buildProbeCluster } from './clusters.js';
 import { buildInboundResources } from './inbound.js';
 import type { InboundPort } from './inbound.js';
-import { buildProbeListener } from './probe-listener.js';
+import { buildProbeListener, probeRouteCluster } from './probe-listener.js';
+import { withProbeUpstreamTls } from './probe-tls.js';
 import type { ProbeListenerInput } from './probe-listener.js';
 import { CLUSTER_TYPE_URL, LISTENER_TYPE_URL } from '../type-urls.js';
 import type { Cluster, Listener, ProxyResources } from './types.js';
@@ -21,8 +22,12 @@ export function buildProxyResources(input: ProxyBuildInput): ProxyResources {
   for (const probes of input.probes) {
     const listener = buildProbeListener(probes);
     if (listener !== undefined) listeners.push(listener);
-    for (const p of probes.http)
-      clusters.push(buildProbeCluster(p.container, probes.type, p.port, p.timeoutSeconds));
+    for (const p of probes.http) {
+      const cluster = buildProbeCluster(p.container, probes.type, p.port, p.timeoutSeconds);
+      cluster.name = probeRouteCluster(probes.type, p);
+      cluster.load_assignment!.cluster_name = cluster.name;
+      clusters.push(p.tls ? withProbeUpstreamTls(cluster) : cluster);
+    }
     if (probes.https !== undefined) {
       const p = probes.https;
       clusters.push(buildProbeCluster(p.container, probes.type, p.port, p.timeoutSeconds));

@@ -42,22 +42,39 @@ export interface HeaderValueOption {
 
 export interface RouteAction {
   cluster: string;
-  prefix_rewrite: string;
+  /** Absent: the path is forwarded as it came (a redirect landing). */
+  prefix_rewrite?: string;
   host_rewrite_literal?: string;
   timeout: Duration;
 }
 
+/**
+ * Exact path, or (a followed redirect landing back on the app) `path_separated_prefix`: the path
+ * itself and everything under it, at a `/` boundary.
+ */
+export interface RouteMatch {
+  path?: string;
+  path_separated_prefix?: string;
+}
+
 export interface Route {
   name: string;
-  match: { path: string };
+  match: RouteMatch;
   route: RouteAction;
   request_headers_to_add?: HeaderValueOption[];
+}
+
+/** A route the proxy answers itself (the native sidecar's proxy-ready endpoint). */
+export interface DirectResponseRoute {
+  name: string;
+  match: RouteMatch;
+  direct_response: { status: number; body: { inline_string: string } };
 }
 
 export interface VirtualHost {
   name: string;
   domains: string[];
-  routes: Route[];
+  routes: (Route | DirectResponseRoute)[];
 }
 
 export interface RouteConfiguration {
@@ -111,12 +128,19 @@ export interface ClusterLoadAssignment {
   endpoints: { lb_endpoints: LbEndpoint[] }[];
 }
 
+/** A cluster's transport socket: TLS to the upstream (envoy.transport_sockets.tls). */
+export interface TransportSocket {
+  name: string;
+  typed_config: TypedConfig;
+}
+
 export interface Cluster {
   name: string;
   type: 'STATIC' | 'ORIGINAL_DST';
   connect_timeout: Duration;
   lb_policy?: 'ROUND_ROBIN' | 'CLUSTER_PROVIDED';
   load_assignment?: ClusterLoadAssignment;
+  transport_socket?: TransportSocket;
 }
 
 /** The resources one proxy needs: listeners (with inline route configs) and clusters, sorted by name. */

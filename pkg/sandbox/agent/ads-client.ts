@@ -54,7 +54,9 @@ export interface AdsClientOptions {
   /** Jitter source (tests); default Math.random. */
   random?: () => number;
   /** Default insecure (the controller's ADS is plaintext inside the cluster). */
-  credentials?: grpc.ChannelCredentials;
+  credentials?: grpc.ChannelCredentials | (() => grpc.ChannelCredentials);
+  /** Extra channel options (e.g. the TLS server name to check: grpc.ssl_target_name_override). */
+  channelOptions?: grpc.ChannelOptions;
   /** user_agent_name sent in the node. */
   userAgent?: string;
   /** Called after every status change: connected, disconnected, ACK, NACK. */
@@ -251,13 +253,17 @@ export class AdsClient {
     this.streams++;
     // A fresh channel per stream: its connection attempt happens now, not after grpc-js' own
     // (long) reconnect backoff, so our capped backoff is the only one.
+    // A factory is called for every connection: credentials read from files (a mounted Secret)
+    // are read again, as Envoy re-reads its SDS files.
+    const creds = this.options.credentials;
     const client = new grpc.Client(
       this.options.address,
-      this.options.credentials ?? grpc.credentials.createInsecure(),
+      typeof creds === 'function' ? creds() : (creds ?? grpc.credentials.createInsecure()),
       {
         'grpc.use_local_subchannel_pool': 1,
         'grpc.keepalive_time_ms': 30_000,
         'grpc.keepalive_timeout_ms': 10_000,
+        ...this.options.channelOptions,
       },
     );
     const call = client.makeBidiStreamRequest<PlainMessage, RawResponse>(
@@ -292,7 +298,9 @@ export class AdsClient {
     call.on('error', () => undefined); // reported through 'status'
     call.on('status', (s: grpc.StatusObject) => {
       if (generation !== this.generation) return;
-      this.lastDisconnect = `${grpc.status[s.code] ?? s.code}: ${s.details}`;
+      // grpc-js quotes the connection's last error as `Last error: Error: <message>`: keep the message.
+      const details = s.details.replace(/Last error: Error: /g, 'Last error: ');
+      this.lastDisconnect = `${grpc.status[s.code] ?? s.code}: ${details}`;
       this.log.warn('ADS stream ended', { address: this.options.address, reason: this.lastDisconnect });
       this.closeStream();
       this.scheduleReconnect();

@@ -4,20 +4,29 @@
  * over RDS) on the controller's ADS with the pod's proxy UUID as node.id, and serves the probe
  * listeners on the pod address. A configuration it cannot serve is NACKed and the last good one
  * keeps serving — also while the controller is away.
+ *
+ * With `tls` (the pod's bootstrap credential, as the node agent mounts it) it connects over mTLS,
+ * checking the controller's name, and subscribes to its SDS secrets (its workload certificate and
+ * the mesh trust bundle), checking each (certificate parses, key matches, bundle parses) and
+ * NACKing otherwise. The credential files are read again for every connection.
  */
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import * as grpc from '@grpc/grpc-js';
 import { contentVersion } from '../../ads/index.js';
 import {
   CLUSTER_TYPE_URL,
   LISTENER_TYPE_URL,
   ROUTE_CONFIGURATION_TYPE_URL,
+  SECRET_TYPE_URL,
   shortTypeName,
 } from '../../envoy/index.js';
+import { SDS_TRUST_BUNDLE_NAME, SDS_WORKLOAD_CERT_NAME } from '../../constants/index.js';
 import { silentLogger, type Logger } from '../../logger/index.js';
 import { AdsClient, type AdsClientStatus, type NodeIdentity, type XdsResource } from './ads-client.js';
 import type { BackoffOptions } from '../../backoff/index.js';
 import { ListenerSet, type ListenerStatus } from './listeners.js';
-import type { ClusterModel, RouteConfigModel } from './model.js';
+import type { ClusterModel, RouteConfigModel, SecretModel } from './model.js';
 import { EndpointPicker, type DataPlaneContext } from './upstream.js';
 import { ConfigError, acceptResponse, isAgentTypeUrl } from './xds-config.js';
 
@@ -47,6 +56,28 @@ export interface ProbeAgentOptions {
   backoff?: BackoffOptions;
   /** Jitter source of the backoff (tests). */
   random?: () => number;
+  /** mTLS with the pod's bootstrap credential (files, read for every connection). */
+  tls?: AgentTls;
+}
+
+export interface AgentTls {
+  certFile: string;
+  keyFile: string;
+  /** The mesh trust bundle the controller's certificate is checked against. */
+  caFile: string;
+  /** The name the controller's certificate must carry (fsm-controller.<fsm-namespace>.svc). */
+  serverName: string;
+}
+
+/** A secret as status() reports it (no key material). */
+export interface SecretStatus {
+  name: string;
+  kind: SecretModel['kind'];
+  /** tls_certificate: the URI SANs (SPIFFE ID), serial and expiry; validation_context: the number of roots. */
+  uris?: string[];
+  serial?: string;
+  notAfter?: string;
+  roots?: number;
 }
 
 export interface ProbeAgentStatus {
@@ -64,6 +95,8 @@ export interface ProbeAgentStatus {
   listeners: ListenerStatus[];
   clusters: string[];
   routeConfigs: string[];
+  /** SDS secrets held (with tls only). */
+  secrets: SecretStatus[];
 }
 
 export interface ProbeAgent {
@@ -107,6 +140,7 @@ export async function startProbeAgent(options: ProbeAgentOptions): Promise<Probe
   const logger = (options.logger ?? silentLogger()).child({ component: 'probe-agent', node: options.nodeId });
   let clusters = new Map<string, ClusterModel>();
   const routes = new Map<string, RouteConfigModel>();
+  const secrets = new Map<string, SecretModel>();
   let rdsSubscribed = false;
   const picker = new EndpointPicker(options.endpointHostMap ?? {});
   const context: DataPlaneContext = {
@@ -163,7 +197,27 @@ export async function startProbeAgent(options: ProbeAgentOptions): Promise<Probe
     }
   };
 
+  const applySecrets = (resources: XdsResource[]): void => {
+    // SotW SDS responses carry only what changed: merge (all or nothing).
+    for (const sm of acceptResponse(SECRET_TYPE_URL, messages(resources))) secrets.set(sm.name, sm);
+  };
+
+  const tls = options.tls;
   const client = new AdsClient({
+    ...(tls
+      ? {
+          credentials: () =>
+            grpc.credentials.createSsl(
+              readFileSync(tls.caFile),
+              readFileSync(tls.keyFile),
+              readFileSync(tls.certFile),
+            ),
+          channelOptions: {
+            'grpc.ssl_target_name_override': tls.serverName,
+            'grpc.default_authority': tls.serverName,
+          },
+        }
+      : {}),
     address: options.adsAddress,
     node: { id: options.nodeId, cluster: options.nodeCluster, locality: options.locality },
     logger,
@@ -183,6 +237,9 @@ export async function startProbeAgent(options: ProbeAgentOptions): Promise<Probe
         case ROUTE_CONFIGURATION_TYPE_URL:
           applyRoutes(resources);
           break;
+        case SECRET_TYPE_URL:
+          applySecrets(resources);
+          break;
         default: {
           // Every type of RESOURCE_TYPES is applied: a new one fails to compile here until it is.
           const unhandled: never = typeUrl;
@@ -198,6 +255,7 @@ export async function startProbeAgent(options: ProbeAgentOptions): Promise<Probe
   });
   client.subscribe(CLUSTER_TYPE_URL);
   client.subscribe(LISTENER_TYPE_URL);
+  if (tls) client.subscribe(SECRET_TYPE_URL, [SDS_WORKLOAD_CERT_NAME, SDS_TRUST_BUNDLE_NAME]);
   client.start();
   logger.info('probe agent started', { ads: options.adsAddress, podAddress: options.podAddress });
 
@@ -232,6 +290,19 @@ export async function startProbeAgent(options: ProbeAgentOptions): Promise<Probe
         listeners: listenerSet.status(),
         clusters: [...clusters.keys()].sort(),
         routeConfigs: [...routes.keys()].sort(),
+        secrets: [...secrets.values()]
+          .sort((a, b) => (a.name < b.name ? -1 : 1))
+          .map((sm) =>
+            sm.kind === 'tls_certificate'
+              ? {
+                  name: sm.name,
+                  kind: sm.kind,
+                  uris: sm.uris,
+                  serial: sm.serial,
+                  notAfter: new Date(sm.notAfter).toISOString(),
+                }
+              : { name: sm.name, kind: sm.kind, roots: sm.roots },
+          ),
       };
     },
     boundPort: (name) => listenerSet.boundPort(name),

@@ -9,7 +9,14 @@ import type net from 'node:net';
 import { errorMessage } from '../../logger/index.js';
 import type { HttpHandlerModel } from './model.js';
 import { applyHeaderMutations, endToEndHeaders, rewriteRequestTarget, routeRequest } from './routing.js';
-import { LOCAL_REPLY, connectUpstream, failureOf, type DataPlaneContext } from './upstream.js';
+import {
+  LOCAL_REPLY,
+  connectUpstream,
+  failureOf,
+  tlsFailureReply,
+  upgradeUpstreamTls,
+  type DataPlaneContext,
+} from './upstream.js';
 
 function localReply(res: http.ServerResponse, status: number, body: string): void {
   if (res.headersSent) {
@@ -99,7 +106,21 @@ export function serveHttp(
     }
   });
 
-  connectUpstream(endpoint, cluster.connectTimeoutMs).then(
+  // A TLS cluster: the handshake is part of connecting (Envoy's transport socket), within the same timeout.
+  const connect = async (): Promise<net.Socket> => {
+    const started = Date.now();
+    const socket = await connectUpstream(endpoint, cluster.connectTimeoutMs);
+    if (!cluster.tls) return socket;
+    upstreamSocket = socket;
+    const left =
+      cluster.connectTimeoutMs > 0 ? Math.max(1, cluster.connectTimeoutMs - (Date.now() - started)) : 0;
+    try {
+      return await upgradeUpstreamTls(socket, cluster.tls, left);
+    } catch (err) {
+      throw Object.assign(err as Error, { tls: true });
+    }
+  };
+  connect().then(
     (socket) => {
       if (finished) {
         socket.destroy();
@@ -154,6 +175,10 @@ export function serveHttp(
     },
     (err: unknown) => {
       ctx.logger.debug('upstream connect failed', { cluster: cluster.name, error: errorMessage(err) });
+      if ((err as { tls?: boolean }).tls) {
+        fail(503, tlsFailureReply(errorMessage(err)));
+        return;
+      }
       const f = failureOf(err);
       fail(
         503,

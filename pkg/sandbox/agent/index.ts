@@ -1,2 +1,3 @@
 export { startProbeAgent } from './agent.js';
-export type { ProbeAgent, ProbeAgentOptions, ProbeAgentStatus } from './agent.js';
+export type { AgentTls, ProbeAgent, ProbeAgentOptions, ProbeAgentStatus, SecretStatus } from './agent.js';
+export { LOCAL_REPLY, tlsFailureReply } from './upstream.js';

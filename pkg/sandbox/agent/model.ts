@@ -10,12 +10,22 @@ export interface Endpoint {
   port: number;
 }
 
+/** TLS to a cluster's endpoints, without verifying them (fsm's HTTPS probe clusters). */
+export interface UpstreamTlsModel {
+  /** SNI to send; absent: none (as kubelet sends none to a pod IP). */
+  sni?: string;
+  /** ALPN protocols offered (empty: none). */
+  alpn: string[];
+}
+
 /** A cluster: STATIC endpoints, or ORIGINAL_DST (accepted, never reachable in the sandbox). */
 export interface ClusterModel {
   name: string;
   kind: 'static' | 'original_dst';
   connectTimeoutMs: number;
   endpoints: Endpoint[];
+  /** TLS to the endpoints (absent: plain TCP). */
+  tls?: UpstreamTlsModel;
 }
 
 export type AppendAction =
@@ -38,6 +48,8 @@ export interface HeaderMutations {
 export type PathMatch =
   | { kind: 'path'; value: string; caseSensitive: boolean }
   | { kind: 'prefix'; value: string; caseSensitive: boolean }
+  /** path_separated_prefix: the path itself or anything under it after a `/`. */
+  | { kind: 'separated'; value: string; caseSensitive: boolean }
   | { kind: 'regex'; regex: RegExp; source: string };
 
 export interface ForwardAction {
@@ -117,3 +129,18 @@ export interface ListenerModel {
   /** Content identity (the resource's bytes hash): an equal fingerprint means an unchanged listener. */
   fingerprint?: string;
 }
+
+/** An SDS secret the agent holds (its workload certificate, the mesh trust bundle). */
+export type SecretModel =
+  | {
+      name: string;
+      kind: 'tls_certificate';
+      certPem: string;
+      keyPem: string;
+      /** ms since the epoch. */
+      notAfter: number;
+      /** URI SANs (the SPIFFE ID). */
+      uris: string[];
+      serial: string;
+    }
+  | { name: string; kind: 'validation_context'; bundlePem: string; roots: number };

@@ -61,6 +61,10 @@ export function routeMatches(route: RouteModel, target: string): boolean {
       return m.caseSensitive
         ? path.startsWith(m.value)
         : path.toLowerCase().startsWith(m.value.toLowerCase());
+    case 'separated': {
+      const [p, v] = m.caseSensitive ? [path, m.value] : [path.toLowerCase(), m.value.toLowerCase()];
+      return p === v || p.startsWith(`${v}/`);
+    }
     case 'regex':
       return m.regex.test(path);
   }

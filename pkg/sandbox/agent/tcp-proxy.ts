@@ -7,7 +7,7 @@
 import type net from 'node:net';
 import { errorMessage } from '../../logger/index.js';
 import type { TcpHandlerModel } from './model.js';
-import { connectUpstream, type DataPlaneContext } from './upstream.js';
+import { connectUpstream, upgradeUpstreamTls, type DataPlaneContext } from './upstream.js';
 
 export function serveTcp(handler: TcpHandlerModel, downstream: net.Socket, ctx: DataPlaneContext): void {
   downstream.on('error', () => undefined);
@@ -21,7 +21,11 @@ export function serveTcp(handler: TcpHandlerModel, downstream: net.Socket, ctx: 
   downstream.pause();
   let closed = false;
   downstream.once('close', () => (closed = true));
-  connectUpstream(endpoint, cluster.connectTimeoutMs).then(
+  const connect = async (): Promise<net.Socket> => {
+    const socket = await connectUpstream(endpoint, cluster.connectTimeoutMs);
+    return cluster.tls ? upgradeUpstreamTls(socket, cluster.tls, cluster.connectTimeoutMs) : socket;
+  };
+  connect().then(
     (upstream) => {
       if (closed) {
         upstream.destroy();

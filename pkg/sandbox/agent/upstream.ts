@@ -4,8 +4,9 @@
  * replies the agent sends in Envoy's words when it cannot reach an upstream.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Logger } from '../../logger/index.js';
-import type { ClusterModel, Endpoint, RouteConfigModel } from './model.js';
+import type { ClusterModel, Endpoint, RouteConfigModel, UpstreamTlsModel } from './model.js';
 
 export interface DataPlaneContext {
   readonly logger: Logger;
@@ -28,6 +29,13 @@ export const LOCAL_REPLY = {
   termination:
     'upstream connect error or disconnect/reset before headers. reset reason: connection termination',
 } as const;
+
+/** Envoy's local reply when the TLS handshake with the upstream fails (`detail`: the TLS error). */
+export function tlsFailureReply(detail: string): string {
+  // One line, as Envoy's (OpenSSL's messages may carry a line break).
+  const oneLine = detail.replace(/\s+/g, ' ').trim();
+  return `upstream connect error or disconnect/reset before headers. reset reason: connection failure, transport failure reason: TLS_error:|${oneLine}:TLS_error_end`;
+}
 
 /** Round-robin endpoint picking with a host map ('127.0.0.1' → the pod address, when told so). */
 export class EndpointPicker {
@@ -87,4 +95,40 @@ export function connectUpstream(ep: Endpoint, timeoutMs: number): Promise<net.So
 export function failureOf(err: unknown): ConnectFailure {
   const f = (err as { failure?: unknown } | null)?.failure;
   return f === 'timeout' || f === 'refused' ? f : 'failure';
+}
+
+/**
+ * The TLS handshake over a connected socket, as a cluster's transport socket asks for it: no
+ * verification of the upstream (fsm's probe clusters: kubelet's HTTPS probe semantics), SNI only when
+ * configured. Rejects with an Error whose message names the TLS error; `timeoutMs` 0: no bound.
+ */
+export function upgradeUpstreamTls(
+  socket: net.Socket,
+  model: UpstreamTlsModel,
+  timeoutMs: number,
+): Promise<tls.TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const secure = tls.connect({
+      socket,
+      // Deliberately not verified: exactly what kubelet does for an HTTPS probe.
+      rejectUnauthorized: false,
+      ...(model.sni && net.isIP(model.sni) === 0 ? { servername: model.sni } : {}),
+      ...(model.alpn.length > 0 ? { ALPNProtocols: model.alpn } : {}),
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const done = (err?: Error): void => {
+      if (timer) clearTimeout(timer);
+      secure.removeListener('error', onError);
+      if (err) {
+        secure.destroy();
+        reject(err);
+      } else resolve(secure);
+    };
+    const onError = (err: NodeJS.ErrnoException): void =>
+      done(new Error(`${err.code ? `${err.code}: ` : ''}${err.message}`));
+    secure.once('error', onError);
+    secure.once('secureConnect', () => done());
+    if (timeoutMs > 0)
+      timer = setTimeout(() => done(new Error(`TLS handshake timed out after ${timeoutMs} ms`)), timeoutMs);
+  });
 }

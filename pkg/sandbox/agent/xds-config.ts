@@ -7,11 +7,17 @@
  * Adding a resource type: a parser file under config/ exporting a ResourceType, and one line in
  * RESOURCE_TYPES (the agent's apply then fails to typecheck until it handles the new type).
  */
-import { CLUSTER_TYPE_URL, LISTENER_TYPE_URL, ROUTE_CONFIGURATION_TYPE_URL } from '../../envoy/index.js';
+import {
+  CLUSTER_TYPE_URL,
+  LISTENER_TYPE_URL,
+  ROUTE_CONFIGURATION_TYPE_URL,
+  SECRET_TYPE_URL,
+} from '../../envoy/index.js';
 import { CLUSTER_RESOURCE } from './config/cluster.js';
 import { LISTENER_RESOURCE } from './config/listener.js';
 import { ConfigError, Problems } from './config/problems.js';
 import { parseResources, type ParsedConfig, type ResourceType } from './config/resource-type.js';
+import { SECRET_RESOURCE } from './config/secret.js';
 import {
   ROUTE_CONFIGURATION_RESOURCE,
   parseRouteConfiguration as parseRouteConfigurationInto,
@@ -38,6 +44,7 @@ export const RESOURCE_TYPES = {
   [CLUSTER_TYPE_URL]: CLUSTER_RESOURCE,
   [LISTENER_TYPE_URL]: LISTENER_RESOURCE,
   [ROUTE_CONFIGURATION_TYPE_URL]: ROUTE_CONFIGURATION_RESOURCE,
+  [SECRET_TYPE_URL]: SECRET_RESOURCE,
 } as const satisfies Record<string, ResourceType<{ name: string }>>;
 
 export type AgentTypeUrl = keyof typeof RESOURCE_TYPES;

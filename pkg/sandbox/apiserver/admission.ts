@@ -4,7 +4,8 @@
  * match, POST an admission.k8s.io/v1 AdmissionReview over HTTPS (clientConfig.url, or a service
  * reference mapped to an address by the caller's resolver, its certificate checked for
  * <service>.<namespace>.svc; caBundle trusted; timeoutSeconds), apply
- * the returned JSONPatch, collect warnings, and honour failurePolicy when the call fails.
+ * the returned JSONPatch, collect warnings, and honour failurePolicy when the call fails. A webhook
+ * with reinvocationPolicy IfNeeded is called once more when a later webhook changed the object.
  */
 import https from 'node:https';
 import { randomUUID } from 'node:crypto';
@@ -175,6 +176,24 @@ export function webhookAdmission(opts: WebhookAdmissionOptions): AdmissionHook {
       ctx.info.kind === 'Namespace'
         ? (object.metadata['labels'] as Record<string, string> | undefined)
         : (nsObj?.metadata['labels'] as Record<string, string> | undefined);
+    // Webhooks called, with the object as each one left it: reinvocationPolicy IfNeeded needs it.
+    const called: { wh: O; name: string; after: string }[] = [];
+    const invoke = async (wh: O, name: string): Promise<boolean> => {
+      const failOpen = wh['failurePolicy'] === 'Ignore';
+      try {
+        object = await callWebhook(wh, name, ctx, object, warnings, opts);
+        return true;
+      } catch (e) {
+        if (e instanceof StatusError) throw e;
+        const msg = `failed calling webhook "${name}": ${errorMessage(e)}`;
+        if (failOpen) {
+          log.warn('webhook failed; failurePolicy Ignore', { webhook: name, error: errorMessage(e) });
+          return false;
+        }
+        log.warn('webhook failed; failurePolicy Fail', { webhook: name, error: errorMessage(e) });
+        throw internalError(msg);
+      }
+    };
     for (const cfg of configs) {
       const webhooks = Array.isArray(cfg['webhooks']) ? (cfg['webhooks'] as O[]) : [];
       for (const wh of webhooks) {
@@ -193,19 +212,16 @@ export function webhookAdmission(opts: WebhookAdmissionOptions): AdmissionHook {
           )
         )
           continue;
-        const failOpen = wh['failurePolicy'] === 'Ignore';
-        try {
-          object = await callWebhook(wh, name, ctx, object, warnings, opts);
-        } catch (e) {
-          if (e instanceof StatusError) throw e;
-          const msg = `failed calling webhook "${name}": ${errorMessage(e)}`;
-          if (failOpen) {
-            log.warn('webhook failed; failurePolicy Ignore', { webhook: name, error: errorMessage(e) });
-            continue;
-          }
-          log.warn('webhook failed; failurePolicy Fail', { webhook: name, error: errorMessage(e) });
-          throw internalError(msg);
-        }
+        if (await invoke(wh, name)) called.push({ wh, name, after: JSON.stringify(object) });
+      }
+    }
+    // As kube-apiserver: a webhook with reinvocationPolicy IfNeeded whose output a later webhook
+    // changed is called once more, in the original order.
+    const final = JSON.stringify(object);
+    for (const c of called) {
+      if (c.wh['reinvocationPolicy'] === 'IfNeeded' && c.after !== final) {
+        log.debug('reinvoking webhook: a later webhook changed the object', { webhook: c.name });
+        await invoke(c.wh, c.name);
       }
     }
     return { object, warnings };

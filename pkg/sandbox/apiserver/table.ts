@@ -67,7 +67,16 @@ function podStatus(pod: KubeObject): string {
 function podRow(pod: KubeObject, now: number): Cell[] {
   const spec = obj(pod['spec']);
   const status = obj(pod['status']);
-  const statuses = arr(status['containerStatuses']);
+  // Native sidecars (init containers with restartPolicy Always) count as containers, as kube-apiserver prints them.
+  const sidecars = new Set(
+    arr(spec['initContainers'])
+      .filter((c) => c['restartPolicy'] === 'Always')
+      .map((c) => c['name']),
+  );
+  const statuses = [
+    ...arr(status['containerStatuses']),
+    ...arr(status['initContainerStatuses']).filter((c) => sidecars.has(c['name'])),
+  ];
   const ready = statuses.filter((c) => c['ready'] === true).length;
   const restarts = statuses.reduce(
     (n, c) => n + (typeof c['restartCount'] === 'number' ? c['restartCount'] : 0),
@@ -82,7 +91,7 @@ function podRow(pod: KubeObject, now: number): Cell[] {
     restarts > 0 && lastRestart > 0 ? `${restarts} (${humanDuration(now - lastRestart)} ago)` : restarts;
   return [
     pod.metadata.name,
-    `${ready}/${arr(spec['containers']).length}`,
+    `${ready}/${arr(spec['containers']).length + sidecars.size}`,
     podStatus(pod),
     restartCell,
     age(pod, now),

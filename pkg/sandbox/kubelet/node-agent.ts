@@ -16,6 +16,14 @@
  * - init containers: completed at once; fsm-init logs the rules it would apply (init-containers.ts).
  * - exec probes: not run (no container runtime), counted as success.
  * - freezing (sandbox.flomesh.io/freeze): SIGSTOP of a process container, so its liveness fails.
+ *
+ * Start and stop order, as kubelet's (native sidecars, Kubernetes >= 1.29): init containers run in
+ * order; an init container with restartPolicy Always (a native sidecar) is started and kubelet moves
+ * on only once it is started — its startupProbe passed — so app containers start after it; on pod
+ * deletion the app containers run their preStop hooks and stop first, the native sidecars after them
+ * (in reverse order). A classic sidecar starts and stops together with the app containers. Lifecycle
+ * hooks (lifecycle.ts) run as kubelet runs them: postStart after a container starts (a failure kills
+ * it), preStop before it stops on pod deletion.
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,7 +39,9 @@ import {
   type V1Probe,
 } from '@kubernetes/client-node';
 import {
+  BOOTSTRAP_VOLUME_NAME,
   HEALTHCHECK_CONTAINER_NAME,
+  PROBE_WARNING_REASON,
   PROXY_UUID_LABEL,
   SIDECAR_CONTAINER_NAME,
   type ProbeType,
@@ -48,8 +58,10 @@ import {
   type Workload,
 } from '../workloads/index.js';
 import { AddressPool } from './addresses.js';
+import { adsServerNameOf, agentTlsFor, bootstrapSecretOf, rewriteSecretFiles } from './secret-volume.js';
 import { EventRecorder, type PodEvent } from './events.js';
 import { FREEZE_ANNOTATION, frozenContainers } from './freeze.js';
+import { HOOK_FAILED_REASON, runLifecycleHook, type HookRun } from './lifecycle.js';
 import { runInitContainer } from './init-containers.js';
 import { NodeLogs, type ContainerLog } from './logs.js';
 import {
@@ -84,10 +96,16 @@ export interface NodeAgentOptions {
   restartDelayMs?: number;
   /** Third-octet range of pod addresses 127.0.<block>.x (default 1-255). */
   podAddressBlocks?: { first: number; last: number };
+  /** How often mounted secret volumes are refreshed from their Secret (kubelet's sync; default 10 s). */
+  volumeSyncMs?: number;
 }
 
 interface ContainerRuntime {
   spec: V1Container;
+  /** An init container with restartPolicy Always (a native sidecar). */
+  init?: boolean;
+  /** Resolved when the container is started (its startup probe passed), or when the pod stops. */
+  startedWaiters?: (() => void)[];
   workload?: Workload;
   process?: ContainerProcess;
   log?: ContainerLog;
@@ -117,7 +135,19 @@ interface PodRuntime {
   startTime: Date;
   statusTimer?: NodeJS.Timeout;
   stopped: boolean;
+  /** The bootstrap secret volume: Secret name, directory, and the version last written. */
+  bootstrap?: { secret: string; dir: string; version: string };
+  /** All init containers are done (regular ones completed, native sidecars started). */
+  initialized: boolean;
+  /** Regular init containers that completed. */
+  initDone: Set<string>;
 }
+
+/** Lifecycle hook runs kept per pod, and pods kept (tests and the guide read them). */
+const HOOK_RUNS_KEPT = 20;
+const HOOK_RUN_PODS_KEPT = 500;
+/** Kubernetes' default terminationGracePeriodSeconds bounds a preStop hook. */
+const DEFAULT_GRACE_SECONDS = 30;
 
 /** Upper bound of the restart back-off (kubelet's is 5 minutes; the sandbox keeps demos lively). */
 const RESTART_BACKOFF_CAP_MS = 30_000;
@@ -135,6 +165,8 @@ export class NodeAgent {
   private readonly events: EventRecorder;
   private readonly log: Logger;
   private readonly stateDir: string;
+  private volumeTimer: NodeJS.Timeout | undefined;
+  private readonly hookRuns = new Map<string, HookRun[]>();
   /** Every container's log (the API server's pods/log reads them through podLogs()). */
   readonly logs: NodeLogs;
 
@@ -164,9 +196,12 @@ export class NodeAgent {
     this.queue.start();
     void this.pods.start().catch(() => undefined);
     await this.pods.waitForSync();
+    this.volumeTimer = setInterval(() => void this.syncVolumes(), this.opts.volumeSyncMs ?? 10_000);
+    this.volumeTimer.unref();
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.volumeTimer);
     await this.queue.stop();
     await this.pods.stop();
     await Promise.all([...this.runtimes.values()].map((rt) => this.teardown(rt)));
@@ -184,12 +219,18 @@ export class NodeAgent {
     return this.runtimes.get(`${namespace}/${name}`)?.ip;
   }
 
+  /** The lifecycle hooks run for a pod of this name, oldest first (kept after the pod is gone). */
+  lifecycleHookRuns(namespace: string, name: string): HookRun[] {
+    return [...(this.hookRuns.get(`${namespace}/${name}`) ?? [])];
+  }
+
   private async reconcile(key: string): Promise<void> {
     const [namespace, name] = key.split('/') as [string, string];
     const pod = this.pods.get(name, namespace);
     let rt = this.runtimes.get(key);
     if (rt && (!pod || pod.metadata?.uid !== rt.uid || pod.metadata?.deletionTimestamp)) {
-      await this.teardown(rt);
+      // The pod is deleted: preStop hooks run, app containers stop before native sidecars.
+      await this.teardown(rt, true);
       rt = undefined;
     }
     if (!pod || pod.metadata?.deletionTimestamp) return;
@@ -215,6 +256,8 @@ export class NodeAgent {
       volumes: new Map(),
       startTime: new Date(),
       stopped: false,
+      initialized: false,
+      initDone: new Set(),
     };
     this.runtimes.set(key, rt);
     this.log.info('starting pod', { pod: key, ip });
@@ -225,35 +268,144 @@ export class NodeAgent {
       reason: 'Scheduled',
       message: `Successfully assigned ${key} to ${this.nodeName}`,
     });
+    const sidecars = (pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always');
+    for (const c of sidecars) {
+      rt.containers.set(c.name, { spec: c, init: true, restartCount: 0, ready: false, started: false });
+    }
     for (const c of pod.spec?.containers ?? []) {
       rt.containers.set(c.name, { spec: c, restartCount: 0, ready: false, started: false });
     }
     this.writeStatus(rt);
     if (!(await this.preparePod(rt))) return;
-    for (const c of pod.spec?.initContainers ?? []) {
-      const log = this.logs.begin(pod.metadata!.namespace!, pod.metadata!.name!, uid, c.name);
-      runInitContainer(c, log);
+    if (sidecars.length === 0) {
+      for (const c of pod.spec?.initContainers ?? []) this.runRegularInit(rt, c);
+      rt.initialized = true;
+      this.writeStatus(rt);
+      await this.startAppContainers(rt);
+      return;
     }
+    // Native sidecars hold the app containers until they are started: that may take long (or never
+    // happen), so the pod starts in the background and the work queue stays free for its updates.
+    void this.startInitThenApp(rt).catch((err: unknown) =>
+      this.log.warn('pod start failed', { pod: rt.key, error: errorMessage(err) }),
+    );
+  }
 
+  /** A regular init container: the sandbox has no runtime to run it in, it completes at once. */
+  private runRegularInit(rt: PodRuntime, c: V1Container): void {
+    const [namespace, name] = rt.key.split('/') as [string, string];
+    runInitContainer(c, this.logs.begin(namespace, name, rt.uid, c.name));
+    rt.initDone.add(c.name);
+  }
+
+  /** Init containers in order (native sidecars until started), then the app containers. */
+  private async startInitThenApp(rt: PodRuntime): Promise<void> {
+    for (const c of rt.pod.spec?.initContainers ?? []) {
+      if (rt.stopped) return;
+      if (c.restartPolicy !== 'Always') {
+        this.runRegularInit(rt, c);
+        this.writeStatus(rt);
+        continue;
+      }
+      if (c.name === SIDECAR_CONTAINER_NAME) await this.startSidecarAgent(rt);
+      await this.startContainer(rt, c.name);
+      await this.waitStarted(rt, c.name);
+    }
+    if (rt.stopped) return;
+    rt.initialized = true;
+    this.writeStatus(rt);
+    await this.startAppContainers(rt);
+  }
+
+  /** Resolves once a container is started, or the pod stops. */
+  private waitStarted(rt: PodRuntime, name: string): Promise<void> {
+    const cr = rt.containers.get(name);
+    if (!cr || cr.started || rt.stopped) return Promise.resolve();
+    return new Promise((resolve) => (cr.startedWaiters ??= []).push(resolve));
+  }
+
+  private releaseWaiters(cr: ContainerRuntime): void {
+    for (const w of cr.startedWaiters?.splice(0) ?? []) w();
+  }
+
+  /** The xDS probe agent standing in for the pod's sidecar (Envoy). */
+  private async startSidecarAgent(rt: PodRuntime): Promise<void> {
+    const pod = rt.pod;
     const uuid = pod.metadata?.labels?.[PROXY_UUID_LABEL];
-    for (const c of pod.spec?.containers ?? []) {
-      if (c.name === SIDECAR_CONTAINER_NAME && uuid) {
-        rt.agentLog = this.beginLog(rt, c.name);
-        rt.agent = await startProbeAgent({
-          adsAddress: this.opts.adsAddress,
-          nodeId: uuid,
-          nodeCluster: `${pod.spec?.serviceAccountName ?? 'default'}.${pod.metadata?.namespace}`,
-          podAddress: ip,
-          endpointHostMap: { '127.0.0.1': ip },
-          // Envoy retries ADS quickly too; a controller restart converges within seconds.
-          backoff: { initialMs: 250, maxMs: 2000, multiplier: 2 },
-          // The sidecar's log is the probe agent's, as Envoy's would be.
-          logger: createLogger({ level: 'info', json: true, stream: rt.agentLog.stream('stdout') }),
+    if (!uuid || rt.agent) return;
+    rt.agentLog = this.beginLog(rt, SIDECAR_CONTAINER_NAME);
+    // Its bootstrap credential, from the pod's volume (the controller's ADS is mTLS).
+    const tls = await this.mountBootstrap(rt);
+    rt.agent = await startProbeAgent({
+      ...(tls ? { tls } : {}),
+      adsAddress: this.opts.adsAddress,
+      nodeId: uuid,
+      nodeCluster: `${pod.spec?.serviceAccountName ?? 'default'}.${pod.metadata?.namespace}`,
+      podAddress: rt.ip,
+      endpointHostMap: { '127.0.0.1': rt.ip },
+      // Envoy retries ADS quickly too; a controller restart converges within seconds.
+      backoff: { initialMs: 250, maxMs: 2000, multiplier: 2 },
+      // The sidecar's log is the probe agent's, as Envoy's would be.
+      logger: createLogger({ level: 'info', json: true, stream: rt.agentLog.stream('stdout') }),
+    });
+  }
+
+  /** The app containers (and a classic sidecar), all at once as kubelet does. */
+  private async startAppContainers(rt: PodRuntime): Promise<void> {
+    if ((rt.pod.spec?.containers ?? []).some((c) => c.name === SIDECAR_CONTAINER_NAME)) {
+      await this.startSidecarAgent(rt);
+    }
+    for (const c of rt.pod.spec?.containers ?? []) await this.startContainer(rt, c.name);
+    await this.applyHealth(rt);
+  }
+
+  /**
+   * The probe agent's TLS options from the sidecar's bootstrap credential volume (prepared with the
+   * pod's other volumes); undefined when the sidecar has none (it then cannot pass the
+   * controller's mTLS, as an Envoy without its credential could not).
+   */
+  private async mountBootstrap(rt: PodRuntime): Promise<ReturnType<typeof agentTlsFor> | undefined> {
+    const secretName = bootstrapSecretOf(rt.pod);
+    const serverName = adsServerNameOf(rt.pod);
+    const dir = rt.volumes.get(BOOTSTRAP_VOLUME_NAME);
+    if (!secretName || !serverName || !dir) {
+      this.log.warn('sidecar without a bootstrap credential volume: the controller will refuse it', {
+        pod: rt.key,
+      });
+      return undefined;
+    }
+    const [namespace] = rt.key.split('/') as [string];
+    try {
+      const secret = await this.core.readNamespacedSecret({ name: secretName, namespace });
+      rt.bootstrap = { secret: secretName, dir, version: secret.metadata?.resourceVersion ?? '' };
+    } catch (err) {
+      this.log.debug('cannot read the bootstrap Secret for its volume sync', {
+        pod: rt.key,
+        error: errorMessage(err),
+      });
+    }
+    return agentTlsFor(dir, serverName);
+  }
+
+  /** Kubelet's periodic sync of secret volumes: a changed Secret is written again, file by file atomically. */
+  private async syncVolumes(): Promise<void> {
+    for (const rt of [...this.runtimes.values()]) {
+      const b = rt.bootstrap;
+      if (!b || rt.stopped) continue;
+      try {
+        const secret = await this.core.readNamespacedSecret({
+          name: b.secret,
+          namespace: rt.key.split('/')[0]!,
         });
+        const version = secret.metadata?.resourceVersion ?? '';
+        if (version === b.version) continue;
+        await rewriteSecretFiles(b.dir, secret);
+        b.version = version;
+        this.log.info('secret volume updated', { pod: rt.key, secret: b.secret });
+      } catch (err) {
+        this.log.debug('secret volume sync failed', { pod: rt.key, error: errorMessage(err) });
       }
     }
-    for (const c of pod.spec?.containers ?? []) await this.startContainer(rt, c.name);
-    await this.applyHealth(rt);
   }
 
   /** What the scheduler's binding does: the pod is assigned to this node (spec.nodeName). */
@@ -368,6 +520,11 @@ export class NodeAgent {
     });
     cr.waiting = undefined;
     cr.startedAt = new Date();
+    // Kubelet runs postStart right after the start; a failed hook kills the container.
+    if (!(await this.runHook(rt, cr, 'postStart'))) {
+      void this.kill(rt, name, 'failed post-start hook');
+      return;
+    }
     cr.prober = new ContainerProber(
       { livenessProbe: c.livenessProbe, readinessProbe: c.readinessProbe, startupProbe: c.startupProbe },
       (_type: ProbeType, probe: V1Probe) => runProbe(probe, rt.ip, c.ports),
@@ -379,10 +536,18 @@ export class NodeAgent {
             message: `${capitalize(type)} probe failed: ${message}`,
             container: name,
           }),
-        onKill: (type) => void this.kill(rt, name, type),
+        onProbeWarning: (type, message) =>
+          void this.event(rt, {
+            type: 'Warning',
+            reason: PROBE_WARNING_REASON,
+            message: `${capitalize(type)} probe warning: ${message}`,
+            container: name,
+          }),
+        onKill: (type) => void this.kill(rt, name, `failed ${type} probe`),
         onStatus: ({ ready, started }) => {
           cr.ready = ready;
           cr.started = started;
+          if (started) this.releaseWaiters(cr);
           this.writeStatus(rt);
         },
       },
@@ -390,14 +555,51 @@ export class NodeAgent {
     cr.prober.start();
   }
 
-  /** Liveness/startup failed: kill the container and start it again after the restart delay. */
-  private async kill(rt: PodRuntime, name: string, type: 'liveness' | 'startup'): Promise<void> {
+  /**
+   * Runs a container's lifecycle hook (if it has one) and keeps the result; a failure is kubelet's
+   * Failed<Hook>Hook warning event. False when the hook failed.
+   */
+  private async runHook(
+    rt: PodRuntime,
+    cr: ContainerRuntime,
+    hook: 'postStart' | 'preStop',
+  ): Promise<boolean> {
+    const handler = cr.spec.lifecycle?.[hook];
+    if (!handler) return true;
+    const graceMs = (rt.pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS) * 1000;
+    const run = await runLifecycleHook(rt.pod, cr.spec, hook, handler, rt.ip, graceMs);
+    const runs = this.hookRuns.get(rt.key) ?? [];
+    runs.push(run);
+    this.hookRuns.delete(rt.key);
+    this.hookRuns.set(rt.key, runs.slice(-HOOK_RUNS_KEPT));
+    // Bounded: the pods whose hooks ran least recently are forgotten first.
+    if (this.hookRuns.size > HOOK_RUN_PODS_KEPT) this.hookRuns.delete(this.hookRuns.keys().next().value!);
+    if (run.ok) {
+      this.log.debug('lifecycle hook ran', {
+        pod: rt.key,
+        container: cr.spec.name,
+        hook,
+        status: run.status,
+      });
+      return true;
+    }
+    await this.event(rt, {
+      type: 'Warning',
+      reason: HOOK_FAILED_REASON[hook],
+      message: run.message ?? `${hook} hook failed`,
+      container: cr.spec.name,
+    });
+    return false;
+  }
+
+  /** A probe or the postStart hook failed: kill the container and start it again after the restart delay. */
+  private async kill(rt: PodRuntime, name: string, why: string): Promise<void> {
     const cr = rt.containers.get(name);
     if (!cr || rt.stopped) return;
     await this.event(rt, {
       type: 'Normal',
       reason: 'Killing',
-      message: `Container ${name} failed ${type} probe, will be restarted`,
+      message: `Container ${name} ${why}, will be restarted`,
       container: name,
     });
     const termination = await this.stopContainer(rt, cr);
@@ -502,7 +704,7 @@ export class NodeAgent {
   private async patchStatus(rt: PodRuntime): Promise<void> {
     if (rt.stopped) return;
     const [namespace, name] = rt.key.split('/') as [string, string];
-    const statuses: V1ContainerStatus[] = [...rt.containers.entries()].map(([n, cr]) => ({
+    const status = ([n, cr]: [string, ContainerRuntime]): V1ContainerStatus => ({
       name: n,
       image: cr.spec.image ?? '',
       imageID: '',
@@ -512,11 +714,16 @@ export class NodeAgent {
       restartCount: cr.restartCount,
       state:
         cr.waiting || !cr.startedAt || (!cr.workload && !cr.process && !SPECIAL.has(n))
-          ? { waiting: { reason: cr.waiting ?? 'ContainerCreating' } }
+          ? { waiting: { reason: cr.waiting ?? (rt.initialized ? 'ContainerCreating' : 'PodInitializing') } }
           : { running: { startedAt: cr.startedAt } },
       ...(cr.lastTermination ? { lastState: { terminated: { ...cr.lastTermination } } } : {}),
-    }));
-    const allReady = statuses.length > 0 && statuses.every((s) => s.ready);
+    });
+    const entries = [...rt.containers.entries()];
+    const statuses = entries.filter(([, cr]) => !cr.init).map(status);
+    const sidecarStatuses = new Map(entries.filter(([, cr]) => cr.init).map((e) => [e[0], status(e)]));
+    // Native sidecars count for readiness, as kubelet counts them.
+    const readiness = [...statuses, ...sidecarStatuses.values()];
+    const allReady = rt.initialized && statuses.length > 0 && readiness.every((s) => s.ready);
     const now = new Date();
     const cond = (type: string, ok: boolean) => ({
       type,
@@ -525,33 +732,38 @@ export class NodeAgent {
     });
     const body = {
       status: {
-        phase: 'Running',
+        phase: rt.initialized ? 'Running' : 'Pending',
         hostIP: '127.0.0.1',
         podIP: rt.ip,
         podIPs: [{ ip: rt.ip }],
         startTime: rt.startTime,
         conditions: [
           cond('PodScheduled', true),
-          cond('Initialized', true),
+          cond('Initialized', rt.initialized),
           cond('ContainersReady', allReady),
           cond('Ready', allReady),
         ],
         containerStatuses: statuses,
-        initContainerStatuses: (rt.pod.spec?.initContainers ?? []).map((c) => ({
-          name: c.name,
-          image: c.image ?? '',
-          imageID: '',
-          ready: true,
-          restartCount: 0,
-          state: {
-            terminated: {
-              exitCode: 0,
-              reason: 'Completed',
-              startedAt: rt.startTime,
-              finishedAt: rt.startTime,
+        initContainerStatuses: (rt.pod.spec?.initContainers ?? []).map(
+          (c) =>
+            sidecarStatuses.get(c.name) ?? {
+              name: c.name,
+              image: c.image ?? '',
+              imageID: '',
+              ready: rt.initDone.has(c.name),
+              restartCount: 0,
+              state: rt.initDone.has(c.name)
+                ? {
+                    terminated: {
+                      exitCode: 0,
+                      reason: 'Completed',
+                      startedAt: rt.startTime,
+                      finishedAt: rt.startTime,
+                    },
+                  }
+                : { waiting: { reason: 'PodInitializing' } },
             },
-          },
-        })),
+        ),
       },
     };
     try {
@@ -564,11 +776,28 @@ export class NodeAgent {
     }
   }
 
-  private async teardown(rt: PodRuntime): Promise<void> {
+  /**
+   * Stops a pod. `graceful` (the pod was deleted): each container runs its preStop hook before it
+   * stops; app containers (with a classic sidecar) stop together, native sidecars only after them,
+   * in reverse order — so a preStop hook sent through a native sidecar reaches the app, and one sent
+   * through a classic sidecar races the sidecar's own stop, as on a real node.
+   */
+  private async teardown(rt: PodRuntime, graceful = false): Promise<void> {
     rt.stopped = true;
     clearTimeout(rt.statusTimer);
     this.runtimes.delete(rt.key);
-    await Promise.all([...rt.containers.values()].map((cr) => this.stopContainer(rt, cr)));
+    for (const cr of rt.containers.values()) this.releaseWaiters(cr);
+    const stop = async (cr: ContainerRuntime): Promise<void> => {
+      if (graceful && cr.startedAt) await this.runHook(rt, cr, 'preStop');
+      await this.stopContainer(rt, cr);
+    };
+    const all = [...rt.containers.values()];
+    const nativeSidecar = all.some((cr) => cr.init && cr.spec.name === SIDECAR_CONTAINER_NAME);
+    await Promise.all([
+      ...all.filter((cr) => !cr.init).map(stop),
+      ...(nativeSidecar ? [] : [rt.agent?.stop()]),
+    ]);
+    for (const cr of all.filter((x) => x.init).reverse()) await stop(cr);
     await rt.agent?.stop();
     await rt.agentLog?.end();
     this.addresses.release(rt.ip);

@@ -7,18 +7,18 @@
  *   dial tcp 127.0.1.2:5432: connect: connection refused
  *   service unhealthy (responded with "NOT_SERVING")
  */
-import http from 'node:http';
-import https from 'node:https';
 import type { V1Probe } from '@kubernetes/client-node';
 import { grpcHealthCheck } from '../../healthcheck/index.js';
-import { describeSocketError, tcpCheck } from '../../healthcheck/index.js';
+import { tcpCheck } from '../../healthcheck/index.js';
+import { kubeletGet } from './kubelet-http.js';
 
-export type ProbeResult = { ok: true } | { ok: false; message: string };
+export { PROBE_USER_AGENT } from './kubelet-http.js';
 
-/** Kubelet's User-Agent on probes (the minor version follows the sandbox API server's). */
-export const PROBE_USER_AGENT = 'kube-probe/1.32';
-/** Kubelet reads at most 10 KiB of a probe's body. */
-const MAX_BODY = 10 * 1024;
+/**
+ * A probe's outcome. A success may carry a warning: an HTTP probe whose redirect kubelet did not
+ * follow (to another host) succeeds with "Probe terminated redirects" (kubelet's ProbeWarning event).
+ */
+export type ProbeResult = { ok: true; warning?: string } | { ok: false; message: string };
 
 /** Resolves an IntOrString port against the container's named ports; undefined when it cannot. */
 export function resolveProbePort(
@@ -33,12 +33,7 @@ export function resolveProbePort(
   return undefined;
 }
 
-function dialMessage(host: string, port: number, err: NodeJS.ErrnoException): string {
-  const reason = err.code === 'ECONNREFUSED' ? 'connect: connection refused' : describeSocketError(err);
-  return `dial tcp ${host}:${port}: ${reason}`;
-}
-
-function httpProbe(
+async function httpProbe(
   probe: NonNullable<V1Probe['httpGet']>,
   podIP: string,
   port: number,
@@ -48,51 +43,15 @@ function httpProbe(
   const host = probe.host || podIP;
   const path = probe.path ? (probe.path.startsWith('/') ? probe.path : `/${probe.path}`) : '/';
   const url = `${secure ? 'https' : 'http'}://${host}:${port}${path}`;
-  const headers: Record<string, string> = { 'User-Agent': PROBE_USER_AGENT, Accept: '*/*' };
-  for (const h of probe.httpHeaders ?? []) headers[h.name] = h.value;
-  return new Promise((resolve) => {
-    let settled = false;
-    // Kubelet's Client.Timeout bounds the whole exchange: connect, headers and body.
-    const deadline = setTimeout(() => {
-      done({
-        ok: false,
-        message: `Get "${url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`,
-      });
-      req.destroy();
-    }, timeoutMs);
-    const done = (r: ProbeResult): void => {
-      clearTimeout(deadline);
-      if (!settled) {
-        settled = true;
-        resolve(r);
-      }
-    };
-    const mod = secure ? https : http;
-    // Kubelet does not verify probe certificates; a fresh connection per probe, as kubelet's.
-    const req = mod.request(
-      url,
-      { method: 'GET', headers, agent: false, rejectUnauthorized: false },
-      (res) => {
-        let read = 0;
-        res.on('data', (c: Buffer) => {
-          read += c.length;
-          if (read > MAX_BODY) res.destroy();
-        });
-        res.on('close', () => {
-          const code = res.statusCode ?? 0;
-          done(
-            code >= 200 && code < 400
-              ? { ok: true }
-              : { ok: false, message: `HTTP probe failed with statuscode: ${code}` },
-          );
-        });
-      },
-    );
-    req.on('error', (err: NodeJS.ErrnoException) =>
-      done({ ok: false, message: `Get "${url}": ${dialMessage(host, port, err)}` }),
-    );
-    req.end();
-  });
+  const r = await kubeletGet({ url, headers: probe.httpHeaders ?? [], timeoutMs });
+  if (r.kind === 'error') return { ok: false, message: r.message };
+  if (r.status >= 200 && r.status < 400) {
+    // A 3xx is what kubelet did not follow (another host): success, with a warning.
+    return r.status >= 300
+      ? { ok: true, warning: `Probe terminated redirects, Response body: ${r.body}` }
+      : { ok: true };
+  }
+  return { ok: false, message: `HTTP probe failed with statuscode: ${r.status}` };
 }
 
 /**

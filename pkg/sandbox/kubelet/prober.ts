@@ -10,6 +10,8 @@ import type { ProbeResult } from './probe-exec.js';
 export interface ProberEvents {
   /** One failed probe attempt (kubelet emits an Unhealthy event for each). */
   onProbeFailed(type: ProbeType, message: string): void;
+  /** A successful attempt with a warning (kubelet emits a ProbeWarning event for each). */
+  onProbeWarning?(type: ProbeType, message: string): void;
   /** Liveness or startup reached failureThreshold: the container must be restarted. */
   onKill(type: 'liveness' | 'startup'): void;
   /** Readiness changed (and `started` for the startup probe). */
@@ -107,6 +109,7 @@ export class ContainerProber {
     if (result.ok) {
       w.successes++;
       w.failures = 0;
+      if (result.warning !== undefined) this.events.onProbeWarning?.(w.type, result.warning);
     } else {
       w.failures++;
       w.successes = 0;

@@ -3,7 +3,7 @@
  * one by the container's image and binds it to the pod's own loopback address on the container's
  * declared ports.
  */
-export const WORKLOAD_KINDS = ['http', 'https', 'tcp', 'grpc'] as const;
+export const WORKLOAD_KINDS = ['http', 'https', 'tcp', 'grpc', 'redirect'] as const;
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
 
 /** Images of the sandbox's demo apps; any other image runs the plain HTTP app. */
@@ -12,10 +12,22 @@ export const SANDBOX_IMAGES: Readonly<Record<WorkloadKind, string>> = {
   https: 'fsm-sandbox/https-app',
   tcp: 'fsm-sandbox/tcp-app',
   grpc: 'fsm-sandbox/grpc-app',
+  redirect: 'fsm-sandbox/redirect-app',
 };
 
 /** HTTP paths under this prefix always answer 503: a probe pointed there fails on purpose. */
 export const ALWAYS_FAILING_PATH_PREFIX = '/fail';
+
+/**
+ * The redirect app (SANDBOX_IMAGES.redirect) is the HTTP app behind the redirects apps make: a path
+ * without a trailing `/` answers `301 Location: <path>/` (relative, as Go's http.Redirect and most
+ * frameworks write it: `/healthz` → `/healthz/`); under OFF_HOST_REDIRECT_PATH_PREFIX it answers
+ * `302 Location: http://<OFF_HOST_REDIRECT_HOST><path>` (another host); REDIRECT_LOOP_PATH redirects
+ * to itself forever. Paths ending in `/` answer as the HTTP app does.
+ */
+export const OFF_HOST_REDIRECT_PATH_PREFIX = '/elsewhere';
+export const OFF_HOST_REDIRECT_HOST = 'elsewhere.invalid';
+export const REDIRECT_LOOP_PATH = '/loop';
 
 export interface WorkloadSpec {
   kind: WorkloadKind;

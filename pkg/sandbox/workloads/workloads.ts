@@ -3,7 +3,14 @@ import https from 'node:https';
 import net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { ALWAYS_FAILING_PATH_PREFIX, type Workload, type WorkloadSpec } from './types.js';
+import {
+  ALWAYS_FAILING_PATH_PREFIX,
+  OFF_HOST_REDIRECT_HOST,
+  OFF_HOST_REDIRECT_PATH_PREFIX,
+  REDIRECT_LOOP_PATH,
+  type Workload,
+  type WorkloadSpec,
+} from './types.js';
 
 type Closable = { close(cb?: (err?: Error) => void): unknown; closeAllConnections?: () => void };
 
@@ -26,11 +33,31 @@ function close(server: Closable): Promise<void> {
   });
 }
 
-/** HTTP or HTTPS app: 200 `<name> ok <path>` when healthy, 503 when not or under /fail. */
+/** The redirect app's answer for a path, or undefined when it answers as the HTTP app. */
+function redirectOf(path: string): { status: number; location: string } | undefined {
+  if (path.startsWith(`${OFF_HOST_REDIRECT_PATH_PREFIX}/`) || path === OFF_HOST_REDIRECT_PATH_PREFIX) {
+    return { status: 302, location: `http://${OFF_HOST_REDIRECT_HOST}${path}` };
+  }
+  if (path === REDIRECT_LOOP_PATH) return { status: 302, location: REDIRECT_LOOP_PATH };
+  if (!path.endsWith('/') && !path.startsWith(ALWAYS_FAILING_PATH_PREFIX))
+    return { status: 301, location: `${path}/` };
+  return undefined;
+}
+
+/**
+ * HTTP or HTTPS app: 200 `<name> ok <path>` when healthy, 503 when not or under /fail. The redirect
+ * app answers with redirects first (see OFF_HOST_REDIRECT_PATH_PREFIX).
+ */
 async function startHttpApp(spec: WorkloadSpec, secure: boolean): Promise<Workload> {
   let healthy = true;
   const handler: http.RequestListener = (req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0]!;
+    const redirect = spec.kind === 'redirect' ? redirectOf(path) : undefined;
+    if (redirect) {
+      res.writeHead(redirect.status, { Location: redirect.location, 'Content-Type': 'text/plain' });
+      res.end(`${spec.name} redirects ${path} to ${redirect.location}\n`);
+      return;
+    }
     const ok = healthy && !path.startsWith(ALWAYS_FAILING_PATH_PREFIX);
     spec.log?.(`${req.method ?? 'GET'} ${path} ${ok ? 200 : 503} (${req.headers['user-agent'] ?? '-'})`);
     res.writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain' });
@@ -129,6 +156,7 @@ async function startGrpcApp(spec: WorkloadSpec): Promise<Workload> {
 export function startWorkload(spec: WorkloadSpec): Promise<Workload> {
   switch (spec.kind) {
     case 'http':
+    case 'redirect':
       return startHttpApp(spec, false);
     case 'https':
       if (!spec.tls) return Promise.reject(new Error(`https workload ${spec.name} needs a certificate`));

@@ -13,7 +13,8 @@ import {
   PROXY_UUID_LABEL,
 } from '../../../pkg/constants/index.js';
 import { createCA } from '../../../pkg/tls/index.js';
-import { RawAdsClient, ackOf, type RawStream, type SotwResponse } from '../../support/ads-client.js';
+import { ackOf, type RawAdsClient, type RawStream, type SotwResponse } from '../../support/ads-client.js';
+import { bootstrapAdsClient, meshAuthorityOf } from '../../support/mesh-identity.js';
 import { startTestApiServer, type TestApiServer } from '../../support/apiserver.js';
 import { eventually } from '../../support/eventually.js';
 import { closedPort, httpRequest } from '../../support/net.js';
@@ -62,6 +63,8 @@ describe('fsm-controller binary: recovery after an API-server outage (issue 17 i
     api = await startTestApiServer({ port: await closedPort(), ca: await createCA('fsm-outage-ca') });
     const core = api.kc.makeApiClient(CoreV1Api);
     await core.createNamespace({ body: { metadata: { name: NS, labels: { [MONITORED_BY_LABEL]: 'fsm' } } } });
+    // The control plane's own namespace, as in a cluster: the mesh CA Secret lives there.
+    await core.createNamespace({ body: { metadata: { name: 'fsm-system' } } });
     const pod = bookstore('outage-1', '/healthz');
     await core.createNamespacedPod({ namespace: NS, body: pod });
 
@@ -82,9 +85,14 @@ describe('fsm-controller binary: recovery after an API-server outage (issue 17 i
     const ready = async (): Promise<number> => (await httpRequest(base + '/health/ready')).status;
     await eventually('ready', async () => ((await ready()) === 200 ? true : undefined));
 
-    ads = new RawAdsClient(`127.0.0.1:${Number(started.adsPort)}`);
-    stream = ads.sotw();
     const uuid = pod.metadata!.labels![PROXY_UUID_LABEL]!;
+    // The pod's sidecar presents its bootstrap credential (ADS is mTLS bound to identity).
+    ads = await bootstrapAdsClient(`127.0.0.1:${Number(started.adsPort)}`, await meshAuthorityOf(api.kc), {
+      proxyUuid: uuid,
+      namespace: NS,
+      serviceAccount: pod.spec!.serviceAccountName || 'default',
+    });
+    stream = ads.sotw();
     stream.send({ node: { id: uuid }, type_url: LISTENER_TYPE_URL });
     const first = await stream.next();
     stream.send({ ...ackOf(first), node: { id: uuid } });

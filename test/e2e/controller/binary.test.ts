@@ -1,7 +1,8 @@
 /** The :9091 health contract on the built fsm-controller binary. */
 import net from 'node:net';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { LISTENER_TYPE_URL } from '../../../pkg/envoy/index.js';
-import { RawAdsClient } from '../../support/ads-client.js';
+import { bootstrapAdsClient, meshAuthorityOf } from '../../support/mesh-identity.js';
 import { startTestApiServer, type TestApiServer } from '../../support/apiserver.js';
 import { closedPort, httpRequest } from '../../support/net.js';
 import { runBinaryToExit, startBinary, type RunningBinary } from '../../support/process.js';
@@ -14,6 +15,8 @@ describe('fsm-controller binary: health on :9091', () => {
 
   beforeAll(async () => {
     api = await startTestApiServer();
+    // The control plane's own namespace, as in a cluster: the mesh CA Secret lives there.
+    await api.kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'fsm-system' } } });
   });
   afterEach(async () => {
     for (const b of running.splice(0)) {
@@ -70,6 +73,16 @@ describe('fsm-controller binary: health on :9091', () => {
   });
 
   it('alive once the ADS serves, ready once informers synced; SIGTERM: ready 503 at once, exit 0', async () => {
+    // A pod whose sidecar will hold a stream open (mTLS with its bootstrap credential).
+    const core = api.kc.makeApiClient(CoreV1Api);
+    await core.createNamespace({ body: { metadata: { name: 'app' } } });
+    await core.createNamespacedPod({
+      namespace: 'app',
+      body: {
+        metadata: { name: 'some-pod', labels: { 'flomesh.io/proxy-uuid': 'some-proxy' } },
+        spec: { containers: [{ name: 'app', image: 'x' }] },
+      },
+    });
     const { bin, adsPort, base } = await start(['--verbosity', 'debug']);
     expect(await httpRequest(base + '/health/alive')).toMatchObject({
       status: 200,
@@ -87,7 +100,11 @@ describe('fsm-controller binary: health on :9091', () => {
     expect(JSON.parse((await httpRequest(base + '/version')).body).version).toMatch(/^\d+\.\d+\.\d+/);
 
     // An open sidecar stream keeps the drain going for its grace period: readiness must say so.
-    const client = new RawAdsClient(`127.0.0.1:${adsPort}`);
+    const client = await bootstrapAdsClient(`127.0.0.1:${adsPort}`, await meshAuthorityOf(api.kc), {
+      proxyUuid: 'some-proxy',
+      namespace: 'app',
+      serviceAccount: 'default',
+    });
     const stream = client.sotw();
     stream.send({ node: { id: 'some-proxy' }, type_url: LISTENER_TYPE_URL });
     await new Promise((r) => setTimeout(r, 200));

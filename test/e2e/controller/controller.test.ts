@@ -13,11 +13,14 @@ import {
 } from '../../../pkg/constants/index.js';
 import { startController, type RunningController } from '../../../pkg/controller/index.js';
 import { silentLogger } from '../../../pkg/logger/index.js';
-import { RawAdsClient, ackOf, type RawStream, type SotwResponse } from '../../support/ads-client.js';
+import type { RawAdsClient } from '../../support/ads-client.js';
+import { ackOf, type RawStream, type SotwResponse } from '../../support/ads-client.js';
 import { startTestApiServer, type TestApiServer } from '../../support/apiserver.js';
 import { httpRequest } from '../../support/net.js';
 import { http, injectedPod, tcp } from '../../support/pods.js';
 import { eventually } from '../../support/eventually.js';
+import { bootstrapAdsClient, meshAuthorityOf } from '../../support/mesh-identity.js';
+import type { MeshAuthority } from '../../../pkg/identity/index.js';
 
 const NS = 'bookstore';
 
@@ -36,7 +39,7 @@ function bookstore(name: string, livenessPath = '/healthz'): V1Pod {
 class Sidecar {
   private stream: RawStream<SotwResponse>;
   constructor(
-    client: RawAdsClient,
+    readonly client: RawAdsClient,
     readonly uuid: string,
   ) {
     this.stream = client.sotw();
@@ -49,6 +52,7 @@ class Sidecar {
   }
   close(): void {
     this.stream.cancel();
+    this.client.close();
   }
 }
 
@@ -71,7 +75,7 @@ describe('fsm-controller (in-process) against the sandbox API server', () => {
   let api: TestApiServer;
   let core: CoreV1Api;
   let ctl: RunningController;
-  let ads: RawAdsClient;
+  let authority: MeshAuthority;
   let base: string;
   const sidecars: Sidecar[] = [];
 
@@ -80,6 +84,8 @@ describe('fsm-controller (in-process) against the sandbox API server', () => {
     core = api.kc.makeApiClient(CoreV1Api);
     await core.createNamespace({ body: { metadata: { name: NS, labels: { [MONITORED_BY_LABEL]: 'fsm' } } } });
     await core.createNamespace({ body: { metadata: { name: 'outside' } } });
+    // The control plane's own namespace, as in a cluster: the mesh CA Secret lives there.
+    await core.createNamespace({ body: { metadata: { name: 'fsm-system' } } });
     ctl = await startController({
       kubeConfig: api.kc,
       meshName: 'fsm',
@@ -94,7 +100,7 @@ describe('fsm-controller (in-process) against the sandbox API server', () => {
       version: 'test',
       logger: silentLogger(),
     });
-    ads = new RawAdsClient(`127.0.0.1:${ctl.adsPort}`);
+    authority = await meshAuthorityOf(api.kc);
     base = `http://127.0.0.1:${ctl.healthPort}`;
     await eventually('ready', async () =>
       (await httpRequest(base + '/health/ready')).status === 200 ? true : undefined,
@@ -103,13 +109,24 @@ describe('fsm-controller (in-process) against the sandbox API server', () => {
 
   afterAll(async () => {
     for (const s of sidecars) s.close();
-    ads?.client.close();
     await ctl?.stop();
     await api?.stop();
   });
 
-  function sidecar(pod: V1Pod): Sidecar {
-    const s = new Sidecar(ads, pod.metadata!.labels![PROXY_UUID_LABEL]!);
+  /**
+   * The pod's sidecar: it starts once its pod exists (the controller has seen it) and presents the
+   * pod's bootstrap credential over mTLS, as the injected Envoy does.
+   */
+  async function sidecar(pod: V1Pod): Promise<Sidecar> {
+    const uuid = pod.metadata!.labels![PROXY_UUID_LABEL]!;
+    const ns = pod.metadata!.namespace!;
+    await eventually('the controller sees the pod', () => ctl.proxyPods.pod(ns, uuid));
+    const client = await bootstrapAdsClient(`127.0.0.1:${ctl.adsPort}`, authority, {
+      proxyUuid: uuid,
+      namespace: ns,
+      serviceAccount: pod.spec!.serviceAccountName || 'default',
+    });
+    const s = new Sidecar(client, uuid);
     sidecars.push(s);
     return s;
   }
@@ -117,7 +134,7 @@ describe('fsm-controller (in-process) against the sandbox API server', () => {
   it('pushes a new pod its probe listener and inbound listeners; the debug endpoint shows it', async () => {
     const pod = bookstore('bookstore-v1');
     await core.createNamespacedPod({ namespace: NS, body: pod });
-    const s = sidecar(pod);
+    const s = await sidecar(pod);
     const first = await s.next();
     expect(first.names).toContain('liveness_listener');
     expect(first.names).not.toContain('readiness_listener'); // TCP readiness goes to fsm-healthcheck
@@ -140,7 +157,7 @@ describe('fsm-controller (in-process) against the sandbox API server', () => {
   it('pushes an update of the pod (new original path) to that proxy', async () => {
     const pod = bookstore('bookstore-v2');
     await core.createNamespacedPod({ namespace: NS, body: pod });
-    const s = sidecar(pod);
+    const s = await sidecar(pod);
     await s.next();
     const updated = bookstore('bookstore-v2', '/live');
     const current = await core.readNamespacedPod({ name: 'bookstore-v2', namespace: NS });
@@ -154,7 +171,7 @@ describe('fsm-controller (in-process) against the sandbox API server', () => {
   it('removes the snapshot when the pod is deleted (the proxy keeps its last config); ignores pods outside the mesh', async () => {
     const pod = bookstore('bookstore-gone');
     await core.createNamespacedPod({ namespace: NS, body: pod });
-    const s = sidecar(pod);
+    const s = await sidecar(pod);
     expect((await s.next()).names.length).toBeGreaterThan(0);
     await core.deleteNamespacedPod({ name: 'bookstore-gone', namespace: NS });
     await eventually('snapshot removed', async () => (ctl.ads.cache.getSnapshot(s.uuid) ? undefined : true));
@@ -173,7 +190,7 @@ describe('fsm-controller (in-process) against the sandbox API server', () => {
   it('follows the namespace: unlabelled → snapshots removed; labelled again → set again', async () => {
     const pod = bookstore('bookstore-ns');
     await core.createNamespacedPod({ namespace: NS, body: pod });
-    const s = sidecar(pod);
+    const s = await sidecar(pod);
     const first = await s.next();
     const label = (value: string | null) =>
       core.patchNamespace(
@@ -211,7 +228,7 @@ describe('fsm-controller (in-process) against the sandbox API server', () => {
     const pod = bookstore(name);
     fault(api);
     await core.createNamespacedPod({ namespace: NS, body: pod });
-    const s = sidecar(pod);
+    const s = await sidecar(pod);
     expect((await s.next()).names).toContain('liveness_listener');
   });
 
@@ -232,6 +249,6 @@ describe('fsm-controller (in-process) against the sandbox API server', () => {
     await eventually('ready again', async () =>
       (await httpRequest(base + '/health/ready')).status === 200 ? true : undefined,
     );
-    expect((await sidecar(pod).next()).names).toContain('liveness_listener');
+    expect((await (await sidecar(pod)).next()).names).toContain('liveness_listener');
   });
 });

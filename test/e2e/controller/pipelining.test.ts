@@ -4,6 +4,7 @@
  * answers. Printed: the controller's RSS growth; asserted: a generous bound, and that
  * /health/alive still answers.
  */
+import { CoreV1Api } from '@kubernetes/client-node';
 import { startTestApiServer, type TestApiServer } from '../../support/apiserver.js';
 import { eventually } from '../../support/eventually.js';
 import { httpRequest } from '../../support/net.js';
@@ -18,6 +19,8 @@ describe('fsm-controller binary: clients pipelining without reading on :9091 (is
 
   beforeAll(async () => {
     api = await startTestApiServer();
+    // The control plane's own namespace, as in a cluster: the mesh CA Secret lives there.
+    await api.kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'fsm-system' } } });
     bin = startBinary('fsm-controller', [
       '--kubeconfig',
       api.kubeconfigPath,

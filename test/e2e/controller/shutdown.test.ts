@@ -8,7 +8,8 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { MONITORED_BY_LABEL, PROXY_UUID_LABEL } from '../../../pkg/constants/index.js';
 import { LISTENER_TYPE_URL } from '../../../pkg/envoy/index.js';
-import { RawAdsClient, type RawStream, type SotwResponse } from '../../support/ads-client.js';
+import type { RawAdsClient, RawStream, SotwResponse } from '../../support/ads-client.js';
+import { bootstrapAdsClient, meshAuthorityOf } from '../../support/mesh-identity.js';
 import { startTestApiServer, type TestApiServer } from '../../support/apiserver.js';
 import { printFigure } from '../../support/figures.js';
 import { http, injectedPod } from '../../support/pods.js';
@@ -29,6 +30,8 @@ describe('fsm-controller SIGTERM under load', () => {
     api = await startTestApiServer();
     const core = api.kc.makeApiClient(CoreV1Api);
     await core.createNamespace({ body: { metadata: { name: NS, labels: { [MONITORED_BY_LABEL]: 'fsm' } } } });
+    // The control plane's own namespace, as in a cluster: the mesh CA Secret lives there.
+    await core.createNamespace({ body: { metadata: { name: 'fsm-system' } } });
     for (let i = 0; i < PODS; i++) {
       const pod = injectedPod({
         name: `app-${i}`,
@@ -69,11 +72,21 @@ describe('fsm-controller SIGTERM under load', () => {
     );
     expect(uuids).toHaveLength(PODS);
 
-    // 500 streams over 10 connections; each gets its first listener push before SIGTERM.
-    for (let i = 0; i < 10; i++) clients.push(new RawAdsClient(address));
+    // 500 streams; each gets its first listener push before SIGTERM. A connection carries one
+    // proxy's identity (its bootstrap credential over mTLS): one connection per pod, 10 streams each.
+    const authority = await meshAuthorityOf(api.kc);
+    for (const uuid of uuids) {
+      clients.push(
+        await bootstrapAdsClient(address, authority, {
+          proxyUuid: uuid,
+          namespace: NS,
+          serviceAccount: 'default',
+        }),
+      );
+    }
     const streams: RawStream<SotwResponse>[] = [];
     for (let i = 0; i < STREAMS; i++) {
-      const s = clients[i % clients.length]!.sotw();
+      const s = clients[i % PODS]!.sotw();
       s.send({ node: { id: uuids[i % PODS] }, type_url: LISTENER_TYPE_URL });
       streams.push(s);
     }

@@ -4,6 +4,7 @@
  * /health/alive keep answering. Figures are printed; the bounds asserted are generous (a test
  * bound, not a benchmark). Item 6 (pipelining) is in ./pipelining.test.ts.
  */
+import { CoreV1Api } from '@kubernetes/client-node';
 import {
   HTTP_HEADERS_TIMEOUT_MS,
   HTTP_IDLE_TIMEOUT_MS,
@@ -23,6 +24,8 @@ describe('fsm-controller binary: slow and idle clients on :9091 (issue 17 item 5
 
   beforeAll(async () => {
     api = await startTestApiServer();
+    // The control plane's own namespace, as in a cluster: the mesh CA Secret lives there.
+    await api.kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'fsm-system' } } });
     bin = startBinary('fsm-controller', [
       '--kubeconfig',
       api.kubeconfigPath,

@@ -17,7 +17,9 @@ import {
   AppsV1Api,
   CoreV1Api,
   KubernetesObjectApi,
+  RbacAuthorizationV1Api,
   type KubernetesObject,
+  type V1PolicyRule,
 } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { installCommand, uninstallCommand } from '../../../pkg/cli/index.js';
@@ -66,11 +68,14 @@ const CM_OBJECTS = [
   cm('Issuer', 'fsm-injector-ca'),
   cm('Certificate', 'fsm-injector-serving'),
 ];
-const ROLE: KubernetesObject = {
-  apiVersion: 'rbac.authorization.k8s.io/v1',
-  kind: 'Role',
-  metadata: { name: INJECTOR_APP, namespace: NS },
-};
+/** The injector's Role: in every mode (the mesh CA); with cert-manager it has no webhook TLS Secret rule. */
+async function injectorRoleRules(h: TestApiServer): Promise<V1PolicyRule[] | undefined> {
+  const role = await h.kc
+    .makeApiClient(RbacAuthorizationV1Api)
+    .readNamespacedRole({ name: INJECTOR_APP, namespace: NS });
+  return role.rules;
+}
+const CA_ONLY_RULES: V1PolicyRule[] = [{ apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] }];
 const lines = (r: CliRun): string[] => r.stdout.split('\n');
 
 describe('an API server without cert-manager', () => {
@@ -99,7 +104,7 @@ describe('an API server without cert-manager', () => {
       `Warning: PodDisruptionBudget ${NS}/fsm-controller skipped: the API server does not serve ` +
         'PodDisruptionBudget (policy/v1)',
     );
-    expect(r.stdout).toContain('15 created, 0 configured, 0 unchanged, 2 skipped, 0 deleted');
+    expect(r.stdout).toContain('17 created, 0 configured, 0 unchanged, 2 skipped, 0 deleted');
   });
 
   it('uninstall counts the kinds it cannot find as not found', async () => {
@@ -108,7 +113,7 @@ describe('an API server without cert-manager', () => {
     expect(r.stdout).toContain(
       'Certificate blue-system/fsm-injector-serving not found (the API server does not serve Certificate (cert-manager.io/v1))',
     );
-    expect(r.stdout).toContain('15 deleted, 7 not found');
+    expect(r.stdout).toContain('17 deleted, 7 not found');
   });
 });
 
@@ -156,7 +161,7 @@ describe('fsm install --cert-manager', () => {
     ]) {
       expect(lines(r)).toContain(line);
     }
-    expect(r.stdout).toContain('18 created, 0 configured, 0 unchanged, 0 skipped, 0 deleted');
+    expect(r.stdout).toContain('22 created, 0 configured, 0 unchanged, 0 skipped, 0 deleted');
     expect(r.stdout).toContain(
       `webhook certificate: issued by cert-manager (Issuer fsm-injector-ca) into Secret ${NS}/${INJECTOR_TLS_SECRET_NAME}`,
     );
@@ -169,7 +174,7 @@ describe('fsm install --cert-manager', () => {
         metadata: { name: INJECTOR_TLS_SECRET_NAME, namespace: NS },
       }),
     ).toBe(false);
-    expect(await exists(h, ROLE)).toBe(false);
+    expect(await injectorRoleRules(h)).toEqual(CA_ONLY_RULES);
     const hook = await admission.readMutatingWebhookConfiguration({ name: WEBHOOK });
     expect(hook.metadata?.annotations?.[CERT_MANAGER_INJECT_CA_FROM_ANNOTATION]).toBe(
       `${NS}/fsm-injector-serving`,
@@ -191,7 +196,7 @@ describe('fsm install --cert-manager', () => {
     expect(done.injected).toEqual([WEBHOOK]);
     const r = await fsm(h, 'install', ...MESH, '--cert-manager');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('0 created, 0 configured, 18 unchanged, 0 skipped, 0 deleted');
+    expect(r.stdout).toContain('0 created, 0 configured, 22 unchanged, 0 skipped, 0 deleted');
     const hook = await admission.readMutatingWebhookConfiguration({ name: WEBHOOK });
     const secret = await core.readNamespacedSecret({ name: INJECTOR_TLS_SECRET_NAME, namespace: NS });
     expect(hook.webhooks?.[0]?.clientConfig.caBundle).toBe(secret.data?.['ca.crt']);
@@ -267,7 +272,8 @@ describe('fsm install --cert-manager', () => {
       `Certificate ${NS}/fsm-injector-ca deleted`,
       `Issuer ${NS}/fsm-injector-selfsigned deleted`,
       `Secret ${NS}/fsm-injector-ca deleted`,
-      `Role ${NS}/${INJECTOR_APP} created`,
+      // The Role exists in both modes (the mesh CA); it gains the webhook TLS Secret rule here.
+      `Role ${NS}/${INJECTOR_APP} configured`,
       `MutatingWebhookConfiguration ${WEBHOOK} configured`,
     ]) {
       expect(lines(r)).toContain(line);
@@ -281,14 +287,15 @@ describe('fsm install --cert-manager', () => {
     expect(await createPod(`self-managed-${Date.now()}`)).toContain(SIDECAR_CONTAINER_NAME);
   });
 
-  it('and back: the injector’s Secret Role goes, the issuers and certificates return', async () => {
+  it('and back: the injector’s Role loses the webhook TLS Secret rule, the issuers and certificates return', async () => {
     const r = await fsm(h, 'install', ...MESH, '--cert-manager');
     expect(r.code).toBe(0);
-    expect(lines(r)).toContain(`Role ${NS}/${INJECTOR_APP} deleted`);
-    expect(lines(r)).toContain(`RoleBinding ${NS}/${INJECTOR_APP} deleted`);
-    expect(r.stdout).toContain('4 created, 3 configured, 11 unchanged, 0 skipped, 2 deleted');
+    expect(lines(r)).toContain(`Role ${NS}/${INJECTOR_APP} configured`);
+    expect(lines(r)).toContain(`RoleBinding ${NS}/${INJECTOR_APP} unchanged`);
+    expect(r.stdout).toContain('4 created, 4 configured, 14 unchanged, 0 skipped, 0 deleted');
     for (const o of CM_OBJECTS) expect(await exists(h, o)).toBe(true);
-    expect(await exists(h, ROLE)).toBe(false);
+    // Kept for the mesh CA, without the webhook TLS Secret rule.
+    expect(await injectorRoleRules(h)).toEqual(CA_ONLY_RULES);
   });
 
   it('--cert-manager-issuer: a missing issuer is refused; an existing one replaces the bootstrap chain', async () => {
@@ -338,6 +345,6 @@ describe('fsm install --cert-manager', () => {
     expect(lines(r)).toContain(`Certificate ${NS}/fsm-injector-serving deleted`);
     for (const o of CM_OBJECTS) expect(await exists(h, o)).toBe(false);
     const again = await fsm(h, 'uninstall', ...MESH);
-    expect(again.stdout).toContain('0 deleted, 22 not found');
+    expect(again.stdout).toContain('0 deleted, 24 not found'); // + the controller's Role and RoleBinding (mesh CA)
   });
 });

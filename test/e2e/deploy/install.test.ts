@@ -92,7 +92,7 @@ describe('fsm install / uninstall', () => {
     }
     expect(r.err).toBe('');
     expect(r.out).toContain(
-      'fsm mesh [blue] in namespace [blue-system]: 17 created, 0 configured, 0 unchanged, 0 skipped, 0 deleted',
+      'fsm mesh [blue] in namespace [blue-system]: 19 created, 0 configured, 0 unchanged, 0 skipped, 0 deleted',
     );
 
     const d = await apps.readNamespacedDeployment({ name: CONTROLLER_APP, namespace: NS });
@@ -114,7 +114,7 @@ describe('fsm install / uninstall', () => {
     const before = await apps.readNamespacedDeployment({ name: INJECTOR_APP, namespace: NS });
     const r = await fsm('install', ...MESH);
     expect(r.code).toBe(0);
-    expect(r.out).toContain('0 created, 0 configured, 17 unchanged, 0 skipped, 0 deleted');
+    expect(r.out).toContain('0 created, 0 configured, 19 unchanged, 0 skipped, 0 deleted');
     expect(r.out).not.toMatch(/ (created|configured)\n/);
     const after = await apps.readNamespacedDeployment({ name: INJECTOR_APP, namespace: NS });
     expect(after.metadata?.resourceVersion).toBe(before.metadata?.resourceVersion);
@@ -124,7 +124,7 @@ describe('fsm install / uninstall', () => {
     const r = await fsm('install', ...MESH, '--controller-replicas', '2');
     expect(r.code).toBe(0);
     expect(r.out).toContain(`Deployment ${NS}/${CONTROLLER_APP} configured\n`);
-    expect(r.out).toContain('0 created, 1 configured, 16 unchanged');
+    expect(r.out).toContain('0 created, 1 configured, 18 unchanged');
     const d = await apps.readNamespacedDeployment({ name: CONTROLLER_APP, namespace: NS });
     expect(d.spec?.replicas).toBe(2);
   });
@@ -172,7 +172,7 @@ describe('fsm install / uninstall', () => {
     const deleted = r.out.split('\n').filter((l) => l.endsWith(' deleted'));
     expect(deleted[0]).toBe(`MutatingWebhookConfiguration ${WEBHOOK} deleted`);
     expect(deleted.at(-1)).toBe(`Namespace ${NS} deleted`);
-    expect(r.out).toContain('17 deleted, 5 not found'); // cert-manager's kinds: not served here
+    expect(r.out).toContain('19 deleted, 5 not found'); // cert-manager's kinds: not served here
     expect(await exists(() => admission.readMutatingWebhookConfiguration({ name: WEBHOOK }))).toBe(false);
     expect(await exists(() => apps.readNamespacedDeployment({ name: CONTROLLER_APP, namespace: NS }))).toBe(
       false,
@@ -182,14 +182,14 @@ describe('fsm install / uninstall', () => {
     ).toBe(false);
     const again = await fsm('uninstall', ...MESH);
     expect(again.code).toBe(0);
-    expect(again.out).toContain('0 deleted, 22 not found');
+    expect(again.out).toContain('0 deleted, 24 not found');
   });
 
   it('--dry-run prints multi-document YAML and creates nothing', async () => {
     const r = await fsm('install', '--mesh-name', 'green', '--fsm-namespace', 'green-system', '--dry-run');
     expect(r.code).toBe(0);
     const docs = parseAllDocuments(r.out).map((d) => d.toJS() as { kind: string });
-    expect(docs).toHaveLength(17);
+    expect(docs).toHaveLength(19); // + the controller's Role and RoleBinding (mesh CA)
     expect(docs[0]!.kind).toBe('Namespace');
     expect(docs.at(-1)!.kind).toBe('MutatingWebhookConfiguration');
     expect(await exists(() => core.readNamespace({ name: 'green-system' }))).toBe(false);

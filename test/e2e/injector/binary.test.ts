@@ -43,11 +43,15 @@ describe('fsm-injector binary', () => {
     });
     writeFileSync(join(dir, 'tls.crt'), serving.certPem);
     writeFileSync(join(dir, 'tls.key'), serving.keyPem);
-    api = await startTestApiServer();
+    // An API server from before native sidecars (1.28): the injector gives the classic layout these
+    // tests assert. The native layout (1.29+) is covered by test/e2e/sandbox/native-sidecar.test.ts.
+    api = await startTestApiServer({ version: { major: '1', minor: '28' } });
     api.server.enableWebhookAdmission();
     core = api.kc.makeApiClient(CoreV1Api);
     await core.createNamespace({ body: meshNamespace('app', { 'flomesh.io/monitored-by': 'fsm' }) });
     await core.createNamespace({ body: meshNamespace('plain') });
+    // The control plane's own namespace, as in a cluster: the mesh CA Secret lives there.
+    await core.createNamespace({ body: { metadata: { name: 'fsm-system' } } });
   });
 
   afterAll(async () => {

@@ -16,7 +16,11 @@ import {
   type V1Probe,
 } from '@kubernetes/client-node';
 import { LISTENER_TYPE_URL } from '../../../pkg/envoy/index.js';
-import { MONITORED_BY_LABEL, ORIGINAL_PROBES_ANNOTATION } from '../../../pkg/constants/index.js';
+import {
+  MONITORED_BY_LABEL,
+  NATIVE_SIDECAR_ANNOTATION,
+  ORIGINAL_PROBES_ANNOTATION,
+} from '../../../pkg/constants/index.js';
 import { silentLogger } from '../../../pkg/logger/index.js';
 import { startSandbox, type Sandbox } from '../../../pkg/sandbox/index.js';
 import { SANDBOX_IMAGES, UNHEALTHY_ANNOTATION } from '../../../pkg/sandbox/workloads/index.js';
@@ -96,7 +100,17 @@ describe('sandbox: the full probe chain', () => {
     const kc = new KubeConfig();
     kc.loadFromFile(sb.kubeconfigPath);
     core = kc.makeApiClient(CoreV1Api);
-    await core.createNamespace({ body: { metadata: { name: NS, labels: { [MONITORED_BY_LABEL]: 'fsm' } } } });
+    // Classic sidecars here (the layout these tests assert); the sandbox's API server (1.32) would
+    // give native ones, covered by native-sidecar.test.ts.
+    await core.createNamespace({
+      body: {
+        metadata: {
+          name: NS,
+          labels: { [MONITORED_BY_LABEL]: 'fsm' },
+          annotations: { [NATIVE_SIDECAR_ANNOTATION]: 'disabled' },
+        },
+      },
+    });
     await new Promise((r) => setTimeout(r, 300)); // the injector's namespace informer sees it
     for (const k of KINDS) await sb.createPod(structuredClone(k.pod));
   });
@@ -131,6 +145,32 @@ describe('sandbox: the full probe chain', () => {
       await eventually(`${name} Ready again`, async () => ((await ready(name)) ? true : undefined));
     },
   );
+
+  it('every sidecar connects with its own bootstrap credential and holds its SPIFFE workload certificate and the bundle', async () => {
+    for (const k of KINDS) {
+      const stored = await read(k.name);
+      const s = await eventually(`${k.name} secrets`, async () => {
+        const st = sb.node.probeAgentStatus(NS, k.name);
+        return st?.connected && st.secrets.length === 2 ? st : undefined;
+      });
+      const sa = stored.spec!.serviceAccountName || 'default';
+      expect(s.secrets).toEqual([
+        { name: 'fsm-trust-bundle', kind: 'validation_context', roots: 1 },
+        {
+          name: 'fsm-workload-cert',
+          kind: 'tls_certificate',
+          uris: [`spiffe://cluster.local/ns/${NS}/sa/${sa}`],
+          serial: expect.any(String),
+          notAfter: expect.any(String),
+        },
+      ]);
+      expect(s.nacks).toEqual({});
+      const volume = stored.spec!.volumes!.find((v) => v.name === 'fsm-bootstrap');
+      expect(volume?.secret?.secretName).toBe(
+        `fsm-bootstrap-${stored.metadata!.labels!['flomesh.io/proxy-uuid']}`,
+      );
+    }
+  });
 
   it('a controller restart: probes keep passing from the last config, agents converge to the new one', async () => {
     const name = 'web-http';

@@ -55,9 +55,10 @@ function summary(d: DesiredProxy): Record<string, unknown> {
         passthrough.push(`${l.name} → ${f.typed_config.cluster}`);
       else
         for (const r of routesOf(l)) {
-          routes.push(
-            `${l.name} ${r.match.path} → ${r.route.cluster} ${r.route.prefix_rewrite} ${r.route.timeout.seconds}s`,
-          );
+          // A redirect landing matches a path and everything under it, and forwards the path as sent.
+          const match = r.match.path ?? `${r.match.path_separated_prefix}/**`;
+          const rewrite = r.route.prefix_rewrite ?? '(as sent)';
+          routes.push(`${l.name} ${match} → ${r.route.cluster} ${rewrite} ${r.route.timeout.seconds}s`);
         }
     }
   }
@@ -82,7 +83,10 @@ const cases: [string, InjectedPodOptions, Record<string, unknown>][] = [
     { name: 'p', containers: [{ name: 'app', ports: [8080], liveness: http(8080, '/healthz') }] },
     {
       listeners: ['inbound_8080', 'inbound_listener', 'liveness_listener'],
-      routes: ['liveness_listener /fsm-liveness-probe → app_liveness_cluster /healthz 1s'],
+      routes: [
+        'liveness_listener /fsm-liveness-probe → app_liveness_cluster /healthz 1s',
+        'liveness_listener /healthz/** → app_liveness_cluster (as sent) 1s',
+      ],
       passthrough: [],
       clusters: ['app_liveness_cluster 127.0.0.1:8080 1s', 'inbound_app_8080_cluster 127.0.0.1:8080 5s'],
       problems: [],
@@ -130,6 +134,8 @@ const cases: [string, InjectedPodOptions, Record<string, unknown>][] = [
       routes: [
         'liveness_listener /fsm-liveness-probe/api → api_liveness_cluster /alive 1s',
         'liveness_listener /fsm-liveness-probe/web → web_liveness_cluster /live 1s',
+        'liveness_listener /alive/** → api_liveness_cluster (as sent) 1s',
+        'liveness_listener /live/** → web_liveness_cluster (as sent) 1s',
       ],
       passthrough: [],
       clusters: ['api_liveness_cluster 127.0.0.1:9090 1s', 'web_liveness_cluster 127.0.0.1:8080 1s'],
@@ -166,7 +172,9 @@ const cases: [string, InjectedPodOptions, Record<string, unknown>][] = [
       listeners: ['inbound_listener', 'liveness_listener', 'readiness_listener'],
       routes: [
         'liveness_listener /fsm-liveness-probe → app_liveness_cluster /l 1s',
+        'liveness_listener /l/** → app_liveness_cluster (as sent) 1s',
         'readiness_listener /fsm-readiness-probe → app_readiness_cluster /r 7s',
+        'readiness_listener /r/** → app_readiness_cluster (as sent) 7s',
       ],
       passthrough: [],
       clusters: ['app_liveness_cluster 127.0.0.1:80 1s', 'app_readiness_cluster 127.0.0.1:80 7s'],
@@ -219,7 +227,9 @@ const cases: [string, InjectedPodOptions, Record<string, unknown>][] = [
       listeners: ['inbound_443', 'inbound_80', 'inbound_listener', 'liveness_listener', 'readiness_listener'],
       routes: [
         'liveness_listener /fsm-liveness-probe → a_liveness_cluster /l 1s',
+        'liveness_listener /l/** → a_liveness_cluster (as sent) 1s',
         'readiness_listener /fsm-readiness-probe → a_readiness_cluster /r 1s',
+        'readiness_listener /r/** → a_readiness_cluster (as sent) 1s',
       ],
       passthrough: ['readiness_listener → b_readiness_cluster'],
       clusters: [
@@ -421,7 +431,9 @@ describe('desiredProxy: inconsistent annotations degrade per probe, with a probl
         }),
       ),
     );
+    // The probe route and its redirect landing (b's path is not routed at all).
     expect(routesOf(listener(d, 'liveness_listener')!).map((r) => r.route.cluster)).toEqual([
+      'a_liveness_cluster',
       'a_liveness_cluster',
     ]);
     expect(d.resources.clusters.map((c) => c.name)).not.toContain('b_liveness_cluster');

@@ -75,14 +75,28 @@ function follow(
   return path === undefined ? { port: clusterPort(cluster) } : { port: clusterPort(cluster), path };
 }
 
+/**
+ * Where a probe must land. HTTPS: the first of a type passes its TLS through (port only); every
+ * other is called over plain HTTP and reaches the original port and path through a TLS cluster.
+ */
 function expected(
   p: ProbeSpec,
-  degraded: boolean,
+  originated: boolean,
 ): { port: number; path?: string } | 'healthcheck' | undefined {
   if (p.kind === 'exec') return undefined;
-  if (p.kind === 'tcp' || p.kind === 'grpc' || degraded) return 'healthcheck';
-  if (p.kind === 'https') return { port: p.port! };
+  if (p.kind === 'tcp' || p.kind === 'grpc') return 'healthcheck';
+  if (p.kind === 'https' && !originated) return { port: p.port! };
   return { port: p.port!, path: rewriteTarget(p.path ?? '') };
+}
+
+/** The cluster a rewritten plain-HTTP probe's route forwards to. */
+function routedCluster(d: DesiredProxy, probe: V1Probe): Cluster | undefined {
+  const g = probe.httpGet!;
+  const listener = d.resources.listeners.find((l) => l.address.socket_address.port_value === g.port)!;
+  const chain = listener.filter_chains.find((c) => c.filters[0]!.name.endsWith('http_connection_manager'))!;
+  const cfg = chain.filters[0]!.typed_config as any;
+  const route = (cfg.route_config.virtual_hosts[0].routes as Route[]).find((r) => r.match.path === g.path)!;
+  return d.resources.clusters.find((c) => c.name === route.route.cluster);
 }
 
 function check(containers: ContainerSpec[]): DesiredProxy {
@@ -98,10 +112,18 @@ function check(containers: ContainerSpec[]): DesiredProxy {
     for (const c of containers) {
       const spec = c[type];
       if (!spec) continue;
-      const degraded = spec.kind === 'https' && httpsSeen;
+      const originated = spec.kind === 'https' && httpsSeen;
       if (spec.kind === 'https') httpsSeen = true;
       const probe = byName.get(c.name)![PROBE_TYPE_INFO[type].field]!;
-      expect([c.name, type, follow(r, probe)]).toEqual([c.name, type, expected(spec, degraded)]);
+      expect([c.name, type, follow(r, probe)]).toEqual([c.name, type, expected(spec, originated)]);
+      // The proxy speaks TLS to the app exactly for the HTTPS probes it originates.
+      if (spec.kind === 'http' || originated) {
+        expect([c.name, type, routedCluster(r, probe)?.transport_socket !== undefined]).toEqual([
+          c.name,
+          type,
+          originated,
+        ]);
+      }
     }
   }
   // The sidecar declares exactly the probe ports the proxy listens on.
@@ -157,7 +179,7 @@ describe('pods mutated by the real injector', () => {
     ],
     ['no probes at all', [{ name: 'app', ports: [80] }]],
     [
-      'two HTTPS of one type: the second degrades to a TCP check',
+      'two HTTPS of one type: the second is called over HTTP, the proxy originates its TLS',
       [
         { name: 'a', startup: https(443) },
         { name: 'b', startup: https(8443) },

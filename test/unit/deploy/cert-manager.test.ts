@@ -6,6 +6,7 @@
  * deletes and what uninstall covers.
  */
 import type {
+  V1Role,
   KubernetesObject,
   V1ClusterRole,
   V1Deployment,
@@ -125,13 +126,16 @@ describe.each([
     }
   });
 
-  it('the injector may only watch namespaces: no Secret Role, no webhook patch', () => {
+  it('the injector may only watch namespaces and create bootstrap credentials: its Role reads the mesh CA only, no webhook patch', () => {
     const role = of<V1ClusterRole>(objects, 'ClusterRole', clusterScopedName(INJECTOR_APP, p))[0]!;
     expect(role.rules).toEqual([
       { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
     ]);
-    expect(of(objects, 'Role')).toEqual([]);
-    expect(of(objects, 'RoleBinding')).toEqual([]);
+    const injectorRole = of<V1Role>(objects, 'Role').filter((r) => r.metadata!.name === INJECTOR_APP);
+    expect(injectorRole.map((r) => r.rules)).toEqual([
+      [{ apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] }],
+    ]);
     expect(of(objects, 'Secret')).toEqual([]);
   });
 });
@@ -157,7 +161,8 @@ describe.each<[string, InstallParams, string[]]>([
       'Secret blue-system/fsm-injector-ca',
     ],
   ],
-  ['cert-manager', CM, ['Role blue-system/fsm-injector', 'RoleBinding blue-system/fsm-injector']],
+  // The Roles are rendered in every mode now (the mesh CA Secret), so no mode leaves them stale.
+  ['cert-manager', CM, []],
   [
     'cert-manager with a ClusterIssuer',
     CM_ISSUER,
@@ -165,8 +170,6 @@ describe.each<[string, InstallParams, string[]]>([
       'Certificate blue-system/fsm-injector-ca',
       'Issuer blue-system/fsm-injector-ca',
       'Issuer blue-system/fsm-injector-selfsigned',
-      'Role blue-system/fsm-injector',
-      'RoleBinding blue-system/fsm-injector',
       'Secret blue-system/fsm-injector-ca',
     ],
   ],

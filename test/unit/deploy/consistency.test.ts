@@ -188,10 +188,10 @@ describe('MutatingWebhookConfiguration', () => {
     expect(Buffer.from(hook.clientConfig.caBundle!, 'base64').toString()).toBe(tls.caPem);
   });
 
-  it('CREATE pods, Fail, sideEffects None, a timeout, admission v1', () => {
+  it('CREATE pods, Fail, sideEffects NoneOnDryRun (the bootstrap credential Secret), a timeout, admission v1', () => {
     expect(hook.rules).toEqual([expect.objectContaining({ operations: ['CREATE'], resources: ['pods'] })]);
     expect(hook.failurePolicy).toBe('Fail');
-    expect(hook.sideEffects).toBe('None');
+    expect(hook.sideEffects).toBe('NoneOnDryRun');
     expect(hook.timeoutSeconds).toBeGreaterThan(0);
     expect(hook.admissionReviewVersions).toEqual(['v1']);
   });

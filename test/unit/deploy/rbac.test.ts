@@ -116,16 +116,29 @@ function rulesOf(app: string, p = P): V1PolicyRule[] {
   return [...(cluster.rules ?? []), ...roles.flatMap((r) => r.rules ?? [])];
 }
 
-it('the informer scan finds the namespace and pod informers', () => {
+it('the informer scan finds the namespace, pod and secret informers', () => {
   expect(Object.fromEntries(informerResources())).toEqual({
     namespaceInformer: 'namespaces',
     podInformer: 'pods',
+    secretInformer: 'secrets',
   });
 });
 
+/** The mesh identity code each component runs (pkg/identity holds both sides). */
+const CONTROLLER_IDENTITY = ['pkg/identity/ca-secret.ts', 'pkg/identity/bootstrap-keeper.ts'];
+const INJECTOR_IDENTITY = ['pkg/identity/ca-secret.ts', 'pkg/identity/bootstrap-provisioner.ts'];
+
 describe.each([
-  [CONTROLLER_APP, ['pkg/controller', 'pkg/catalog', 'cmd/fsm-controller'], ['namespaces', 'pods']],
-  [INJECTOR_APP, ['pkg/injector', 'cmd/fsm-injector', 'pkg/deploy/webhook-cert.ts'], ['namespaces']],
+  [
+    CONTROLLER_APP,
+    ['pkg/controller', 'pkg/catalog', 'cmd/fsm-controller', ...CONTROLLER_IDENTITY],
+    ['namespaces', 'pods', 'secrets'],
+  ],
+  [
+    INJECTOR_APP,
+    ['pkg/injector', 'cmd/fsm-injector', 'pkg/deploy/webhook-cert.ts', ...INJECTOR_IDENTITY],
+    ['namespaces', 'secrets'],
+  ],
 ])('%s', (app, dirs, mustWatch) => {
   const calls = callsOf(dirs);
 
@@ -146,17 +159,44 @@ describe.each([
   });
 });
 
-it('the injector gets no rights on pods and the controller none on secrets (least privilege)', () => {
+it('the scan sees every identity call: CA list/watch/create; bootstrap create (injector), list/watch/update/delete (controller)', () => {
+  const verbs = (files: string[]) =>
+    [...new Set(callsOf(files).map((c) => `${c.verb} ${c.resource}`))].sort();
+  expect(verbs(['pkg/identity/ca-secret.ts'])).toEqual(['create secrets', 'list secrets', 'watch secrets']);
+  expect(verbs(['pkg/identity/bootstrap-provisioner.ts'])).toEqual(['create secrets']);
+  expect(verbs(['pkg/identity/bootstrap-keeper.ts'])).toEqual([
+    'delete secrets',
+    'list secrets',
+    'update secrets',
+    'watch secrets',
+  ]);
+});
+
+it('least privilege: the injector gets no rights on pods and never reads, updates or deletes Secrets outside its namespace; the controller creates Secrets only in the fsm namespace', () => {
   expect(granted(rulesOf(INJECTOR_APP), { group: '', resource: 'pods', verb: 'list', where: '' })).toBe(
     false,
   );
-  for (const verb of ['get', 'list', 'create']) {
-    expect(granted(rulesOf(CONTROLLER_APP), { group: '', resource: 'secrets', verb, where: '' })).toBe(false);
-  }
-  const writes = rulesOf(CONTROLLER_APP).filter((r) =>
+  const P2 = defaultInstallParams();
+  const injectorCluster = renderInstall(P2, tls).find(
+    (o) => o.kind === 'ClusterRole' && o.metadata?.name === clusterScopedName(INJECTOR_APP, P2),
+  ) as V1ClusterRole;
+  const secretRules = (injectorCluster.rules ?? []).filter((r) => r.resources?.includes('secrets'));
+  expect(secretRules).toEqual([{ apiGroups: [''], resources: ['secrets'], verbs: ['create'] }]);
+  const controllerCluster = renderInstall(P2, tls).find(
+    (o) => o.kind === 'ClusterRole' && o.metadata?.name === clusterScopedName(CONTROLLER_APP, P2),
+  ) as V1ClusterRole;
+  const clusterWrites = (controllerCluster.rules ?? []).filter((r) =>
     r.verbs.some((v) => ['create', 'patch', 'update', 'delete'].includes(v)),
   );
-  expect(writes.flatMap((r) => r.resources)).toEqual(['events']);
+  expect(clusterWrites).toEqual([
+    { apiGroups: [''], resources: ['events'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
+    { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch', 'update', 'delete'] },
+  ]);
+  const controllerRole = renderInstall(P2, tls).find(
+    (o) => o.kind === 'Role' && o.metadata?.name === CONTROLLER_APP,
+  ) as V1Role;
+  expect(controllerRole.metadata?.namespace).toBe(P2.fsmNamespace);
+  expect(controllerRole.rules).toEqual([{ apiGroups: [''], resources: ['secrets'], verbs: ['create'] }]);
 });
 
 it('the injector may patch only its own webhook configuration', () => {
@@ -187,5 +227,8 @@ it('with cert-manager, the injector’s own calls are granted and the certificat
   expect(missing).toEqual([]);
   const certCalls = callsOf(['pkg/deploy/webhook-cert.ts']);
   expect(certCalls.length).toBeGreaterThan(0);
-  expect(certCalls.filter((c) => granted(rules, c))).toEqual([]);
+  // `create secrets` is granted in every mode now: the injector creates each pod's bootstrap credential.
+  expect(certCalls.filter((c) => granted(rules, c)).map((c) => `${c.verb} ${c.resource}`)).toEqual([
+    'create secrets',
+  ]);
 });

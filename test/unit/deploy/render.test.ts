@@ -67,9 +67,9 @@ const SELF_MANAGED_KINDS = [
   'Service',
   'ServiceAccount',
 ];
-/** cert-manager writes the Secret; the injector needs no Role on it. */
+/** cert-manager writes the Secret; the Roles stay (the mesh CA Secret, read by both components). */
 const CERT_MANAGER_KINDS = [
-  ...SELF_MANAGED_KINDS.filter((k) => !['Role', 'RoleBinding', 'Secret'].includes(k)),
+  ...SELF_MANAGED_KINDS.filter((k) => !['Secret'].includes(k)),
   'Certificate',
   'Issuer',
 ];

@@ -458,7 +458,7 @@ const cases: Case[] = [
     hcPorts: [],
   },
   {
-    name: 'two HTTPS probes of one type: the second degrades to a TCP check with a warning',
+    name: 'two HTTPS probes of one type: the second is called over HTTP, the proxy originates its TLS',
     containers: [
       { name: 'a', livenessProbe: { httpGet: { port: 8443, scheme: 'HTTPS' } } },
       {
@@ -468,7 +468,12 @@ const cases: Case[] = [
     ],
     expect: {
       a: { livenessProbe: { httpGet: { port: 15901, scheme: 'HTTPS' } } },
-      b: { livenessProbe: { httpGet: hc('Original-Tcp-Port', '9443'), periodSeconds: 9 } },
+      b: {
+        livenessProbe: {
+          httpGet: { path: '/fsm-liveness-probe/b', port: 15901, scheme: 'HTTP' },
+          periodSeconds: 9,
+        },
+      },
     },
     originals: {
       a: {
@@ -483,16 +488,18 @@ const cases: Case[] = [
       },
       b: {
         liveness: {
-          kind: 'tcp',
+          kind: 'https',
+          scheme: 'HTTPS',
           port: 9443,
+          path: '/b',
           timeoutSeconds: 1,
-          rewritten: { port: 15904, path: '/fsm-healthcheck' },
+          tls: 'originate',
+          rewritten: { port: 15901, path: '/fsm-liveness-probe/b' },
         },
       },
     },
     proxyTypes: ['liveness'],
-    hcPorts: [9443],
-    warnings: [/container b liveness probe: the HTTPS liveness port already passes through to container a/],
+    hcPorts: [],
   },
   {
     name: 'unknown scheme and explicit host are left unchanged with warnings',

@@ -6,6 +6,7 @@ import type { ClusterModel, Endpoint } from '../model.js';
 import { durationMs, list, obj, optObj, refuse, show, socketAddress, str } from './fields.js';
 import type { Problems } from './problems.js';
 import type { ResourceType } from './resource-type.js';
+import { parseTransportSocket } from './transport-socket.js';
 
 /** Envoy's default cluster connect_timeout. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
@@ -59,7 +60,8 @@ function parseCluster(p: Problems, v: unknown): ClusterModel | undefined {
     `${path}.connect_timeout`,
     DEFAULT_CONNECT_TIMEOUT_MS,
   );
-  refuse(p, c, ['transport_socket', 'transport_socket_matches', 'eds_cluster_config'], path);
+  refuse(p, c, ['transport_socket_matches', 'eds_cluster_config'], path);
+  const tls = parseTransportSocket(p, c.transport_socket, `${path}.transport_socket`);
   if (type === 'ORIGINAL_DST') {
     return { name, kind: 'original_dst', connectTimeoutMs, endpoints: [] };
   }
@@ -67,7 +69,7 @@ function parseCluster(p: Problems, v: unknown): ClusterModel | undefined {
     return p.add(`${path}.type`, `cluster type ${show(type)} is not supported (STATIC or ORIGINAL_DST)`);
   }
   const endpoints = parseEndpoints(p, c.load_assignment, path);
-  return { name, kind: 'static', connectTimeoutMs, endpoints };
+  return { name, kind: 'static', connectTimeoutMs, endpoints, ...(tls ? { tls } : {}) };
 }
 
 export const CLUSTER_RESOURCE: ResourceType<ClusterModel> = {

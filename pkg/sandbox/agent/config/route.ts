@@ -106,12 +106,19 @@ function parseMatch(p: Problems, v: unknown, path: string): PathMatch | undefine
   const caseSensitive = boolValue(m.case_sensitive, true);
   if (typeof m.path === 'string') return { kind: 'path', value: m.path, caseSensitive };
   if (typeof m.prefix === 'string') return { kind: 'prefix', value: m.prefix, caseSensitive };
+  if (typeof m.path_separated_prefix === 'string') {
+    // Envoy's rule: no query or fragment, and not ending in '/'.
+    if (!/^[^?#]+[^?#/]$/.test(m.path_separated_prefix)) {
+      return p.add(`${path}.path_separated_prefix`, `invalid prefix ${show(m.path_separated_prefix)}`);
+    }
+    return { kind: 'separated', value: m.path_separated_prefix, caseSensitive };
+  }
   if (m.safe_regex !== undefined && m.safe_regex !== null) {
     const compiled = compileRegex(p, m.safe_regex, `${path}.safe_regex`, true);
     return compiled && { kind: 'regex', regex: compiled.regex, source: compiled.source };
   }
   const kind = Object.keys(m).find((k) => k !== 'path_specifier' && k !== 'case_sensitive') ?? 'nothing';
-  return p.add(path, `only path, prefix and safe_regex are supported, got ${kind}`);
+  return p.add(path, `only path, prefix, path_separated_prefix and safe_regex are supported, got ${kind}`);
 }
 
 function parseForward(p: Problems, a: Obj, ap: string, match: PathMatch | undefined): RouteModel['action'] {

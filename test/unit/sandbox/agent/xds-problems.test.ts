@@ -9,6 +9,7 @@ import {
   HTTP_CONNECTION_MANAGER_TYPE_URL,
   LISTENER_TYPE_URL,
   ROUTE_CONFIGURATION_TYPE_URL,
+  SECRET_TYPE_URL,
   ROUTER_TYPE_URL,
   TCP_PROXY_TYPE_URL,
   decodeMessage,
@@ -337,9 +338,9 @@ describe('parseResponse', () => {
     ]);
   });
 
-  test('the registry: the three types the agent subscribes to, and nothing else', () => {
+  test('the registry: the four types the agent subscribes to (SDS with its bootstrap credential), and nothing else', () => {
     expect(Object.keys(RESOURCE_TYPES).sort()).toEqual(
-      [CLUSTER_TYPE_URL, LISTENER_TYPE_URL, ROUTE_CONFIGURATION_TYPE_URL].sort(),
+      [CLUSTER_TYPE_URL, LISTENER_TYPE_URL, ROUTE_CONFIGURATION_TYPE_URL, SECRET_TYPE_URL].sort(),
     );
     expect(isAgentTypeUrl(LISTENER_TYPE_URL)).toBe(true);
     expect(isAgentTypeUrl('type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment')).toBe(false);
