@@ -1,16 +1,16 @@
 /**
- * npm run bench:healthcheck [-- --clients 32 --seconds 5 --rounds 1 --node-options "<flags>" --flag-matrix
+ * npm run bench:healthcheck [-- --clients 32 --seconds 5 --rounds 1 --node-flags "<flags>" --flag-matrix
  *                              --cpu-prof <dir>]
  *
  * fsm-healthcheck runs in every pod with a TCP or gRPC probe, so its idle memory is paid per pod.
  * 1. Idle RSS (VmRSS, 2 s after the process listens): the built fsm-healthcheck started as
- *    production starts it (NODE_OPTIONS = HEALTHCHECK_NODE_OPTIONS, the injected container's env;
- *    --node-options overrides), beside a bare node:http server on the same Node (the floor of any
- *    Node HTTP server; also with ours' NODE_OPTIONS) and a bare `node -e "setInterval(()=>{},1e9)"`.
+ *    production starts it (node HEALTHCHECK_NODE_FLAGS, the injected container's command;
+ *    --node-flags overrides), beside a bare node:http server on the same Node (the floor of any
+ *    Node HTTP server; also with ours' flags) and a bare `node -e "setInterval(()=>{},1e9)"`.
  *    --flag-matrix also prints idle RSS of ours and the bare server under each Node flag measured.
  *    Then a day of probes: --day-checks sequential checks, each on a new connection as kubelet's
  *    prober makes them (8,640 = one probe every 10 s for a day), RSS right after: ours as production
- *    starts it, ours without NODE_OPTIONS, and the floor checker below.
+ *    starts it, ours without Node flags, and the floor checker below.
  * 2. Load: N concurrent keep-alive HTTP clients send GET /fsm-healthcheck (Original-Tcp-Port) to
  *    fsm-healthcheck, which TCP-connects to a local target listener and answers. Bare baseline (same
  *    run, same N, same target): the clients make that TCP connect themselves. Phases alternate
@@ -23,7 +23,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { HEALTHCHECK_NODE_OPTIONS } from '../../pkg/constants/index.js';
+import { HEALTHCHECK_NODE_FLAGS } from '../../pkg/constants/index.js';
 import { Latencies, fmt, goal, printComparison, rssAnonMiB, rssMiB, sleep } from '../support/bench-stats.js';
 import { binaryPath } from '../support/process.js';
 
@@ -33,7 +33,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '1' },
     rounds: { type: 'string', default: '1' },
-    'node-options': { type: 'string' },
+    'node-flags': { type: 'string' },
     'flag-matrix': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
     'day-checks': { type: 'string', default: '8640' },
@@ -44,7 +44,7 @@ const CLIENTS = Number(values.clients);
 const SECONDS = Number(values.seconds);
 const WARMUP = Number(values.warmup);
 const ROUNDS = Number(values.rounds);
-const NODE_OPTIONS = values['node-options'] ?? HEALTHCHECK_NODE_OPTIONS;
+const NODE_FLAGS = (values['node-flags'] ?? HEALTHCHECK_NODE_FLAGS.join(' ')).split(' ').filter(Boolean);
 const CPU_PROF_DIR = values['cpu-prof'];
 const DAY_CHECKS = Number(values['day-checks']);
 /** After the load, RSS is sampled this long (s): V8's memory reducer gives memory back after ~10-30 s. */
@@ -74,9 +74,8 @@ interface Child {
   port: number;
 }
 
-function child(args: string[], nodeOptions = ''): Promise<Child> {
-  const env = { ...process.env, NODE_OPTIONS: nodeOptions };
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
+function child(args: string[], nodeFlags: readonly string[] = []): Promise<Child> {
+  const proc = spawn(process.execPath, [...nodeFlags, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
@@ -115,7 +114,7 @@ const FLOOR_CHECKER_SRC =
   "c.once('error',()=>{c.destroy();r.writeHead(503,{'Content-Length':0});r.end()})});" +
   "s.listen(0,'127.0.0.1',()=>console.log('PORT '+s.address().port))";
 
-function startOurs(targetPort: number, nodeOptions: string, cpuProf = false): Promise<Child> {
+function startOurs(targetPort: number, nodeFlags: readonly string[], cpuProf = false): Promise<Child> {
   const prof = cpuProf && CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF_DIR)}`] : [];
   return child(
     [
@@ -130,7 +129,7 @@ function startOurs(targetPort: number, nodeOptions: string, cpuProf = false): Pr
       '--allowed-ports',
       String(targetPort),
     ],
-    nodeOptions,
+    nodeFlags,
   );
 }
 
@@ -286,10 +285,11 @@ function report(name: string, r: Run): void {
 
 async function flagMatrix(targetPort: number): Promise<void> {
   console.log('');
-  console.log(`idle RSS under each Node flag (NODE_OPTIONS), ${IDLE_SETTLE_MS / 1000} s after listening:`);
+  console.log(`idle RSS under each Node flag, ${IDLE_SETTLE_MS / 1000} s after listening:`);
   for (const flags of FLAG_MATRIX) {
-    const ours = await idleRss(() => startOurs(targetPort, flags));
-    const bare = await idleRss(() => child(['-e', BARE_HTTP_SRC], flags));
+    const argv = flags.split(' ').filter(Boolean);
+    const ours = await idleRss(() => startOurs(targetPort, argv));
+    const bare = await idleRss(() => child(['-e', BARE_HTTP_SRC], argv));
     printComparison(flags || '(none)', ours, bare, 'MiB', 1);
   }
 }
@@ -299,28 +299,28 @@ async function main(): Promise<void> {
   try {
     console.log(
       `fsm-healthcheck benchmark: ${CLIENTS} concurrent clients, ${SECONDS}s per phase × ${ROUNDS} round(s), ` +
-        `node ${process.version}, ours with NODE_OPTIONS=${JSON.stringify(NODE_OPTIONS)}`,
+        `node ${process.version}, ours started as node ${NODE_FLAGS.join(' ')} <fsm-healthcheck>`,
     );
     const request =
       `GET /fsm-healthcheck HTTP/1.1\r\nHost: 127.0.0.1\r\nOriginal-Tcp-Port: ${target.port}\r\n` +
       `User-Agent: kube-probe/1.31\r\nAccept: */*\r\n\r\n`;
     // 1. idle RSS, each process fresh
-    const idleOurs = await idleMemory(() => startOurs(target.port, NODE_OPTIONS));
+    const idleOurs = await idleMemory(() => startOurs(target.port, NODE_FLAGS));
     const idleBareHttp = await idleMemory(() => child(['-e', BARE_HTTP_SRC]));
     const [rssOurs, rssBareHttp] = [idleOurs.rss, idleBareHttp.rss];
-    const rssBareHttpFlags = await idleRss(() => child(['-e', BARE_HTTP_SRC], NODE_OPTIONS));
+    const rssBareHttpFlags = await idleRss(() => child(['-e', BARE_HTTP_SRC], NODE_FLAGS));
     const rssBareIdle = await idleRssOf(
       spawn(process.execPath, ['-e', 'setInterval(()=>{},1e9)'], { stdio: 'ignore' }),
     );
 
     // a day of probes
-    const dayOurs = await rssAfterDay(() => startOurs(target.port, NODE_OPTIONS), request);
-    const dayOursNoFlags = await rssAfterDay(() => startOurs(target.port, ''), request);
+    const dayOurs = await rssAfterDay(() => startOurs(target.port, NODE_FLAGS), request);
+    const dayOursNoFlags = await rssAfterDay(() => startOurs(target.port, []), request);
     const dayFloor = await rssAfterDay(() => child(['-e', FLOOR_CHECKER_SRC]), request);
 
     // 2. load
     if (CPU_PROF_DIR) await mkdir(CPU_PROF_DIR, { recursive: true });
-    const hc = await startOurs(target.port, NODE_OPTIONS, true);
+    const hc = await startOurs(target.port, NODE_FLAGS, true);
     const floorServer = await child(['-e', FLOOR_CHECKER_SRC]);
     // One keep-alive connection per client loop, as kubelet keeps one per probe worker.
     const clients = Array.from({ length: CLIENTS }, () => new KeepAliveClient(hc.port, request));
@@ -370,14 +370,14 @@ async function main(): Promise<void> {
         rssOurs <= RSS_GOAL_RATIO * rssBareHttp,
       ),
     );
-    printComparison(`  vs bare http, same NODE_OPTIONS`, rssOurs, rssBareHttpFlags, 'MiB', 1);
+    printComparison('  vs bare http, same Node flags', rssOurs, rssBareHttpFlags, 'MiB', 1);
     printComparison('  vs bare node -e setInterval', rssOurs, rssBareIdle, 'MiB', 1);
     printComparison('  anonymous part (RssAnon)', idleOurs.anon, idleBareHttp.anon, 'MiB', 1);
     console.log(
       `after ${DAY_CHECKS} probes on new connections (a day of one every 10 s), 2 s later; bare = the floor checker:`,
     );
-    printComparison('  RSS, NODE_OPTIONS as production', dayOurs.rss, dayFloor.rss, 'MiB', 1);
-    printComparison('  RSS, no NODE_OPTIONS', dayOursNoFlags.rss, dayFloor.rss, 'MiB', 1);
+    printComparison('  RSS, Node flags as production', dayOurs.rss, dayFloor.rss, 'MiB', 1);
+    printComparison('  RSS, no Node flags', dayOursNoFlags.rss, dayFloor.rss, 'MiB', 1);
     if (dayOurs.failed + dayOursNoFlags.failed + dayFloor.failed > 0)
       console.log('WARNING: some probes of the day failed; figures are suspect');
     console.log('');
