@@ -19,10 +19,11 @@
  *      that pod's proxy received from the first PATCH until WORKQUEUE_COALESCE_MAX_DELAY_MS + 500 ms
  *      after its last state arrived; bare = the MODIFIED events of that pod on the bare watch.
  * The controller runs with its default flags (incl. its reconcile debounce) unless --controller-arg
- * adds some; --cpu-prof <dir> runs it under `node --cpu-prof` and prints the profile's path.
+ * adds some; --cpu-prof <dir> runs it under `node --cpu-prof` and prints the profile's path;
+ * --heap-snapshot <dir> writes a heap snapshot of it once every snapshot is set (after the RSS reading).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -88,6 +89,7 @@ const UPDATES = intFlag('updates', 1000);
 const BURST = intFlag('burst', 100);
 const PAGE_SIZE = 500;
 const CPU_PROF_DIR = flagValues('cpu-prof').at(-1);
+const HEAP_SNAPSHOT_DIR = flagValues('heap-snapshot').at(-1);
 const CONTROLLER_ARGS = flagValues('controller-arg');
 if (UPDATES > PODS) usage(`--updates (${UPDATES}) must not exceed --pods (${PODS}): one update per pod`);
 if (UPDATES < 2) usage('--updates: at least 2 (the bursts reuse the first two updated pods)');
@@ -182,6 +184,10 @@ interface ControllerProcess {
 async function spawnController(kubeconfigPath: string): Promise<ControllerProcess> {
   const [adsPort, healthPort] = [await closedPort(), await closedPort()];
   const nodeArgs: string[] = [];
+  if (HEAP_SNAPSHOT_DIR) {
+    await mkdir(HEAP_SNAPSHOT_DIR, { recursive: true });
+    nodeArgs.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${path.resolve(HEAP_SNAPSHOT_DIR)}`);
+  }
   if (CPU_PROF_DIR) {
     await mkdir(CPU_PROF_DIR, { recursive: true });
     nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF_DIR)}`);
@@ -226,6 +232,16 @@ async function waitReady(c: ControllerProcess): Promise<bigint> {
   }
 }
 
+/** Reconciles run and snapshots changed so far, from the controller's /metrics. */
+async function controllerCounters(c: ControllerProcess): Promise<{ reconciles: number; changed: number }> {
+  const r = await httpRequest(`http://127.0.0.1:${c.healthPort}/metrics`);
+  let reconciles = 0;
+  for (const m of r.body.matchAll(/^fsm_controller_reconcile_duration_seconds_count\{[^}]*\} (\d+)/gm))
+    reconciles += Number(m[1]);
+  const changed = Number(/^fsm_controller_snapshots_changed_total (\d+)/m.exec(r.body)?.[1] ?? 0);
+  return { reconciles, changed };
+}
+
 /** Polls /metrics until fsm_controller_proxies reaches `count` (every pod's snapshot set). */
 async function waitProxies(c: ControllerProcess, count: number): Promise<bigint> {
   const url = `http://127.0.0.1:${c.healthPort}/metrics`;
@@ -234,6 +250,27 @@ async function waitProxies(c: ControllerProcess, count: number): Promise<bigint>
     const n = Number(/^fsm_controller_proxies (\d+)/m.exec(r.body)?.[1] ?? -1);
     if (n >= count) return nowNs();
     await sleep(50);
+  }
+}
+
+/** SIGUSR2 → the controller writes a heap snapshot into `dir` (--heapsnapshot-signal); its path. */
+async function heapSnapshot(c: ControllerProcess, dir: string): Promise<string> {
+  const before = new Set(await readdir(dir));
+  c.child.kill('SIGUSR2');
+  for (;;) {
+    await sleep(500);
+    const added = (await readdir(dir)).filter((f) => f.endsWith('.heapsnapshot') && !before.has(f));
+    if (added.length > 0) {
+      // Written when its size stops changing.
+      const file = path.join(dir, added[0]!);
+      let size = -1;
+      for (;;) {
+        const now = (await stat(file)).size;
+        if (now === size && now > 0) return file;
+        size = now;
+        await sleep(1000);
+      }
+    }
   }
 }
 
@@ -310,6 +347,8 @@ class BareWatch {
   private ended?: Error;
   /** MODIFIED events per pod name. */
   readonly modified = new Map<string, number>();
+  /** Arrival times (ns) of the MODIFIED events of the pods in `timed`. */
+  readonly timed = new Map<string, bigint[]>();
 
   async start(kc: KubeConfig, resourceVersion: string): Promise<void> {
     const w = new Watch(kc);
@@ -323,6 +362,7 @@ class BareWatch {
         if (type !== 'MODIFIED') return;
         const name = obj.metadata?.name ?? '';
         this.modified.set(name, (this.modified.get(name) ?? 0) + 1);
+        this.timed.get(name)?.push(at);
         const waiter = this.waiters.get(name);
         if (waiter && obj.metadata?.annotations?.[ORIGINAL_PROBES_ANNOTATION]?.includes(waiter.needle)) {
           this.waiters.delete(name);
@@ -386,6 +426,11 @@ async function main(): Promise<void> {
     const allSetMs = Number(allSetNs - ctl.spawnedNs) / 1e6;
     const rssAll = await rssMiB(ctl.child.pid!);
     marks['allSet'] = allSetNs;
+    if (HEAP_SNAPSHOT_DIR) {
+      // After the RSS reading: writing the snapshot costs memory of its own.
+      const file = await heapSnapshot(ctl, HEAP_SNAPSHOT_DIR);
+      console.log(`controller heap snapshot with every snapshot set: ${file}`);
+    }
 
     // 2. update → push
     const kc = new KubeConfig();
@@ -477,8 +522,18 @@ async function main(): Promise<void> {
     const burst = async (
       k: number,
       mode: 'at-once' | 'sequential',
-    ): Promise<{ ours: number; bare: number }> => {
+    ): Promise<{
+      ours: number;
+      bare: number;
+      spanMs: number;
+      maxGapMs: number;
+      reconciles: number;
+      changed: number;
+    }> => {
       const t = targets[k]!;
+      const metricsBefore = await controllerCounters(ctl!);
+      const arrivals: bigint[] = [];
+      watch.timed.set(t.name, arrivals);
       const sidecar = sidecars[k]!;
       const [pushesBefore, eventsBefore] = [sidecar.responses, watch.modified.get(t.name) ?? 0];
       const paths = Array.from({ length: BURST }, (_, j) => `/burst-${mode}-${j}z`);
@@ -500,9 +555,16 @@ async function main(): Promise<void> {
       );
       // Late pushes count too: wait out the longest coalescing hold, and some.
       await sleep(WORKQUEUE_COALESCE_MAX_DELAY_MS + 500);
+      watch.timed.delete(t.name);
+      const metricsAfter = await controllerCounters(ctl!);
+      const gaps = arrivals.slice(1).map((a, i) => Number(a - arrivals[i]!) / 1e6);
       return {
         ours: sidecar.responses - pushesBefore,
         bare: (watch.modified.get(t.name) ?? 0) - eventsBefore,
+        spanMs: arrivals.length > 1 ? Number(arrivals.at(-1)! - arrivals[0]!) / 1e6 : 0,
+        maxGapMs: Math.max(0, ...gaps),
+        reconciles: metricsAfter.reconciles - metricsBefore.reconciles,
+        changed: metricsAfter.changed - metricsBefore.changed,
       };
     };
     const burstAtOnce = await burst(0, 'at-once');
@@ -586,6 +648,15 @@ async function main(): Promise<void> {
       0,
       goal('≤ 3', burstSequential.ours <= 3),
     );
+    for (const [name, b] of [
+      ['in flight', burstAtOnce],
+      ['one by one', burstSequential],
+    ] as const) {
+      console.log(
+        `   (${name}: the bare watch saw the ${BURST} events over ${fmt(b.spanMs, 0)} ms, largest gap ` +
+          `${fmt(b.maxGapMs, 1)} ms; the controller reconciled ${b.reconciles} times, ${b.changed} changed a snapshot)`,
+      );
+    }
     console.log('');
     const met = (ok: boolean): string => (ok ? 'met' : 'MISSED');
     console.log(
