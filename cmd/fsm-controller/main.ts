@@ -111,7 +111,7 @@ await runBinary<Options>({
       .addOption(
         new Option(
           '--debounce <duration>',
-          'coalescing window: a pod changed again within it is reconciled once it has been quiet that long (a first change at once)',
+          'coalescing: a pod changed within 1 s of its last reconcile waits until that second is over and it has been quiet this long (a first change goes at once)',
         )
           .argParser(parseDuration)
           .default(DEFAULT_RECONCILE_DEBOUNCE_MS, '50ms'),

@@ -4,14 +4,18 @@
  * is a no-op, adding one that is being processed runs it once more afterwards. Failed keys are
  * retried with per-key backoff; every key is re-added periodically (resync).
  *
- * Coalescing (debounceMs > 0) is leading-edge: a quiet key — not added within the last debounceMs —
- * is queued at once, so an isolated change costs no delay. A key added again while it is hot is
- * held until it has been quiet for debounceMs (each further add extends the hold), but never longer
- * than maxDelayMs after the first held add, so a key that never goes quiet still progresses. A
- * burst of changes to one key thus costs two reconciles: the first change and the settled state.
- * Holding is always safe: a held key is reconciled from the cache, which has the latest object.
+ * Coalescing (debounceMs > 0) is leading-edge: a key whose last reconcile began more than
+ * coalesceIntervalMs ago is queued at once, so an isolated change costs no delay. A key added while
+ * it is being reconciled, or within coalesceIntervalMs of its last reconcile, is held: until that
+ * interval has passed since the last reconcile began and the key has been quiet for debounceMs,
+ * but never longer than coalesceIntervalMs after the first held add. A key thus runs at most once
+ * per interval while it keeps changing (the first change at once), and a burst shorter than the
+ * interval costs two reconciles — the first change and the settled state — however its changes are
+ * spaced: a hold that ended at the first pause (an API server's GC, a loaded machine) would cost a
+ * reconcile and a push for every pause. Holding is always safe: a held key is reconciled from the
+ * cache, which has the latest object.
  */
-import { WORKQUEUE_COALESCE_MAX_DELAY_MS, WORKQUEUE_RESYNC_MS } from '../constants/index.js';
+import { WORKQUEUE_COALESCE_INTERVAL_MS, WORKQUEUE_RESYNC_MS } from '../constants/index.js';
 import { errorMessage, silentLogger, type Logger } from '../logger/index.js';
 import { Backoff, type BackoffOptions } from '../backoff/index.js';
 
@@ -25,12 +29,15 @@ export interface WorkQueueOptions {
   /** The keys re-added at each resync (e.g. the informer cache's keys). */
   resyncKeys?: () => Iterable<string>;
   /**
-   * Coalescing window (default 0: none). A key added again within this window of its last add is
-   * held until it has been quiet this long; a quiet key is queued at once.
+   * Coalescing (default 0: none): a held key is reconciled once it has been quiet this long (and
+   * coalesceIntervalMs after its last reconcile began); a key not reconciled lately is queued at once.
    */
   debounceMs?: number;
-  /** Longest a held key waits after its first held add (default WORKQUEUE_COALESCE_MAX_DELAY_MS). */
-  maxDelayMs?: number;
+  /**
+   * With debounceMs: a key is reconciled at most once per this interval while it keeps changing,
+   * and a held key waits at most this long (default WORKQUEUE_COALESCE_INTERVAL_MS).
+   */
+  coalesceIntervalMs?: number;
   /** Time source and timers of the coalescing and retry delays (tests pass a manual clock). */
   clock?: QueueClock;
   /** Attempts per key before it is dropped (default 15). */
@@ -71,10 +78,12 @@ export class WorkQueue {
   private readonly processing = new Set<string>();
   private readonly delayed = new Map<string, Delayed>();
   /**
-   * Keys added within the last debounceMs → time of their last add. Re-inserted on every add, so
-   * the Map's order is the order of last adds and expired keys are pruned from its head.
+   * With coalescing: key → when its last reconcile began, for keys that began within the interval;
+   * key → its last add, for keys added within debounceMs. Re-inserted on every update, so each Map's
+   * order is the order of its times and expired keys are pruned from its head.
    */
-  private readonly recent = new Map<string, number>();
+  private readonly started = new Map<string, number>();
+  private readonly lastAdd = new Map<string, number>();
   private readonly clock: QueueClock;
   private readonly failures = new Map<string, Backoff>();
   private wake?: () => void;
@@ -108,26 +117,26 @@ export class WorkQueue {
     clearInterval(this.resyncTimer);
     for (const d of this.delayed.values()) this.clock.clearTimeout(d.handle);
     this.delayed.clear();
-    this.recent.clear();
+    this.started.clear();
+    this.lastAdd.clear();
     this.wake?.();
     await Promise.all(this.workers);
     this.workers = [];
     this.notifyIdle(true);
   }
 
-  /** Adds a key: at once when it is quiet, held when it was added within the coalescing window. */
+  /** Adds a key: at once unless it was reconciled lately (then held, see the top of this file). */
   add(key: string): void {
     const window = this.opts.debounceMs ?? 0;
     if (window <= 0) return this.addNow(key);
     const now = this.clock.now();
-    this.pruneRecent(now);
-    const hot = this.recent.has(key);
-    this.recent.delete(key);
-    this.recent.set(key, now);
+    this.prune(now);
+    this.lastAdd.delete(key);
+    this.lastAdd.set(key, now);
     // Waiting in the queue or for a timer: that run reads the cache later, so it sees this change.
     if (this.dirty.has(key) || this.delayed.has(key)) return;
-    if (!hot) return this.addNow(key);
-    this.hold(key, now, window);
+    if (!this.processing.has(key) && !this.started.has(key)) return this.addNow(key);
+    this.hold(key, now);
   }
 
   /** Adds a key after `ms`; a key already scheduled keeps its earlier time. */
@@ -141,12 +150,23 @@ export class WorkQueue {
     this.delayed.set(key, { handle });
   }
 
-  /** Holds a hot key until it has been quiet for `window` (at most maxDelayMs after `since`). */
-  private hold(key: string, since: number, window: number): void {
-    const maxDelay = this.opts.maxDelayMs ?? WORKQUEUE_COALESCE_MAX_DELAY_MS;
+  private get interval(): number {
+    return this.opts.coalesceIntervalMs ?? WORKQUEUE_COALESCE_INTERVAL_MS;
+  }
+
+  /**
+   * Holds a key added at `since`: until the interval has passed since its last reconcile began and
+   * it has been quiet for debounceMs, at most the interval after `since`.
+   */
+  private hold(key: string, since: number): void {
+    const window = this.opts.debounceMs ?? 0;
     const check = (): void => {
       const now = this.clock.now();
-      const due = Math.min((this.recent.get(key) ?? since) + window, since + maxDelay);
+      const began = this.started.get(key) ?? -Infinity;
+      const due = Math.min(
+        Math.max(began + this.interval, (this.lastAdd.get(key) ?? since) + window),
+        since + this.interval,
+      );
       // Timers fire at whole milliseconds: under 1 ms to go counts as due.
       if (due - now < 1) {
         this.delayed.delete(key);
@@ -155,17 +175,22 @@ export class WorkQueue {
       }
       entry.handle = this.clock.setTimeout(check, due - now);
     };
-    const entry: Delayed = { handle: this.clock.setTimeout(check, window) };
+    const entry: Delayed = { handle: undefined };
     this.delayed.set(key, entry);
+    check();
   }
 
-  /** Forgets the keys whose last add is older than the coalescing window. */
-  private pruneRecent(now: number): void {
+  /** Forgets the reconcile starts older than the interval and the adds older than debounceMs. */
+  private prune(now: number): void {
     const window = this.opts.debounceMs ?? 0;
-    for (const [key, at] of this.recent) {
+    // A pruned time is one that no longer decides anything (see hold: `since` stands in).
+    for (const [key, at] of this.started) {
+      if (now - at < this.interval) break;
+      this.started.delete(key);
+    }
+    for (const [key, at] of this.lastAdd) {
       if (now - at < window) break;
-      // A held key pruned here has been quiet for the window: its hold is due (`since` stands in).
-      this.recent.delete(key);
+      this.lastAdd.delete(key);
     }
   }
 
@@ -231,6 +256,12 @@ export class WorkQueue {
       if (key === undefined) return;
       this.dirty.delete(key);
       this.processing.add(key);
+      if ((this.opts.debounceMs ?? 0) > 0) {
+        const now = this.clock.now();
+        this.prune(now);
+        this.started.delete(key);
+        this.started.set(key, now);
+      }
       try {
         await this.opts.reconcile(key);
         this.failures.delete(key);

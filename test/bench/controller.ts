@@ -16,7 +16,7 @@
  *      client-node watch of all pods in this process;
  *   3. bursts: `--burst` merge-patches of one pod, all in flight at once, then as many to another pod
  *      one after another (each sent when the previous answered); pushes = the Listener responses
- *      that pod's proxy received from the first PATCH until WORKQUEUE_COALESCE_MAX_DELAY_MS + 500 ms
+ *      that pod's proxy received from the first PATCH until WORKQUEUE_COALESCE_INTERVAL_MS + 500 ms
  *      after its last state arrived; bare = the MODIFIED events of that pod on the bare watch.
  * The controller runs with its default flags (incl. its reconcile debounce) unless --controller-arg
  * adds some; --cpu-prof <dir> runs it under `node --cpu-prof` and prints the profile's path;
@@ -39,7 +39,7 @@ import {
   DEFAULT_MESH_NAME,
   DEFAULT_RECONCILE_DEBOUNCE_MS,
   ORIGINAL_PROBES_ANNOTATION,
-  WORKQUEUE_COALESCE_MAX_DELAY_MS,
+  WORKQUEUE_COALESCE_INTERVAL_MS,
 } from '../../pkg/constants/index.js';
 import type { HttpOriginalProbe, OriginalProbesAnnotation } from '../../pkg/probes/index.js';
 import { LISTENER_TYPE_URL } from '../../pkg/envoy/index.js';
@@ -554,7 +554,7 @@ async function main(): Promise<void> {
         `burst ${mode}: ${BURST} MODIFIED events on the bare watch`,
       );
       // Late pushes count too: wait out the longest coalescing hold, and some.
-      await sleep(WORKQUEUE_COALESCE_MAX_DELAY_MS + 500);
+      await sleep(WORKQUEUE_COALESCE_INTERVAL_MS + 500);
       watch.timed.delete(t.name);
       const metricsAfter = await controllerCounters(ctl!);
       const gaps = arrivals.slice(1).map((a, i) => Number(a - arrivals[i]!) / 1e6);
@@ -607,7 +607,7 @@ async function main(): Promise<void> {
         debounceArg
           ? debounceArg.replace(/^--debounce=?/, '') || 'as given'
           : `${DEFAULT_RECONCILE_DEBOUNCE_MS}ms, the default`
-      }) holds only a pod changed again within its window`,
+      }) holds only a pod reconciled within the last ${WORKQUEUE_COALESCE_INTERVAL_MS} ms`,
     );
     printComparison('update → push p50', push.percentile(50), watched.percentile(50), 'ms');
     const p99Goal = Math.max(20, 1.5 * watched.percentile(99));
@@ -629,7 +629,7 @@ async function main(): Promise<void> {
       `3. burst = ${BURST} merge-patches of one pod's probes; pushes = Listener responses its proxy received`,
     );
     console.log(
-      `   until ${fmt((WORKQUEUE_COALESCE_MAX_DELAY_MS + 500) / 1000, 1)} s after the last state arrived; ` +
+      `   until ${fmt((WORKQUEUE_COALESCE_INTERVAL_MS + 500) / 1000, 1)} s after the last state arrived; ` +
         'bare = MODIFIED events of that pod on the bare watch',
     );
     printComparison(

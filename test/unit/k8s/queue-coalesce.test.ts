@@ -47,7 +47,7 @@ async function settle(): Promise<void> {
 }
 
 const WINDOW = 50;
-const MAX_DELAY = 1000;
+const INTERVAL = 1000;
 
 describe('WorkQueue leading-edge coalescing', () => {
   let q: WorkQueue | undefined;
@@ -57,7 +57,7 @@ describe('WorkQueue leading-edge coalescing', () => {
     q = new WorkQueue({
       resyncMs: 0,
       debounceMs: WINDOW,
-      maxDelayMs: MAX_DELAY,
+      coalesceIntervalMs: INTERVAL,
       clock,
       concurrency: extra.concurrency,
       reconcile: extra.reconcile ?? ((key) => void seen.push({ key, at: clock.now() })),
@@ -74,7 +74,7 @@ describe('WorkQueue leading-edge coalescing', () => {
     q = undefined;
   });
 
-  it('reconciles a quiet key at once: no time passes', async () => {
+  it('reconciles a key not reconciled lately at once: no time passes', async () => {
     const wq = start();
     wq.add('ns/a');
     await settle();
@@ -89,25 +89,45 @@ describe('WorkQueue leading-edge coalescing', () => {
       await clock.advance(1);
     }
     expect(seen.map((s) => s.at)).toEqual([0]);
-    await clock.advance(WINDOW);
+    await clock.advance(INTERVAL);
+    // The last add was at 99 ms: the key ran one interval after its first reconcile began.
     expect(seen).toEqual([
       { key: 'ns/burst', at: 0 },
-      // The last add was at 99 ms: the key ran once it had been quiet for the window.
-      { key: 'ns/burst', at: 99 + WINDOW },
+      { key: 'ns/burst', at: INTERVAL },
     ]);
     expect(seen.length).toBeLessThanOrEqual(3);
     await wq.drained();
   });
 
-  it('a burst as fast as PATCH round trips (8 ms apart) also costs 2 reconciles', async () => {
+  it('a burst as fast as PATCH round trips (8 ms apart, 792 ms long) also costs 2 reconciles', async () => {
     const wq = start();
     for (let i = 0; i < 100; i++) {
       wq.add('ns/burst');
       await clock.advance(8);
     }
-    await clock.advance(WINDOW);
-    // 100 adds over 800 ms: under the 1 s bound, so one hold covers all 99 later changes.
-    expect(seen.map((s) => s.at)).toEqual([0, 792 + WINDOW]);
+    await clock.advance(INTERVAL);
+    expect(seen.map((s) => s.at)).toEqual([0, INTERVAL]);
+  });
+
+  it('pauses within a burst (200 ms, as a loaded API server makes them) do not split it', async () => {
+    const wq = start();
+    for (const gap of [0, 2, 3, 200, 1, 1, 250, 2, 2, 2, 300, 5]) {
+      await clock.advance(gap);
+      wq.add('ns/burst');
+    }
+    await clock.advance(INTERVAL);
+    expect(seen.map((s) => s.at)).toEqual([0, INTERVAL]);
+  });
+
+  it('a burst longer than the interval costs one more reconcile per interval', async () => {
+    const wq = start();
+    for (let i = 0; i < 100; i++) {
+      wq.add('ns/burst');
+      await clock.advance(11); // 1,100 ms
+    }
+    await clock.advance(2 * INTERVAL);
+    expect(seen.map((s) => s.at)).toEqual([0, 11 + INTERVAL, 11 + 2 * INTERVAL]);
+    expect(seen.length).toBeLessThanOrEqual(3);
   });
 
   it('100 changes added back to back (no time between) cost 2 reconciles', async () => {
@@ -115,43 +135,55 @@ describe('WorkQueue leading-edge coalescing', () => {
     wq.add('ns/burst');
     await settle();
     for (let i = 0; i < 99; i++) wq.add('ns/burst');
-    await clock.advance(WINDOW);
-    expect(seen.map((s) => s.at)).toEqual([0, WINDOW]);
+    await clock.advance(INTERVAL);
+    expect(seen.map((s) => s.at)).toEqual([0, INTERVAL]);
   });
 
   it('adds before the first reconcile starts are one reconcile (the waiting run reads the latest)', async () => {
     const wq = start();
     for (let i = 0; i < 10; i++) wq.add('ns/d');
-    await clock.advance(10 * WINDOW);
+    await clock.advance(10 * INTERVAL);
     expect(seen.map((s) => s.at)).toEqual([0]);
   });
 
-  it('a key quiet for the window is reconciled at once again', async () => {
+  it('the settled state waits for the debounce window when changes go on to the end of the interval', async () => {
     const wq = start();
     wq.add('ns/a');
-    await clock.advance(WINDOW);
+    await clock.advance(980);
+    wq.add('ns/a'); // held from 980: due at max(0 + 1000, 980 + 50) = 1030
+    await clock.advance(30);
+    expect(seen.map((s) => s.at)).toEqual([0]);
+    await clock.advance(40);
+    expect(seen.map((s) => s.at)).toEqual([0, 1030]);
+  });
+
+  it('a key not reconciled within the interval is reconciled at once again', async () => {
+    const wq = start();
+    wq.add('ns/a');
+    await clock.advance(INTERVAL);
     wq.add('ns/a');
     await settle();
-    expect(seen.map((s) => s.at)).toEqual([0, WINDOW]);
-    await clock.advance(WINDOW - 1);
-    // Added 49 ms after the last add: hot, held until quiet for the window.
+    expect(seen.map((s) => s.at)).toEqual([0, INTERVAL]);
+    await clock.advance(INTERVAL - 1);
+    // 999 ms after the last reconcile began: held until the interval has passed and 50 ms of quiet.
     wq.add('ns/a');
     await settle();
     expect(seen).toHaveLength(2);
-    await clock.advance(WINDOW);
-    expect(seen.map((s) => s.at)).toEqual([0, WINDOW, 2 * WINDOW - 1 + WINDOW]);
+    await clock.advance(INTERVAL);
+    expect(seen.map((s) => s.at)).toEqual([0, INTERVAL, 2 * INTERVAL - 1 + WINDOW]);
   });
 
-  it('a key that never goes quiet is still reconciled every maxDelayMs', async () => {
+  it('a key that never goes quiet is reconciled once per interval', async () => {
     const wq = start();
     for (let t = 0; t < 3500; t += 5) {
       wq.add('ns/busy');
       await clock.advance(5);
     }
-    // 0: leading; a hold begins at 5 and ends at its bound, the next add begins the next hold.
-    expect(seen.map((s) => s.at)).toEqual([0, 5 + MAX_DELAY, 5 + 2 * MAX_DELAY, 5 + 3 * MAX_DELAY]);
-    await clock.advance(WINDOW);
-    expect(seen.at(-1)!.at).toBe(3495 + WINDOW);
+    // 0: at once; each hold then ends at its bound, one interval after its first add.
+    expect(seen.map((s) => s.at)).toEqual([0, 5 + INTERVAL, 5 + 2 * INTERVAL, 5 + 3 * INTERVAL]);
+    await clock.advance(INTERVAL);
+    expect(seen.at(-1)!.at).toBe(5 + 4 * INTERVAL);
+    expect(seen).toHaveLength(5);
   });
 
   it('a hot key does not delay other keys', async () => {
@@ -165,7 +197,7 @@ describe('WorkQueue leading-edge coalescing', () => {
       { key: 'ns/hot', at: 0 },
       { key: 'ns/other', at: 1 },
     ]);
-    await clock.advance(WINDOW);
+    await clock.advance(INTERVAL);
     expect(seen.map((s) => s.key)).toEqual(['ns/hot', 'ns/other', 'ns/hot']);
   });
 
@@ -181,11 +213,11 @@ describe('WorkQueue leading-edge coalescing', () => {
     wq.add('ns/a');
     await settle();
     wq.add('ns/a'); // arrives mid-reconcile
-    await clock.advance(WINDOW + 10);
-    expect(seen).toHaveLength(1); // the first reconcile still runs: never two at once
+    await clock.advance(INTERVAL + 10);
     release();
     await settle();
-    expect(seen.map((s) => s.at)).toEqual([0, WINDOW + 10]);
+    // The hold ended at 1000 while the first reconcile still ran: the second follows it, never beside it.
+    expect(seen.map((s) => s.at)).toEqual([0, INTERVAL + 10]);
     await wq.drained();
   });
 
@@ -199,21 +231,19 @@ describe('WorkQueue leading-edge coalescing', () => {
     await settle();
     expect(drained).toBe(false);
     expect(wq.stats().depth).toBe(1);
-    await clock.advance(WINDOW);
+    await clock.advance(INTERVAL);
     expect(drained).toBe(true);
 
-    wq.add('ns/a'); // quiet since 0: at once
-    await settle();
-    wq.add('ns/a'); // hot: held
+    wq.add('ns/a'); // reconciled at 1000: held
     await settle();
     expect(clock.pending).toBe(1);
     await wq.stop();
     expect(clock.pending).toBe(0);
-    await clock.advance(10 * WINDOW);
-    expect(seen).toHaveLength(3);
+    await clock.advance(10 * INTERVAL);
+    expect(seen).toHaveLength(2);
   });
 
-  it('without a window every add is queued at once (no clock involved)', async () => {
+  it('without a debounce window every add is queued at once (no clock involved)', async () => {
     q = new WorkQueue({ resyncMs: 0, clock, reconcile: (key) => void seen.push({ key, at: clock.now() }) });
     q.start();
     q.add('a');
