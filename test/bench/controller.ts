@@ -232,6 +232,24 @@ async function waitReady(c: ControllerProcess): Promise<bigint> {
   }
 }
 
+/** The controller's V8 heap (prom-client's default metrics), in MiB: what its RSS is made of. */
+async function controllerHeap(
+  c: ControllerProcess,
+): Promise<{ used: number; total: number; external: number; spaces: string }> {
+  const r = await httpRequest(`http://127.0.0.1:${c.healthPort}/metrics`);
+  const one = (name: string): number =>
+    Number(new RegExp(`^${name} (\\S+)`, 'm').exec(r.body)?.[1] ?? NaN) / 1048576;
+  const spaces = [...r.body.matchAll(/^nodejs_heap_space_size_total_bytes\{space="(\w+)"\} (\S+)/gm)]
+    .map((m) => `${m[1]} ${fmt(Number(m[2]) / 1048576, 0)}`)
+    .join(', ');
+  return {
+    used: one('nodejs_heap_size_used_bytes'),
+    total: one('nodejs_heap_size_total_bytes'),
+    external: one('nodejs_external_memory_bytes'),
+    spaces,
+  };
+}
+
 /** Reconciles run and snapshots changed so far, from the controller's /metrics. */
 async function controllerCounters(c: ControllerProcess): Promise<{ reconciles: number; changed: number }> {
   const r = await httpRequest(`http://127.0.0.1:${c.healthPort}/metrics`);
@@ -425,6 +443,7 @@ async function main(): Promise<void> {
     const allSetNs = await within(waitProxies(ctl, PODS), 600, `snapshots of all ${PODS} proxies`);
     const allSetMs = Number(allSetNs - ctl.spawnedNs) / 1e6;
     const rssAll = await rssMiB(ctl.child.pid!);
+    const heapAll = await controllerHeap(ctl);
     marks['allSet'] = allSetNs;
     if (HEAP_SNAPSHOT_DIR) {
       // After the RSS reading: writing the snapshot costs memory of its own.
@@ -592,6 +611,10 @@ async function main(): Promise<void> {
       'MiB',
       0,
       goal('< 600 MiB', rssAll < 600),
+    );
+    console.log(
+      `   (then: V8 heap ${fmt(heapAll.used, 0)} MiB used of ${fmt(heapAll.total, 0)} MiB (${heapAll.spaces}); ` +
+        `external ${fmt(heapAll.external, 0)} MiB)`,
     );
     console.log('');
     console.log(
