@@ -34,47 +34,25 @@ import {
   setHeaderOptions,
   type KubeConfig,
   type V1Container,
-  type V1ContainerStatus,
   type V1Pod,
-  type V1Probe,
 } from '@kubernetes/client-node';
-import {
-  BOOTSTRAP_VOLUME_NAME,
-  HEALTHCHECK_CONTAINER_NAME,
-  PROBE_WARNING_REASON,
-  PROXY_UUID_LABEL,
-  SIDECAR_CONTAINER_NAME,
-  type ProbeType,
-} from '../../constants/index.js';
+import { SIDECAR_CONTAINER_NAME } from '../../constants/index.js';
 import { podInformer, WorkQueue, type ResourceInformer } from '../../k8s/index.js';
-import { createLogger, errorMessage, type Logger } from '../../logger/index.js';
+import { errorMessage, type Logger } from '../../logger/index.js';
 import type { CertificateAuthority } from '../../tls/index.js';
-import { startProbeAgent, type ProbeAgent, type ProbeAgentStatus } from '../agent/index.js';
-import {
-  startWorkload,
-  unhealthyContainers,
-  UNHEALTHY_ANNOTATION,
-  workloadKindForImage,
-  type Workload,
-} from '../workloads/index.js';
+import type { ProbeAgentStatus } from '../agent/index.js';
 import { AddressPool } from './addresses.js';
-import { adsServerNameOf, agentTlsFor, bootstrapSecretOf, rewriteSecretFiles } from './secret-volume.js';
-import { EventRecorder, type PodEvent } from './events.js';
-import { FREEZE_ANNOTATION, frozenContainers } from './freeze.js';
-import { HOOK_FAILED_REASON, runLifecycleHook, type HookRun } from './lifecycle.js';
+import { ContainerRunner } from './container-runner.js';
+import { EventRecorder } from './events.js';
+import type { HookRun } from './lifecycle.js';
 import { runInitContainer } from './init-containers.js';
-import { NodeLogs, type ContainerLog } from './logs.js';
-import {
-  binaryForImage,
-  startBinaryContainer,
-  type BinaryImage,
-  type ContainerProcess,
-  type Termination,
-} from './processes.js';
+import { NodeLogs } from './logs.js';
+import { releaseWaiters, type ContainerRuntime, type PodRuntime } from './pod-runtime.js';
+import { podStatus } from './pod-status.js';
+import type { BinaryImage } from './processes.js';
 import { writePodKubeconfig, type ApiAccess } from './service-account.js';
+import { startSidecarStandIn, syncBootstrapVolumes } from './sidecar-stand-in.js';
 import { preparePodVolumes } from './volumes.js';
-import { runProbe } from './probe-exec.js';
-import { ContainerProber } from './prober.js';
 
 export interface NodeAgentOptions {
   kubeConfig: KubeConfig;
@@ -100,61 +78,6 @@ export interface NodeAgentOptions {
   volumeSyncMs?: number;
 }
 
-interface ContainerRuntime {
-  spec: V1Container;
-  /** An init container with restartPolicy Always (a native sidecar). */
-  init?: boolean;
-  /** Resolved when the container is started (its startup probe passed), or when the pod stops. */
-  startedWaiters?: (() => void)[];
-  workload?: Workload;
-  process?: ContainerProcess;
-  log?: ContainerLog;
-  /** The freeze annotation value last applied to this container's process. */
-  frozenBy?: string;
-  prober?: ContainerProber;
-  restartCount: number;
-  ready: boolean;
-  started: boolean;
-  startedAt?: Date;
-  lastTermination?: { reason: string; finishedAt: Date; exitCode: number };
-  waiting?: string;
-}
-
-interface PodRuntime {
-  key: string;
-  uid: string;
-  ip: string;
-  pod: V1Pod;
-  containers: Map<string, ContainerRuntime>;
-  agent?: ProbeAgent;
-  agentLog?: ContainerLog;
-  /** <stateDir>/pods/<ns>_<name>_<uid>: volumes, kubeconfig. */
-  dir: string;
-  volumes: Map<string, string>;
-  kubeconfig?: string;
-  startTime: Date;
-  statusTimer?: NodeJS.Timeout;
-  stopped: boolean;
-  /** The bootstrap secret volume: Secret name, directory, and the version last written. */
-  bootstrap?: { secret: string; dir: string; version: string };
-  /** All init containers are done (regular ones completed, native sidecars started). */
-  initialized: boolean;
-  /** Regular init containers that completed. */
-  initDone: Set<string>;
-}
-
-/** Lifecycle hook runs kept per pod, and pods kept (tests and the guide read them). */
-const HOOK_RUNS_KEPT = 20;
-const HOOK_RUN_PODS_KEPT = 500;
-/** Kubernetes' default terminationGracePeriodSeconds bounds a preStop hook. */
-const DEFAULT_GRACE_SECONDS = 30;
-
-/** Upper bound of the restart back-off (kubelet's is 5 minutes; the sandbox keeps demos lively). */
-const RESTART_BACKOFF_CAP_MS = 30_000;
-
-/** Containers the sandbox runs as something other than a demo workload. */
-const SPECIAL = new Set([SIDECAR_CONTAINER_NAME, HEALTHCHECK_CONTAINER_NAME]);
-
 export class NodeAgent {
   readonly nodeName: string;
   private readonly core: CoreV1Api;
@@ -166,7 +89,7 @@ export class NodeAgent {
   private readonly log: Logger;
   private readonly stateDir: string;
   private volumeTimer: NodeJS.Timeout | undefined;
-  private readonly hookRuns = new Map<string, HookRun[]>();
+  private readonly runner: ContainerRunner;
   /** Every container's log (the API server's pods/log reads them through podLogs()). */
   readonly logs: NodeLogs;
 
@@ -179,6 +102,16 @@ export class NodeAgent {
     this.events = new EventRecorder(this.core, this.nodeName, this.log);
     this.stateDir = opts.stateDir ?? join(tmpdir(), `fsm-sandbox-node-${process.pid}`);
     this.logs = new NodeLogs(join(this.stateDir, 'logs'));
+    this.runner = new ContainerRunner({
+      events: this.events,
+      logs: this.logs,
+      log: this.log,
+      healthcheckBinary: opts.healthcheckBinary,
+      binaryPath: opts.binaryPath,
+      ca: opts.ca,
+      restartDelayMs: opts.restartDelayMs,
+      writeStatus: (rt) => this.writeStatus(rt),
+    });
     this.queue = new WorkQueue({
       reconcile: (key) => this.reconcile(key),
       // Pods start in parallel; one pod's key is never reconciled twice at once.
@@ -196,7 +129,10 @@ export class NodeAgent {
     this.queue.start();
     void this.pods.start().catch(() => undefined);
     await this.pods.waitForSync();
-    this.volumeTimer = setInterval(() => void this.syncVolumes(), this.opts.volumeSyncMs ?? 10_000);
+    this.volumeTimer = setInterval(
+      () => void syncBootstrapVolumes(this.runtimes.values(), { core: this.core, log: this.log }),
+      this.opts.volumeSyncMs ?? 10_000,
+    );
     this.volumeTimer.unref();
   }
 
@@ -221,7 +157,7 @@ export class NodeAgent {
 
   /** The lifecycle hooks run for a pod of this name, oldest first (kept after the pod is gone). */
   lifecycleHookRuns(namespace: string, name: string): HookRun[] {
-    return [...(this.hookRuns.get(`${namespace}/${name}`) ?? [])];
+    return this.runner.hookRunsOf(`${namespace}/${name}`);
   }
 
   private async reconcile(key: string): Promise<void> {
@@ -239,7 +175,7 @@ export class NodeAgent {
       return;
     }
     rt.pod = pod;
-    await this.applyHealth(rt);
+    await this.runner.applyHealth(rt);
   }
 
   /** Schedules and starts a new pod. */
@@ -262,7 +198,7 @@ export class NodeAgent {
     this.runtimes.set(key, rt);
     this.log.info('starting pod', { pod: key, ip });
     await this.bind(rt);
-    await this.event(rt, {
+    await this.runner.event(rt, {
       type: 'Normal',
       source: 'default-scheduler',
       reason: 'Scheduled',
@@ -307,8 +243,8 @@ export class NodeAgent {
         this.writeStatus(rt);
         continue;
       }
-      if (c.name === SIDECAR_CONTAINER_NAME) await this.startSidecarAgent(rt);
-      await this.startContainer(rt, c.name);
+      if (c.name === SIDECAR_CONTAINER_NAME) await this.startSidecar(rt);
+      await this.runner.startContainer(rt, c.name);
       await this.waitStarted(rt, c.name);
     }
     if (rt.stopped) return;
@@ -324,88 +260,27 @@ export class NodeAgent {
     return new Promise((resolve) => (cr.startedWaiters ??= []).push(resolve));
   }
 
-  private releaseWaiters(cr: ContainerRuntime): void {
-    for (const w of cr.startedWaiters?.splice(0) ?? []) w();
-  }
-
   /** The xDS probe agent standing in for the pod's sidecar (Envoy). */
-  private async startSidecarAgent(rt: PodRuntime): Promise<void> {
-    const pod = rt.pod;
-    const uuid = pod.metadata?.labels?.[PROXY_UUID_LABEL];
-    if (!uuid || rt.agent) return;
-    rt.agentLog = this.beginLog(rt, SIDECAR_CONTAINER_NAME);
-    // Its bootstrap credential, from the pod's volume (the controller's ADS is mTLS).
-    const tls = await this.mountBootstrap(rt);
-    rt.agent = await startProbeAgent({
-      ...(tls ? { tls } : {}),
-      adsAddress: this.opts.adsAddress,
-      nodeId: uuid,
-      nodeCluster: `${pod.spec?.serviceAccountName ?? 'default'}.${pod.metadata?.namespace}`,
-      podAddress: rt.ip,
-      endpointHostMap: { '127.0.0.1': rt.ip },
-      // Envoy retries ADS quickly too; a controller restart converges within seconds.
-      backoff: { initialMs: 250, maxMs: 2000, multiplier: 2 },
-      // The sidecar's log is the probe agent's, as Envoy's would be.
-      logger: createLogger({ level: 'info', json: true, stream: rt.agentLog.stream('stdout') }),
-    });
+  private startSidecar(rt: PodRuntime): Promise<void> {
+    return startSidecarStandIn(
+      rt,
+      {
+        core: this.core,
+        log: this.log,
+        adsAddress: this.opts.adsAddress,
+        beginLog: (r, c) => this.runner.beginLog(r, c),
+      },
+      SIDECAR_CONTAINER_NAME,
+    );
   }
 
   /** The app containers (and a classic sidecar), all at once as kubelet does. */
   private async startAppContainers(rt: PodRuntime): Promise<void> {
     if ((rt.pod.spec?.containers ?? []).some((c) => c.name === SIDECAR_CONTAINER_NAME)) {
-      await this.startSidecarAgent(rt);
+      await this.startSidecar(rt);
     }
-    for (const c of rt.pod.spec?.containers ?? []) await this.startContainer(rt, c.name);
-    await this.applyHealth(rt);
-  }
-
-  /**
-   * The probe agent's TLS options from the sidecar's bootstrap credential volume (prepared with the
-   * pod's other volumes); undefined when the sidecar has none (it then cannot pass the
-   * controller's mTLS, as an Envoy without its credential could not).
-   */
-  private async mountBootstrap(rt: PodRuntime): Promise<ReturnType<typeof agentTlsFor> | undefined> {
-    const secretName = bootstrapSecretOf(rt.pod);
-    const serverName = adsServerNameOf(rt.pod);
-    const dir = rt.volumes.get(BOOTSTRAP_VOLUME_NAME);
-    if (!secretName || !serverName || !dir) {
-      this.log.warn('sidecar without a bootstrap credential volume: the controller will refuse it', {
-        pod: rt.key,
-      });
-      return undefined;
-    }
-    const [namespace] = rt.key.split('/') as [string];
-    try {
-      const secret = await this.core.readNamespacedSecret({ name: secretName, namespace });
-      rt.bootstrap = { secret: secretName, dir, version: secret.metadata?.resourceVersion ?? '' };
-    } catch (err) {
-      this.log.debug('cannot read the bootstrap Secret for its volume sync', {
-        pod: rt.key,
-        error: errorMessage(err),
-      });
-    }
-    return agentTlsFor(dir, serverName);
-  }
-
-  /** Kubelet's periodic sync of secret volumes: a changed Secret is written again, file by file atomically. */
-  private async syncVolumes(): Promise<void> {
-    for (const rt of [...this.runtimes.values()]) {
-      const b = rt.bootstrap;
-      if (!b || rt.stopped) continue;
-      try {
-        const secret = await this.core.readNamespacedSecret({
-          name: b.secret,
-          namespace: rt.key.split('/')[0]!,
-        });
-        const version = secret.metadata?.resourceVersion ?? '';
-        if (version === b.version) continue;
-        await rewriteSecretFiles(b.dir, secret);
-        b.version = version;
-        this.log.info('secret volume updated', { pod: rt.key, secret: b.secret });
-      } catch (err) {
-        this.log.debug('secret volume sync failed', { pod: rt.key, error: errorMessage(err) });
-      }
-    }
+    for (const c of rt.pod.spec?.containers ?? []) await this.runner.startContainer(rt, c.name);
+    await this.runner.applyHealth(rt);
   }
 
   /** What the scheduler's binding does: the pod is assigned to this node (spec.nodeName). */
@@ -430,266 +305,12 @@ export class NodeAgent {
       if (this.opts.apiAccess) rt.kubeconfig = await writePodKubeconfig(rt.dir, rt.pod, this.opts.apiAccess);
       return true;
     } catch (err) {
-      await this.event(rt, { type: 'Warning', reason: 'FailedMount', message: errorMessage(err) });
+      await this.runner.event(rt, { type: 'Warning', reason: 'FailedMount', message: errorMessage(err) });
       // A real kubelet retries the mount: the pod starts over once what it needs exists.
       await this.teardown(rt);
       setTimeout(() => this.queue.add(rt.key), 2000).unref();
       return false;
     }
-  }
-
-  private beginLog(rt: PodRuntime, container: string): ContainerLog {
-    const [namespace, name] = rt.key.split('/') as [string, string];
-    return this.logs.begin(namespace, name, rt.uid, container);
-  }
-
-  /** Starts (or restarts) one container: its workload, then its probes. */
-  private async startContainer(rt: PodRuntime, name: string): Promise<void> {
-    const cr = rt.containers.get(name);
-    if (!cr || rt.stopped) return;
-    const c = cr.spec;
-    await this.event(rt, {
-      type: 'Normal',
-      reason: 'Pulled',
-      message: `Container image "${c.image}" already present on machine`,
-      container: name,
-    });
-    const binary = c.name === HEALTHCHECK_CONTAINER_NAME ? 'fsm-healthcheck' : binaryForImage(c.image);
-    if (name !== SIDECAR_CONTAINER_NAME) cr.log = this.beginLog(rt, name);
-    if (binary) {
-      try {
-        const script =
-          binary === 'fsm-healthcheck' ? this.opts.healthcheckBinary : this.opts.binaryPath?.(binary);
-        if (!script) throw new Error(`no binary for image ${c.image ?? ''} in this sandbox`);
-        const proc = startBinaryContainer({ ...rt, container: c, binary, script, log: cr.log! });
-        cr.process = proc;
-        void proc.exited.then((t) => {
-          // Exited on its own (not stopped by us): the container terminated; restart it.
-          if (cr.process === proc && !rt.stopped) void this.restartLater(rt, name, t, 'exited');
-        });
-      } catch (err) {
-        cr.waiting = 'CreateContainerError';
-        await this.event(rt, {
-          type: 'Warning',
-          reason: 'Failed',
-          message: `Error: ${errorMessage(err)}`,
-          container: name,
-        });
-        this.writeStatus(rt);
-        return;
-      }
-    } else if (!SPECIAL.has(name)) {
-      const ports = (c.ports ?? [])
-        .filter((p) => (p.protocol ?? 'TCP') === 'TCP')
-        .map((p) => p.containerPort);
-      const kind = workloadKindForImage(c.image);
-      try {
-        cr.workload = await startWorkload({
-          kind,
-          host: rt.ip,
-          ports,
-          name,
-          log: (line: string) => cr.log?.write('stdout', `${line}\n`),
-          ...(kind === 'https'
-            ? { tls: await this.opts.ca.issue({ commonName: name, ipAddresses: [rt.ip] }) }
-            : {}),
-        });
-      } catch (err) {
-        cr.waiting = 'CrashLoopBackOff';
-        await this.event(rt, {
-          type: 'Warning',
-          reason: 'Failed',
-          message: `Error: ${errorMessage(err)}`,
-          container: name,
-        });
-        this.writeStatus(rt);
-        return;
-      }
-    }
-    await this.event(rt, {
-      type: 'Normal',
-      reason: 'Created',
-      message: `Created container ${name}`,
-      container: name,
-    });
-    await this.event(rt, {
-      type: 'Normal',
-      reason: 'Started',
-      message: `Started container ${name}`,
-      container: name,
-    });
-    cr.waiting = undefined;
-    cr.startedAt = new Date();
-    // Kubelet runs postStart right after the start; a failed hook kills the container.
-    if (!(await this.runHook(rt, cr, 'postStart'))) {
-      void this.kill(rt, name, 'failed post-start hook');
-      return;
-    }
-    cr.prober = new ContainerProber(
-      { livenessProbe: c.livenessProbe, readinessProbe: c.readinessProbe, startupProbe: c.startupProbe },
-      (_type: ProbeType, probe: V1Probe) => runProbe(probe, rt.ip, c.ports),
-      {
-        onProbeFailed: (type, message) =>
-          void this.event(rt, {
-            type: 'Warning',
-            reason: 'Unhealthy',
-            message: `${capitalize(type)} probe failed: ${message}`,
-            container: name,
-          }),
-        onProbeWarning: (type, message) =>
-          void this.event(rt, {
-            type: 'Warning',
-            reason: PROBE_WARNING_REASON,
-            message: `${capitalize(type)} probe warning: ${message}`,
-            container: name,
-          }),
-        onKill: (type) => void this.kill(rt, name, `failed ${type} probe`),
-        onStatus: ({ ready, started }) => {
-          cr.ready = ready;
-          cr.started = started;
-          if (started) this.releaseWaiters(cr);
-          this.writeStatus(rt);
-        },
-      },
-    );
-    cr.prober.start();
-  }
-
-  /**
-   * Runs a container's lifecycle hook (if it has one) and keeps the result; a failure is kubelet's
-   * Failed<Hook>Hook warning event. False when the hook failed.
-   */
-  private async runHook(
-    rt: PodRuntime,
-    cr: ContainerRuntime,
-    hook: 'postStart' | 'preStop',
-  ): Promise<boolean> {
-    const handler = cr.spec.lifecycle?.[hook];
-    if (!handler) return true;
-    const graceMs = (rt.pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS) * 1000;
-    const run = await runLifecycleHook(rt.pod, cr.spec, hook, handler, rt.ip, graceMs);
-    const runs = this.hookRuns.get(rt.key) ?? [];
-    runs.push(run);
-    this.hookRuns.delete(rt.key);
-    this.hookRuns.set(rt.key, runs.slice(-HOOK_RUNS_KEPT));
-    // Bounded: the pods whose hooks ran least recently are forgotten first.
-    if (this.hookRuns.size > HOOK_RUN_PODS_KEPT) this.hookRuns.delete(this.hookRuns.keys().next().value!);
-    if (run.ok) {
-      this.log.debug('lifecycle hook ran', {
-        pod: rt.key,
-        container: cr.spec.name,
-        hook,
-        status: run.status,
-      });
-      return true;
-    }
-    await this.event(rt, {
-      type: 'Warning',
-      reason: HOOK_FAILED_REASON[hook],
-      message: run.message ?? `${hook} hook failed`,
-      container: cr.spec.name,
-    });
-    return false;
-  }
-
-  /** A probe or the postStart hook failed: kill the container and start it again after the restart delay. */
-  private async kill(rt: PodRuntime, name: string, why: string): Promise<void> {
-    const cr = rt.containers.get(name);
-    if (!cr || rt.stopped) return;
-    await this.event(rt, {
-      type: 'Normal',
-      reason: 'Killing',
-      message: `Container ${name} ${why}, will be restarted`,
-      container: name,
-    });
-    const termination = await this.stopContainer(rt, cr);
-    await this.restartLater(rt, name, termination ?? { reason: 'Error', exitCode: 137 }, 'killed');
-  }
-
-  /** Stops a container's probes and what runs it; the process's termination, if it was one. */
-  private async stopContainer(rt: PodRuntime, cr: ContainerRuntime): Promise<Termination | undefined> {
-    cr.prober?.stop();
-    await cr.workload?.stop();
-    cr.workload = undefined;
-    const proc = cr.process;
-    cr.process = undefined;
-    // Kubelet's grace period, bounded: a sandbox demo should not wait 30 s for a frozen process.
-    const grace = Math.min(rt.pod.spec?.terminationGracePeriodSeconds ?? 30, 5) * 1000;
-    const t = await proc?.stop(grace);
-    await cr.log?.end();
-    return t;
-  }
-
-  /** The container terminated: record it and start it again after kubelet's back-off. */
-  private async restartLater(
-    rt: PodRuntime,
-    name: string,
-    t: Termination,
-    how: 'killed' | 'exited',
-  ): Promise<void> {
-    const cr = rt.containers.get(name);
-    if (!cr || rt.stopped) return;
-    if (how === 'exited') {
-      cr.prober?.stop();
-      cr.process = undefined;
-      await cr.log?.end();
-      this.log.warn('container exited', { pod: rt.key, container: name, exitCode: t.exitCode });
-    }
-    cr.ready = false;
-    cr.started = false;
-    cr.restartCount++;
-    cr.lastTermination = { reason: t.reason, exitCode: t.exitCode, finishedAt: new Date() };
-    this.writeStatus(rt);
-    // Kubelet's crash-loop back-off: the delay doubles with each restart, capped.
-    const base = this.opts.restartDelayMs ?? 1000;
-    const delay = Math.min(base * 2 ** (cr.restartCount - 1), RESTART_BACKOFF_CAP_MS);
-    if (cr.restartCount > 1) {
-      cr.waiting = 'CrashLoopBackOff';
-      await this.event(rt, {
-        type: 'Warning',
-        reason: 'BackOff',
-        message: `Back-off restarting failed container ${name} in pod ${rt.key.split('/')[1]}`,
-        container: name,
-      });
-    }
-    setTimeout(() => {
-      void this.startContainer(rt, name).then(() => this.applyHealth(rt));
-    }, delay).unref();
-  }
-
-  /**
-   * The sandbox.flomesh.io/unhealthy annotation breaks or fixes the apps; sandbox.flomesh.io/freeze
-   * freezes the processes it names when it appears or changes (a restarted process runs normally),
-   * and thaws them when it goes.
-   */
-  private async applyHealth(rt: PodRuntime): Promise<void> {
-    const names = [...rt.containers.keys()];
-    const freeze = rt.pod.metadata?.annotations?.[FREEZE_ANNOTATION];
-    const frozen = frozenContainers(freeze, names);
-    for (const [name, cr] of rt.containers) {
-      if (!cr.process) continue;
-      if (frozen.has(name) && cr.frozenBy !== freeze) {
-        cr.frozenBy = freeze;
-        cr.process.freeze();
-        this.log.info('container frozen (SIGSTOP)', { pod: rt.key, container: name });
-      } else if (!frozen.has(name) && cr.process.frozen) {
-        cr.process.thaw();
-        this.log.info('container thawed (SIGCONT)', { pod: rt.key, container: name });
-      }
-      if (!frozen.has(name)) cr.frozenBy = undefined;
-    }
-    const broken = unhealthyContainers(rt.pod.metadata?.annotations?.[UNHEALTHY_ANNOTATION], names);
-    for (const [name, cr] of rt.containers) {
-      const healthy = !broken.has(name);
-      if (cr.workload && cr.workload.healthy !== healthy) {
-        this.log.info(healthy ? 'app fixed' : 'app broken', { pod: rt.key, container: name });
-        await cr.workload.setHealthy(healthy);
-      }
-    }
-  }
-
-  private event(rt: PodRuntime, ev: PodEvent): Promise<void> {
-    return this.events.record(rt.pod, ev);
   }
 
   /** Coalesces status writes of a pod (several probes may report in the same tick). */
@@ -704,68 +325,7 @@ export class NodeAgent {
   private async patchStatus(rt: PodRuntime): Promise<void> {
     if (rt.stopped) return;
     const [namespace, name] = rt.key.split('/') as [string, string];
-    const status = ([n, cr]: [string, ContainerRuntime]): V1ContainerStatus => ({
-      name: n,
-      image: cr.spec.image ?? '',
-      imageID: '',
-      containerID: `sandbox://${rt.uid}/${n}/${cr.restartCount}`,
-      ready: cr.ready,
-      started: cr.started,
-      restartCount: cr.restartCount,
-      state:
-        cr.waiting || !cr.startedAt || (!cr.workload && !cr.process && !SPECIAL.has(n))
-          ? { waiting: { reason: cr.waiting ?? (rt.initialized ? 'ContainerCreating' : 'PodInitializing') } }
-          : { running: { startedAt: cr.startedAt } },
-      ...(cr.lastTermination ? { lastState: { terminated: { ...cr.lastTermination } } } : {}),
-    });
-    const entries = [...rt.containers.entries()];
-    const statuses = entries.filter(([, cr]) => !cr.init).map(status);
-    const sidecarStatuses = new Map(entries.filter(([, cr]) => cr.init).map((e) => [e[0], status(e)]));
-    // Native sidecars count for readiness, as kubelet counts them.
-    const readiness = [...statuses, ...sidecarStatuses.values()];
-    const allReady = rt.initialized && statuses.length > 0 && readiness.every((s) => s.ready);
-    const now = new Date();
-    const cond = (type: string, ok: boolean) => ({
-      type,
-      status: ok ? 'True' : 'False',
-      lastTransitionTime: now,
-    });
-    const body = {
-      status: {
-        phase: rt.initialized ? 'Running' : 'Pending',
-        hostIP: '127.0.0.1',
-        podIP: rt.ip,
-        podIPs: [{ ip: rt.ip }],
-        startTime: rt.startTime,
-        conditions: [
-          cond('PodScheduled', true),
-          cond('Initialized', rt.initialized),
-          cond('ContainersReady', allReady),
-          cond('Ready', allReady),
-        ],
-        containerStatuses: statuses,
-        initContainerStatuses: (rt.pod.spec?.initContainers ?? []).map(
-          (c) =>
-            sidecarStatuses.get(c.name) ?? {
-              name: c.name,
-              image: c.image ?? '',
-              imageID: '',
-              ready: rt.initDone.has(c.name),
-              restartCount: 0,
-              state: rt.initDone.has(c.name)
-                ? {
-                    terminated: {
-                      exitCode: 0,
-                      reason: 'Completed',
-                      startedAt: rt.startTime,
-                      finishedAt: rt.startTime,
-                    },
-                  }
-                : { waiting: { reason: 'PodInitializing' } },
-            },
-        ),
-      },
-    };
+    const body = { status: podStatus(rt, new Date()) };
     try {
       await this.core.patchNamespacedPodStatus(
         { name, namespace, body },
@@ -786,10 +346,10 @@ export class NodeAgent {
     rt.stopped = true;
     clearTimeout(rt.statusTimer);
     this.runtimes.delete(rt.key);
-    for (const cr of rt.containers.values()) this.releaseWaiters(cr);
+    for (const cr of rt.containers.values()) releaseWaiters(cr);
     const stop = async (cr: ContainerRuntime): Promise<void> => {
-      if (graceful && cr.startedAt) await this.runHook(rt, cr, 'preStop');
-      await this.stopContainer(rt, cr);
+      if (graceful && cr.startedAt) await this.runner.runHook(rt, cr, 'preStop');
+      await this.runner.stopContainer(rt, cr);
     };
     const all = [...rt.containers.values()];
     const nativeSidecar = all.some((cr) => cr.init && cr.spec.name === SIDECAR_CONTAINER_NAME);
@@ -808,8 +368,4 @@ export class NodeAgent {
     rmSync(rt.dir, { recursive: true, force: true });
     this.log.info('pod stopped', { pod: rt.key });
   }
-}
-
-function capitalize(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
 }
