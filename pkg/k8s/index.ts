@@ -11,3 +11,5 @@ export {
 export { loadKubeConfig } from './kubeconfig.js';
 export { MeshMembership, isMonitoredNamespace } from './mesh.js';
 export { WorkQueue } from './queue.js';
+export { PodEventRecorder } from './pod-events.js';
+export type { PodEvent, PodEventRecorderOptions } from './pod-events.js';

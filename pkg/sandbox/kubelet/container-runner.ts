@@ -18,7 +18,7 @@ import {
   UNHEALTHY_ANNOTATION,
   workloadKindForImage,
 } from '../workloads/index.js';
-import type { EventRecorder, PodEvent } from './events.js';
+import type { PodEvent, PodEventRecorder } from '../../k8s/index.js';
 import { FREEZE_ANNOTATION, frozenContainers } from './freeze.js';
 import { HOOK_FAILED_REASON, runLifecycleHook, type HookRun } from './lifecycle.js';
 import type { ContainerLog, NodeLogs } from './logs.js';
@@ -42,7 +42,7 @@ const DEFAULT_GRACE_SECONDS = 30;
 const RESTART_BACKOFF_CAP_MS = 30_000;
 
 export interface ContainerRunnerDeps {
-  events: EventRecorder;
+  events: PodEventRecorder;
   logs: NodeLogs;
   log: Logger;
   /** Built fsm-healthcheck (dist/cmd/fsm-healthcheck/main.js), run with this Node. */

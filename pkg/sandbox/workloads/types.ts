@@ -70,6 +70,11 @@ export const UNHEALTHY_ANNOTATION = 'sandbox.flomesh.io/unhealthy';
 
 /** Which of these containers the annotation value marks unhealthy. */
 export function unhealthyContainers(value: string | undefined, containers: readonly string[]): Set<string> {
+  return containersNamedBy(value, containers);
+}
+
+/** The containers a sandbox annotation value names: a comma list of names, or `*` for all. */
+export function containersNamedBy(value: string | undefined, containers: readonly string[]): Set<string> {
   if (value === undefined) return new Set();
   const names = value
     .split(',')
