@@ -357,6 +357,15 @@ export class SnapshotCache {
     return this.snapshots.get(nodeId);
   }
 
+  /**
+   * A node's own types (what setSnapshot set), the same object until setSnapshot changes them:
+   * layer and shared changes re-publish the node's snapshot but leave this as it is, so a caller
+   * can tell "my content is still the one in the cache" by identity.
+   */
+  ownTypes(nodeId: string): ReadonlyMap<string, TypeSnapshot> | undefined {
+    return this.primary.get(nodeId);
+  }
+
   nodeIds(): string[] {
     return [...this.snapshots.keys()];
   }
