@@ -3,6 +3,7 @@
  * problems found on the way. Pure and total: it reads the pod (and, for the inbound mTLS mode, its
  * namespace's annotations) and never throws.
  */
+import { isIP } from 'node:net';
 import { DEFAULT_TRUST_DOMAIN, SIDECAR_CONTAINER_NAME, type InboundMtlsMode } from '../constants/index.js';
 import { buildProxyResources } from '../envoy/builders/index.js';
 import type { ProxyResources } from '../envoy/builders/index.js';
@@ -62,7 +63,12 @@ function compute(pod: PodLike, context: DesiredContext): DesiredProxyResult {
   const ann = podOriginalProbes(pod);
   const ports = inboundPorts(pod);
   const mode = inboundMode(podRef(pod), pod.metadata?.annotations, context.namespace);
-  const inbound = { mode: mode.mode, trustDomain: context.trustDomain ?? DEFAULT_TRUST_DOMAIN };
+  const podIP = pod.status?.podIP;
+  const inbound = {
+    mode: mode.mode,
+    trustDomain: context.trustDomain ?? DEFAULT_TRUST_DOMAIN,
+    ...(podIP && isIP(podIP) !== 0 ? { podIP } : {}),
+  };
   const inboundView = { mode: mode.mode, source: mode.source };
   if (ann.status === 'invalid') {
     problems.push(ann.error, ...ports.warnings, ...(mode.problem ? [mode.problem] : []));

@@ -1,8 +1,9 @@
 /**
  * Inbound listeners: traffic into the app. fsm-init redirects every inbound connection to the
  * proxy's capture port; the capture listener (`use_original_dst`) hands each connection to the
- * listener of its original destination port — `inbound_<port>`, one per declared container port,
- * not bound itself (the app owns that port) — which proxies it to the app on 127.0.0.1:<port>.
+ * listener of its original destination — `inbound_<port>` on `<pod IP>:<port>`, one per declared
+ * container port, not bound itself (the app owns that port) — which proxies it to the app on
+ * 127.0.0.1:<port>.
  * Connections to a port no container declares are passed through to their original destination.
  *
  * Every `inbound_<port>` requires mTLS from the mesh (mesh-tls.ts): its chain terminates TLS with the
@@ -57,6 +58,13 @@ export interface InboundOptions {
   mode: InboundMtlsMode;
   /** SPIFFE trust domain of the mesh: clients must present an identity under it. */
   trustDomain: string;
+  /**
+   * The pod's IP (status.podIP) once known: each `inbound_<port>` listens on `<podIP>:<port>`, so
+   * only connections to the pod itself are handed to it. On 0.0.0.0 (before the IP is known) an
+   * outbound connection of the app to any address on that port would be handed to it too by the
+   * outbound capture listener (Envoy matches hand-offs exact address first, then the wildcard).
+   */
+  podIP?: string;
 }
 
 function tcpProxyFilter(statPrefix: string, cluster: string, accessLog: boolean): NetworkFilter {
@@ -122,7 +130,7 @@ export function buildInboundListener(p: InboundPort, o: InboundOptions): Listene
   };
   const listener: Listener = {
     name,
-    address: address(LISTEN_ADDRESS, p.port),
+    address: address(o.podIP ?? LISTEN_ADDRESS, p.port),
     traffic_direction: 'INBOUND',
     bind_to_port: { value: false },
     filter_chains: [mtls],

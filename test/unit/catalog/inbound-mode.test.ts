@@ -77,6 +77,14 @@ describe('desiredProxy serves the mode on every app port', () => {
     expect(d.problems).toEqual([expect.stringMatching(/annotation flomesh.io\/inbound-mtls="yes"/)]);
   });
 
+  it('the pod IP (status.podIP) is the inbound listeners’ address; before it is known, 0.0.0.0', () => {
+    const addr = (d: DesiredProxy) =>
+      d.resources.listeners.find((l) => l.name === 'inbound_8080')!.address.socket_address.address;
+    expect(addr(desiredProxy(pod()) as DesiredProxy)).toBe('0.0.0.0');
+    const withIp = { ...pod(), status: { podIP: '10.244.0.9' } };
+    expect(addr(desiredProxy(withIp) as DesiredProxy)).toBe('10.244.0.9');
+  });
+
   it('the trust domain reaches the client SAN check', () => {
     const d = desiredProxy(pod(), { trustDomain: 'prod.example' }) as DesiredProxy;
     const ctx = (

@@ -79,6 +79,13 @@ describe('inbound listeners', () => {
     });
   });
 
+  it('on the pod IP once known: only connections to the pod are handed to it, not the app’s own outbound ones', () => {
+    const l = buildInboundListener({ container: 'app', port: 8080 }, { ...STRICT, podIP: '10.244.1.7' });
+    expect(l.address).toEqual({
+      socket_address: { protocol: 'TCP', address: '10.244.1.7', port_value: 8080 },
+    });
+  });
+
   it('permissive adds a TLS inspector and a plaintext chain (raw_buffer) to the same app; strict has neither', () => {
     const chains = (mode: 'strict' | 'permissive') =>
       buildInboundListener({ container: 'app', port: 5432 }, { mode, trustDomain: 'td' }).filter_chains.map(
