@@ -26,6 +26,7 @@ import { silentLogger, type Logger } from '../../logger/index.js';
 import { AdsClient, type AdsClientStatus, type NodeIdentity, type XdsResource } from './ads-client.js';
 import type { BackoffOptions } from '../../backoff/index.js';
 import { ListenerSet, type ListenerStatus } from './listeners.js';
+import type { OriginalDestinationOf } from './original-destination.js';
 import type { ClusterModel, RouteConfigModel, SecretModel } from './model.js';
 import { EndpointPicker, type DataPlaneContext } from './upstream.js';
 import { ConfigError, acceptResponse, isAgentTypeUrl } from './xds-config.js';
@@ -58,6 +59,12 @@ export interface ProbeAgentOptions {
   random?: () => number;
   /** mTLS with the pod's bootstrap credential (files, read for every connection). */
   tls?: AgentTls;
+  /**
+   * How a captured connection's original destination is learned. Given (namespace mode:
+   * SO_ORIGINAL_DST), the capture listeners (use_original_dst) are bound and hand connections off by
+   * original destination; absent (loopback mode), nothing redirects to them and they stay unbound.
+   */
+  originalDestination?: OriginalDestinationOf;
 }
 
 export interface AgentTls {
@@ -154,6 +161,7 @@ export async function startProbeAgent(options: ProbeAgentOptions): Promise<Probe
     portMap: options.portMap ?? {},
     context,
     logger,
+    ...(options.originalDestination ? { originalDestination: options.originalDestination } : {}),
   });
   const watchers = new Set<() => void>();
   const notify = (): void => {

@@ -11,7 +11,8 @@ import net from 'node:net';
 import type { Logger } from '../../logger/index.js';
 import { errorMessage } from '../../logger/index.js';
 import { ConfigError, Problems } from './config/problems.js';
-import type { FilterChainModel, ListenerModel } from './model.js';
+import type { Endpoint, FilterChainModel, ListenerModel } from './model.js';
+import type { OriginalDestinationOf } from './original-destination.js';
 import { serveHttp } from './http-proxy.js';
 import { serveTcp } from './tcp-proxy.js';
 import type { DataPlaneContext } from './upstream.js';
@@ -40,7 +41,15 @@ export interface ListenerSetOptions {
   portMap: Readonly<Record<number, number>>;
   context: DataPlaneContext;
   logger: Logger;
+  /**
+   * How an accepted connection's original destination is learned (namespace mode: SO_ORIGINAL_DST).
+   * Without it, capture listeners (use_original_dst) are not bound: nothing redirects to them.
+   */
+  originalDestination?: OriginalDestinationOf;
 }
+
+/** Hands a captured connection to the listener of its original destination (undefined: none). */
+type Handoff = (original: Endpoint) => ListenerModel | undefined;
 
 interface Conn {
   generation: number;
@@ -66,6 +75,7 @@ class BoundListener {
     private readonly requestedPort: number,
     private readonly ctx: DataPlaneContext,
     private readonly logger: Logger,
+    private readonly capture?: { originalDestination: OriginalDestinationOf; handoff: Handoff },
   ) {
     this.model = model;
     this.http = http.createServer((req, res) => {
@@ -100,8 +110,7 @@ class BoundListener {
     this.generation++;
   }
 
-  private chainFor(protocol: 'tls' | 'raw_buffer'): FilterChainModel | undefined {
-    const m = this.model;
+  private chainFor(protocol: 'tls' | 'raw_buffer', m: ListenerModel): FilterChainModel | undefined {
     return (
       m.chains.find((c) => c.transportProtocol === protocol) ??
       m.chains.find((c) => c.transportProtocol === undefined) ??
@@ -114,8 +123,24 @@ class BoundListener {
     this.accepted.add(socket);
     socket.once('close', () => this.accepted.delete(socket));
     const generation = this.generation;
-    if (!this.model.tlsInspector) {
-      this.dispatch(socket, this.chainFor('raw_buffer'), generation);
+    // A capture listener serves each connection as the listener of its original destination would.
+    let model = this.model;
+    let original: Endpoint | undefined;
+    if (this.capture) {
+      try {
+        const od = this.capture.originalDestination(socket);
+        original = od && { host: od.address, port: od.port };
+      } catch (err) {
+        this.logger.warn('cannot read the original destination', {
+          listener: model.name,
+          error: errorMessage(err),
+        });
+      }
+      const target = original && this.capture.handoff(original);
+      if (target) model = target;
+    }
+    if (!model.tlsInspector) {
+      this.dispatch(socket, this.chainFor('raw_buffer', model), generation, original);
       return;
     }
     // TLS inspector: peek at the first bytes, put them back, and pick the chain.
@@ -126,11 +151,16 @@ class BoundListener {
       socket.pause();
       socket.unshift(chunk);
       const protocol = chunk[0] === TLS_HANDSHAKE_BYTE ? 'tls' : 'raw_buffer';
-      this.dispatch(socket, this.chainFor(protocol), generation);
+      this.dispatch(socket, this.chainFor(protocol, model), generation, original);
     });
   }
 
-  private dispatch(socket: net.Socket, chain: FilterChainModel | undefined, generation: number): void {
+  private dispatch(
+    socket: net.Socket,
+    chain: FilterChainModel | undefined,
+    generation: number,
+    original?: Endpoint,
+  ): void {
     if (!chain) {
       socket.destroy(); // no filter chain matches: Envoy closes the connection
       return;
@@ -141,7 +171,7 @@ class BoundListener {
       this.http.emit('connection', socket);
       socket.resume();
     } else {
-      serveTcp(chain.handler, socket, this.ctx);
+      serveTcp(chain.handler, socket, this.ctx, original);
     }
   }
 
@@ -167,6 +197,22 @@ export class ListenerSet {
     return this.options.portMap[configuredPort] ?? configuredPort;
   }
 
+  /** Bound: a listener with an address, or a capture listener where original destinations are known. */
+  private binds(m: ListenerModel): boolean {
+    return m.bind || (m.captures === true && this.options.originalDestination !== undefined);
+  }
+
+  /** The not-bound listener (bind_to_port false) of an original destination: its exact address, or its port on the wildcard. */
+  private handoff(models: readonly ListenerModel[]): Handoff {
+    const targets = models.filter((m) => !m.bind && !m.captures);
+    return (original) =>
+      targets.find((m) => m.configuredHost === original.host && m.configuredPort === original.port) ??
+      targets.find(
+        (m) =>
+          (m.configuredHost === '0.0.0.0' || m.configuredHost === '::') && m.configuredPort === original.port,
+      );
+  }
+
   private keyOf(model: ListenerModel): string {
     const port = this.portFor(model.configuredPort);
     // Ephemeral ports are per listener: a listener keeps its socket while its name stays.
@@ -178,7 +224,7 @@ export class ListenerSet {
     const wanted = new Map<string, ListenerModel>();
     const clashes = new Problems();
     for (const m of models) {
-      if (!m.bind) continue;
+      if (!this.binds(m)) continue;
       const key = this.keyOf(m);
       const other = wanted.get(key);
       if (other) {
@@ -193,6 +239,8 @@ export class ListenerSet {
     if (clashes.count > 0) throw ConfigError.of(clashes.list());
     // 1. Bind the new addresses; undo them all if one fails.
     const fresh: BoundListener[] = [];
+    const handoff = this.handoff(models);
+    const od = this.options.originalDestination;
     for (const [key, m] of wanted) {
       if (this.bound.has(key)) continue;
       const b = new BoundListener(
@@ -202,6 +250,7 @@ export class ListenerSet {
         this.portFor(m.configuredPort),
         this.options.context,
         this.options.logger,
+        m.captures && od ? { originalDestination: od, handoff: (o) => this.currentHandoff(o) } : undefined,
       );
       try {
         await b.listen();
@@ -236,8 +285,12 @@ export class ListenerSet {
     }
     this.byName.clear();
     for (const b of this.bound.values()) this.byName.set(b.model.name, b);
-    this.unbound = models.filter((m) => !m.bind);
+    this.unbound = models.filter((m) => !this.binds(m));
+    this.currentHandoff = handoff;
   }
+
+  /** The hand-off of the configuration applied last (capture listeners read it per connection). */
+  private currentHandoff: Handoff = () => undefined;
 
   /** The port a listener is bound on (tests use it with port-0 maps). */
   boundPort(name: string): number | undefined {

@@ -118,6 +118,12 @@ export interface ListenerModel {
   configuredPort: number;
   /** False: accepted but not bound (bind_to_port false, use_original_dst capture listeners). */
   bind: boolean;
+  /**
+   * use_original_dst: a capture listener (fsm-init redirects to it). Bound only where the agent
+   * learns original destinations (namespace mode); each connection is handed to the listener of its
+   * original destination (bind_to_port false), else served by this listener's own chains.
+   */
+  captures?: boolean;
   /** Why a listener is not bound. */
   skipReason?: string;
   /** A TLS inspector is configured: connections are sniffed to pick a chain by transport protocol. */

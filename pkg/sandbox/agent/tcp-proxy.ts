@@ -2,17 +2,24 @@
  * tcp_proxy: bytes both ways between the downstream connection and the cluster's endpoint (HTTPS
  * probes keep their TLS end to end: the app's own certificate answers the handshake). A cluster
  * that is unknown, has no endpoint or cannot be reached closes the downstream connection, as Envoy
- * does; the idle timeout closes both sides.
+ * does; the idle timeout closes both sides. An ORIGINAL_DST cluster's endpoint is the connection's
+ * original destination (a capture listener learned it), as Envoy's passthrough clusters dial it.
  */
 import type net from 'node:net';
 import { errorMessage } from '../../logger/index.js';
-import type { TcpHandlerModel } from './model.js';
+import type { Endpoint, TcpHandlerModel } from './model.js';
 import { connectUpstream, upgradeUpstreamTls, type DataPlaneContext } from './upstream.js';
 
-export function serveTcp(handler: TcpHandlerModel, downstream: net.Socket, ctx: DataPlaneContext): void {
+export function serveTcp(
+  handler: TcpHandlerModel,
+  downstream: net.Socket,
+  ctx: DataPlaneContext,
+  original?: Endpoint,
+): void {
   downstream.on('error', () => undefined);
   const cluster = ctx.cluster(handler.cluster);
-  const endpoint = cluster ? ctx.pickEndpoint(cluster) : undefined;
+  const endpoint =
+    cluster?.kind === 'original_dst' ? original : cluster ? ctx.pickEndpoint(cluster) : undefined;
   if (!cluster || !endpoint) {
     ctx.logger.debug('tcp_proxy: no upstream', { cluster: handler.cluster, known: cluster !== undefined });
     downstream.destroy();

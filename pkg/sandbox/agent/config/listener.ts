@@ -158,6 +158,7 @@ function parseListener(p: Problems, v: unknown): ListenerModel | undefined {
     model.skipReason = 'bind_to_port is false (it only receives connections handed off by another listener)';
   } else if (boolValue(l.use_original_dst, false)) {
     model.bind = false;
+    model.captures = true;
     model.skipReason = 'use_original_dst: nothing redirects traffic to a capture listener in the sandbox';
   } else if (!POD_LOCAL_HOSTS.has(address.host)) {
     p.add(
