@@ -12,7 +12,7 @@ export {
 } from './access-log.js';
 export { INBOUND_CAPTURE_LISTENER, inboundListenerName } from './inbound.js';
 export type { InboundOptions, InboundPort } from './inbound.js';
-export { trustDomainPrefix } from './mesh-tls.js';
+export { inboundMtlsTransportSocket, outboundMtlsTransportSocket, trustDomainPrefix } from './mesh-tls.js';
 export type { ServerIdentity } from './mesh-tls.js';
 export {
   OUTBOUND_CAPTURE_LISTENER,
