@@ -6,7 +6,7 @@
  * bookstore's sidecar → the app, over mTLS, with the caller's SPIFFE ID in x-forwarded-client-cert.
  * A plaintext client is refused in strict mode and accepted in permissive mode (with any forged
  * identity header removed); a non-mesh destination passes through unencrypted; an EndpointSlice
- * change reaches the agents as a new load assignment.
+ * change reaches the agents as a new load assignment, and over Delta xDS costs one resource.
  */
 import http from 'node:http';
 import net from 'node:net';
@@ -21,6 +21,7 @@ import {
 } from '../../../pkg/constants/index.js';
 import { BootstrapProvisioner, MeshCaSource, bootstrapSecretName } from '../../../pkg/identity/index.js';
 import { silentLogger } from '../../../pkg/logger/index.js';
+import { CLUSTER_LOAD_ASSIGNMENT_TYPE_URL } from '../../../pkg/envoy/index.js';
 import {
   proxyProtocolHeader,
   proxyProtocolOriginalDestination,
@@ -34,7 +35,7 @@ import {
   type StartedControllerBinary,
 } from '../../support/controller-binary.js';
 import { eventually } from '../../support/eventually.js';
-import { FSM_NS, adsServerName } from '../../support/mesh-identity.js';
+import { FSM_NS, adsServerName, bootstrapAdsClient, meshAuthorityOf } from '../../support/mesh-identity.js';
 import { injectedPod } from '../../support/pods.js';
 import { projectSecret } from '../../support/secret-volume.js';
 
@@ -312,4 +313,53 @@ it('an EndpointSlice change reaches every proxy as a new load assignment, and tr
     app: 'bookbuyer-app',
     xfcc: 'URI=spiffe://cluster.local/ns/bookstore/sa/bookbuyer',
   });
+});
+
+it('Delta xDS: a one-endpoint change costs one resource on each affected stream', async () => {
+  // A second Service, so the stream holds more than the one that changes.
+  await core.createNamespacedService({
+    namespace: NS,
+    body: {
+      metadata: { name: 'other', namespace: NS },
+      spec: { clusterIP: '10.96.15.11', ports: [{ port: 80, protocol: 'TCP' }] },
+    },
+  });
+  const observer = pod('observer', OTHER_IP);
+  await core.createNamespacedPod({ namespace: NS, body: observer });
+  const uuid = observer.metadata!.labels![PROXY_UUID_LABEL]!;
+  const authority = await meshAuthorityOf(api.kc);
+  const ads = await bootstrapAdsClient(`127.0.0.1:${ctl.adsPort}`, authority, {
+    proxyUuid: uuid,
+    namespace: NS,
+    serviceAccount: 'observer',
+  });
+  try {
+    const stream = ads.delta();
+    const other = `${NS}/other|80`;
+    stream.send({
+      node: { id: uuid, cluster: `observer.${NS}` },
+      type_url: CLUSTER_LOAD_ASSIGNMENT_TYPE_URL,
+      resource_names_subscribe: [CLUSTER, other],
+    });
+    const first = await stream.next();
+    expect(first.names.sort()).toEqual([CLUSTER, other].sort());
+    stream.send({ type_url: CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, response_nonce: first.nonce });
+    // One more endpoint for bookstore.
+    await slice([
+      { ip: CLIENT_IP, pod: 'bookbuyer' },
+      { ip: SERVER_IP, pod: 'bookstore' },
+    ]);
+    const change = await stream.next();
+    expect(change.names).toEqual([CLUSTER]);
+    expect(change.removed_resources).toEqual([]);
+    stream.send({ type_url: CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, response_nonce: change.nonce });
+    for (const a of agents) {
+      await eventually('the agents hold both endpoints', () =>
+        a.status().endpoints[CLUSTER]?.length === 2 ? true : undefined,
+      );
+    }
+    stream.close();
+  } finally {
+    ads.close();
+  }
 });
