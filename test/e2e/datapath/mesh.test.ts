@@ -34,6 +34,7 @@ import {
   startControllerBinary,
   type StartedControllerBinary,
 } from '../../support/controller-binary.js';
+import { runFsm } from '../../support/cli.js';
 import { eventually } from '../../support/eventually.js';
 import { FSM_NS, adsServerName, bootstrapAdsClient, meshAuthorityOf } from '../../support/mesh-identity.js';
 import { injectedPod } from '../../support/pods.js';
@@ -295,6 +296,36 @@ it('strict (default): an unmeshed plaintext client is refused; permissive: accep
   // mTLS still works on the same port.
   const mtls = await getVia(outbound(CLIENT_IP), { address: CLUSTER_IP, port: SERVICE_PORT });
   expect(JSON.parse(mtls).xfcc).toBe('URI=spiffe://cluster.local/ns/bookstore/sa/bookbuyer');
+});
+
+it('fsm proxy get config shows the inbound mode, the outbound Services and their peers', async () => {
+  const r = await runFsm(
+    ['proxy', 'get', 'config', 'bookstore', '-n', NS, '--controller-url', ctl.base],
+    api.kc,
+  );
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  const config = JSON.parse(r.stdout) as {
+    inbound: { mode: string; source: string };
+    outbound: {
+      services: {
+        namespace: string;
+        name: string;
+        clusterIP: string;
+        peers: { address: string; pod?: string; identity?: string }[];
+      }[];
+    };
+  };
+  expect(config.inbound).toMatchObject({ mode: 'permissive', source: 'pod' });
+  const svc = config.outbound.services.find((s) => s.name === 'bookstore');
+  expect(svc).toMatchObject({ namespace: NS, clusterIP: CLUSTER_IP });
+  expect(svc!.peers).toEqual([
+    expect.objectContaining({
+      address: SERVER_IP,
+      pod: 'bookstore',
+      identity: 'spiffe://cluster.local/ns/bookstore/sa/bookstore',
+    }),
+  ]);
 });
 
 it('an EndpointSlice change reaches every proxy as a new load assignment, and traffic follows it', async () => {
