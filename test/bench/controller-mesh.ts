@@ -67,6 +67,8 @@ const SERVICES = flag('services', 1000);
 const ENDPOINTS = flag('endpoints', 50_000);
 const STREAMS = Math.min(flag('streams', PROXIES), PROXIES);
 const CHANGES = flag('changes', 50);
+/** A run on a shared machine must not take it down: above this controller RSS the bench stops. */
+const MAX_RSS_MIB = flag('max-rss-mib', 6000);
 const PER_SERVICE = Math.max(1, Math.floor(ENDPOINTS / SERVICES));
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -153,6 +155,15 @@ class BareStream {
   }
 }
 
+async function guardRss(child: ChildProcess, what: string): Promise<void> {
+  const rss = await rssMiB(child.pid!).catch(() => 0);
+  if (rss > MAX_RSS_MIB) {
+    throw new Error(
+      `fsm-controller RSS ${fmt(rss, 0)} MiB > --max-rss-mib ${MAX_RSS_MIB} while ${what}: stopped`,
+    );
+  }
+}
+
 async function waitHttp(
   url: string,
   ok: (body: string, status: number) => boolean,
@@ -160,6 +171,7 @@ async function waitHttp(
 ): Promise<bigint> {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`fsm-controller exited (${child.exitCode})`);
+    await guardRss(child, `waiting for ${url}`);
     const r = await httpRequest(url).catch(() => ({ status: 0, body: '' }));
     if (ok(r.body, r.status)) return nowNs();
     await sleep(25);
@@ -219,6 +231,7 @@ export async function runMesh(): Promise<void> {
     );
     const readyMs = Number(readyNs - spawned) / 1e6;
     const rssReady = await rssMiB(ctl.pid!);
+    console.log(`ready after ${fmt(readyMs / 1000)} s, RSS ${fmt(rssReady, 0)} MiB`);
     const allSetNs = await within(
       waitHttp(
         `${base}/metrics`,
@@ -230,6 +243,7 @@ export async function runMesh(): Promise<void> {
     );
     const allSetMs = Number(allSetNs - spawned) / 1e6;
     const rssAll = await rssMiB(ctl.pid!);
+    console.log(`every proxy snapshot set after ${fmt(allSetMs / 1000)} s, RSS ${fmt(rssAll, 0)} MiB`);
 
     // The proxies: mTLS with their own bootstrap credentials, Delta EDS of every Service.
     const kc = new KubeConfig();
@@ -265,10 +279,17 @@ export async function runMesh(): Promise<void> {
       );
       clients.push(client);
       streams.push(new MeshStream(client, uuid, names));
+      if ((i + 1) % 500 === 0) {
+        await guardRss(ctl, `connecting proxies (${i + 1})`);
+        console.log(`${i + 1} proxies connecting, controller RSS ${fmt(await rssMiB(ctl.pid!), 0)} MiB`);
+      }
     }
     await within(Promise.all(streams.map((s) => s.first)), 900, `first EDS response on ${STREAMS} streams`);
     const connectMs = msSince(tConnect);
     const rssConnected = await rssMiB(ctl.pid!);
+    console.log(
+      `${STREAMS} proxies got their first EDS response after ${fmt(connectMs / 1000)} s, RSS ${fmt(rssConnected, 0)} MiB`,
+    );
 
     // The bare grpc-js server and its clients (the same number of mTLS streams).
     bare = fork(supportJs('controller-bench-bare-push.js'), [], {
