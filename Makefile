@@ -9,8 +9,12 @@ all: build
 
 # npm itself runs on the machine's Node (it is what installs Node 22). Its EBADENGINE warnings say that
 # this Node is older than what some packages need: they run under the project's Node, so the warning
-# blocks are replaced by one line saying so. Every other message of npm is printed as is.
-NPM_CI = npm ci --no-audit --no-fund 2>&1 | awk '/EBADENGINE/ { n++; next } { print } \
+# blocks are replaced by one line saying so. The project's own install script (node-gyp builds the
+# sandbox probe agent's SO_ORIGINAL_DST addon, binding.gyp) is announced by npm as `> fsm@… install`:
+# that banner is replaced by one line saying what it built. Every other message of npm is printed as is.
+NPM_CI = npm ci --no-audit --no-fund 2>&1 | awk '/EBADENGINE/ { n++; next } \
+  /^> fsm@[^ ]+ install$$/ { skip = 2 } skip > 0 { skip--; if (skip == 0) print "built the SO_ORIGINAL_DST addon of the sandbox'"'"'s probe agent (binding.gyp → build/Release/original_dst.node)"; next } \
+  /^$$/ && !printed { next } { printed = 1; print } \
   END { if (n) print "note: npm ran on the machine'"'"'s Node (it installs Node 22 into node_modules/.bin); packages needing Node >= 22 run on that one"; }'; \
   exit $${PIPESTATUS[0]}
 

@@ -16,4 +16,4 @@ export {
 } from './http-server.js';
 export type { HttpServerLimits, HttpServerOptions } from './http-server.js';
 export { bindHost, listen } from './listen.js';
-export { builtBinaryPath, fsmVersion } from './version.js';
+export { builtBinaryPath, fsmVersion, projectFile } from './version.js';

@@ -32,3 +32,8 @@ export function fsmVersion(): string {
 export function builtBinaryPath(name: 'fsm' | 'fsm-controller' | 'fsm-injector' | 'fsm-healthcheck'): string {
   return join(project().root, 'dist', 'cmd', name, 'main.js');
 }
+
+/** A file of the project by its path from the project's root (the native addon's build, dist/ entries). */
+export function projectFile(...parts: string[]): string {
+  return join(project().root, ...parts);
+}

@@ -11,9 +11,11 @@ import net from 'node:net';
 import type { Logger } from '../../logger/index.js';
 import { errorMessage } from '../../logger/index.js';
 import { ConfigError, Problems } from './config/problems.js';
-import type { FilterChainModel, ListenerModel } from './model.js';
+import type { Endpoint, FilterChainModel, ListenerModel } from './model.js';
+import type { OriginalDestinationOf } from './original-destination.js';
 import { serveHttp } from './http-proxy.js';
-import { serveTcp } from './tcp-proxy.js';
+import { serveTcp, type Peer } from './tcp-proxy.js';
+import { terminateTls } from './peer-tls.js';
 import type { DataPlaneContext } from './upstream.js';
 
 /** First byte of a TLS record carrying a handshake (a ClientHello starts with it). */
@@ -40,11 +42,20 @@ export interface ListenerSetOptions {
   portMap: Readonly<Record<number, number>>;
   context: DataPlaneContext;
   logger: Logger;
+  /**
+   * How an accepted connection's original destination is learned (namespace mode: SO_ORIGINAL_DST).
+   * Without it, capture listeners (use_original_dst) are not bound: nothing redirects to them.
+   */
+  originalDestination?: OriginalDestinationOf;
 }
+
+/** Hands a captured connection to the listener of its original destination (undefined: none). */
+type Handoff = (original: Endpoint) => ListenerModel | undefined;
 
 interface Conn {
   generation: number;
   chain: FilterChainModel;
+  peer?: Peer;
 }
 
 /** One bound socket, serving the listener currently assigned to it. */
@@ -66,6 +77,7 @@ class BoundListener {
     private readonly requestedPort: number,
     private readonly ctx: DataPlaneContext,
     private readonly logger: Logger,
+    private readonly capture?: { originalDestination: OriginalDestinationOf; handoff: Handoff },
   ) {
     this.model = model;
     this.http = http.createServer((req, res) => {
@@ -74,7 +86,7 @@ class BoundListener {
         res.destroy();
         return;
       }
-      serveHttp(conn.chain.handler, req, res, this.ctx, conn.generation !== this.generation);
+      serveHttp(conn.chain.handler, req, res, this.ctx, conn.generation !== this.generation, conn.peer);
     });
     this.http.on('clientError', (_err, socket) => socket.destroy());
     this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
@@ -100,8 +112,7 @@ class BoundListener {
     this.generation++;
   }
 
-  private chainFor(protocol: 'tls' | 'raw_buffer'): FilterChainModel | undefined {
-    const m = this.model;
+  private chainFor(protocol: 'tls' | 'raw_buffer', m: ListenerModel): FilterChainModel | undefined {
     return (
       m.chains.find((c) => c.transportProtocol === protocol) ??
       m.chains.find((c) => c.transportProtocol === undefined) ??
@@ -113,9 +124,45 @@ class BoundListener {
     socket.on('error', () => undefined);
     this.accepted.add(socket);
     socket.once('close', () => this.accepted.delete(socket));
+    const prepare = this.capture?.originalDestination.prepare;
+    if (!prepare) {
+      this.serve(socket);
+      return;
+    }
+    // Loopback mode: the connection first says where it was going (PROXY protocol header).
+    prepare(socket).then(
+      () => this.serve(socket),
+      (err: unknown) => {
+        this.logger.info('captured connection refused: no original destination', {
+          listener: this.model.name,
+          remote: `${socket.remoteAddress}:${socket.remotePort}`,
+          error: errorMessage(err),
+        });
+        socket.destroy();
+      },
+    );
+  }
+
+  private serve(socket: net.Socket): void {
     const generation = this.generation;
-    if (!this.model.tlsInspector) {
-      this.dispatch(socket, this.chainFor('raw_buffer'), generation);
+    // A capture listener serves each connection as the listener of its original destination would.
+    let model = this.model;
+    let original: Endpoint | undefined;
+    if (this.capture) {
+      try {
+        const od = this.capture.originalDestination(socket);
+        original = od && { host: od.address, port: od.port };
+      } catch (err) {
+        this.logger.warn('cannot read the original destination', {
+          listener: model.name,
+          error: errorMessage(err),
+        });
+      }
+      const target = original && this.capture.handoff(original);
+      if (target) model = target;
+    }
+    if (!model.tlsInspector) {
+      this.dispatch(socket, this.chainFor('raw_buffer', model), generation, original);
       return;
     }
     // TLS inspector: peek at the first bytes, put them back, and pick the chain.
@@ -126,22 +173,58 @@ class BoundListener {
       socket.pause();
       socket.unshift(chunk);
       const protocol = chunk[0] === TLS_HANDSHAKE_BYTE ? 'tls' : 'raw_buffer';
-      this.dispatch(socket, this.chainFor(protocol), generation);
+      this.dispatch(socket, this.chainFor(protocol, model), generation, original);
     });
+    // A connection whose PROXY header was read first is paused: let its bytes come.
+    socket.resume();
   }
 
-  private dispatch(socket: net.Socket, chain: FilterChainModel | undefined, generation: number): void {
+  private dispatch(
+    socket: net.Socket,
+    chain: FilterChainModel | undefined,
+    generation: number,
+    original?: Endpoint,
+  ): void {
     if (!chain) {
       socket.destroy(); // no filter chain matches: Envoy closes the connection
       return;
     }
-    this.sockets.set(socket, { generation, chain });
+    if (!chain.tls) {
+      this.handle(socket, chain, generation, original);
+      return;
+    }
+    // The chain terminates (m)TLS: the handler serves what is inside, knowing who the peer proved to be.
+    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    terminateTls(socket, chain.tls, this.ctx.secret, LISTENER_FILTERS_TIMEOUT_MS).then(
+      ({ socket: secure, peerUri }) => {
+        this.accepted.add(secure);
+        secure.once('close', () => this.accepted.delete(secure));
+        this.handle(secure, chain, generation, original, peerUri ? { uri: peerUri } : {});
+      },
+      (err: unknown) =>
+        this.logger.info('inbound TLS refused', {
+          listener: this.model.name,
+          chain: chain.name,
+          remote,
+          error: errorMessage(err),
+        }),
+    );
+  }
+
+  private handle(
+    socket: net.Socket,
+    chain: FilterChainModel,
+    generation: number,
+    original: Endpoint | undefined,
+    peer?: Peer,
+  ): void {
+    this.sockets.set(socket, { generation, chain, ...(peer ? { peer } : {}) });
     socket.once('close', () => this.sockets.delete(socket));
     if (chain.handler.kind === 'http') {
       this.http.emit('connection', socket);
       socket.resume();
     } else {
-      serveTcp(chain.handler, socket, this.ctx);
+      serveTcp(chain.handler, socket, this.ctx, original, peer);
     }
   }
 
@@ -167,6 +250,22 @@ export class ListenerSet {
     return this.options.portMap[configuredPort] ?? configuredPort;
   }
 
+  /** Bound: a listener with an address, or a capture listener where original destinations are known. */
+  private binds(m: ListenerModel): boolean {
+    return m.bind || (m.captures === true && this.options.originalDestination !== undefined);
+  }
+
+  /** The not-bound listener (bind_to_port false) of an original destination: its exact address, or its port on the wildcard. */
+  private handoff(models: readonly ListenerModel[]): Handoff {
+    const targets = models.filter((m) => !m.bind && !m.captures);
+    return (original) =>
+      targets.find((m) => m.configuredHost === original.host && m.configuredPort === original.port) ??
+      targets.find(
+        (m) =>
+          (m.configuredHost === '0.0.0.0' || m.configuredHost === '::') && m.configuredPort === original.port,
+      );
+  }
+
   private keyOf(model: ListenerModel): string {
     const port = this.portFor(model.configuredPort);
     // Ephemeral ports are per listener: a listener keeps its socket while its name stays.
@@ -178,7 +277,7 @@ export class ListenerSet {
     const wanted = new Map<string, ListenerModel>();
     const clashes = new Problems();
     for (const m of models) {
-      if (!m.bind) continue;
+      if (!this.binds(m)) continue;
       const key = this.keyOf(m);
       const other = wanted.get(key);
       if (other) {
@@ -193,6 +292,8 @@ export class ListenerSet {
     if (clashes.count > 0) throw ConfigError.of(clashes.list());
     // 1. Bind the new addresses; undo them all if one fails.
     const fresh: BoundListener[] = [];
+    const handoff = this.handoff(models);
+    const od = this.options.originalDestination;
     for (const [key, m] of wanted) {
       if (this.bound.has(key)) continue;
       const b = new BoundListener(
@@ -202,6 +303,7 @@ export class ListenerSet {
         this.portFor(m.configuredPort),
         this.options.context,
         this.options.logger,
+        m.captures && od ? { originalDestination: od, handoff: (o) => this.currentHandoff(o) } : undefined,
       );
       try {
         await b.listen();
@@ -236,8 +338,12 @@ export class ListenerSet {
     }
     this.byName.clear();
     for (const b of this.bound.values()) this.byName.set(b.model.name, b);
-    this.unbound = models.filter((m) => !m.bind);
+    this.unbound = models.filter((m) => !this.binds(m));
+    this.currentHandoff = handoff;
   }
+
+  /** The hand-off of the configuration applied last (capture listeners read it per connection). */
+  private currentHandoff: Handoff = () => undefined;
 
   /** The port a listener is bound on (tests use it with port-0 maps). */
   boundPort(name: string): number | undefined {
