@@ -17,6 +17,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { describeSocketError } from '../../healthcheck/index.js';
+import { createConnectionVia, loopbackNetwork, type NodeNetwork } from '../netns/index.js';
 
 /** Kubelet's User-Agent on probes (the minor version follows the sandbox API server's). */
 export const PROBE_USER_AGENT = 'kube-probe/1.32';
@@ -32,6 +33,8 @@ export interface KubeletGet {
   headers: readonly { name: string; value: string }[];
   timeoutMs: number;
   userAgent?: string;
+  /** How the node reaches the pod (default: loopback, a direct connection). */
+  network?: NodeNetwork;
 }
 
 export type KubeletGetResult =
@@ -57,13 +60,33 @@ interface OneAnswer {
   body: string;
 }
 
-function once(url: URL, headers: Record<string, string>, signal: AbortSignal): Promise<OneAnswer> {
+function once(
+  url: URL,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+  network: NodeNetwork,
+  timeoutMs: number,
+): Promise<OneAnswer> {
   return new Promise((resolve, reject) => {
-    const mod = url.protocol === 'https:' ? https : http;
+    const secure = url.protocol === 'https:';
+    const mod = secure ? https : http;
     // Kubelet does not verify probe certificates; a fresh connection per request, as kubelet's.
+    const createConnection = createConnectionVia(
+      network,
+      secure ? { rejectUnauthorized: false } : undefined,
+      timeoutMs,
+    );
     const req = mod.request(
       url,
-      { method: 'GET', headers, agent: false, rejectUnauthorized: false, signal },
+      {
+        method: 'GET',
+        headers,
+        // No agent with createConnection: node's client ignores createConnection when agent is false.
+        agent: createConnection ? undefined : false,
+        rejectUnauthorized: false,
+        signal,
+        ...(createConnection ? { createConnection } : {}),
+      },
       (res) => {
         const chunks: Buffer[] = [];
         let read = 0;
@@ -112,6 +135,8 @@ export async function kubeletGet(get: KubeletGet): Promise<KubeletGetResult> {
           url,
           hostHeader !== undefined ? { ...base, Host: hostHeader } : base,
           controller.signal,
+          get.network ?? loopbackNetwork,
+          get.timeoutMs,
         );
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
