@@ -86,7 +86,7 @@ export interface SandboxOptions {
 }
 
 /** Entries namespace mode runs as processes in pods (and the proxy UID must read). */
-const NAMESPACE_MODE_FILES = [
+export const NAMESPACE_MODE_FILES = [
   projectFile('dist', 'pkg', 'sandbox', 'agent', 'cli.js'),
   projectFile('dist', 'pkg', 'sandbox', 'workloads', 'cli.js'),
   projectFile('dist', 'pkg', 'sandbox', 'netns', 'node-helper.js'),
