@@ -16,11 +16,21 @@ import {
   HEALTH_READY_PATH,
   LIVENESS_PROBE_PATH,
   LIVENESS_PROBE_PORT,
+  PROBE_REWRITE_ANNOTATION,
+  PROBE_REWRITE_DISABLED_VALUE,
   type LogLevel,
 } from '../constants/index.js';
 import { createLogger } from '../logger/index.js';
 import { CUT_OFF_ANNOTATION } from './apiserver/index.js';
 import { DEMO_NAMESPACE, DEMO_READY_APPS } from './demo.js';
+import {
+  LOOPBACK_MISSES,
+  NETWORK_MODES,
+  parseNetworkModeRequest,
+  removeOrphans,
+  type NetworkModeRequest,
+} from './netns/index.js';
+import { PREMISE_CLOSED_PORT, PREMISE_NAMESPACE } from './premise.js';
 import { FREEZE_ANNOTATION } from './kubelet/index.js';
 import { startSandbox, type Sandbox } from './sandbox.js';
 import { UNHEALTHY_ANNOTATION } from './workloads/index.js';
@@ -30,6 +40,8 @@ interface RunOptions {
   apiPort: number;
   demo: boolean;
   readyTimeout: number;
+  network?: NetworkModeRequest;
+  podCidr?: string;
 }
 
 function isReady(p: V1Pod | undefined): boolean {
@@ -95,12 +107,41 @@ export function guide(sb: Sandbox, seconds: number): string {
     `  not live: kubectl annotate pod -n ${fsmNs} -l app=${CONTROLLER_APP} ${FREEZE_ANNOTATION}='*'`,
     `           (within ~35 s: Killing, a restart; kubectl logs -n ${fsmNs} deployment/${CONTROLLER_APP} --previous)`,
     '',
+    ...networkGuide(sb),
     `Break an app:  kubectl annotate pod -n ${ns} -l app=bookstore-v1 ${UNHEALTHY_ANNOTATION}='*'`,
     `Fix it again:  kubectl annotate pod -n ${ns} -l app=bookstore-v1 ${UNHEALTHY_ANNOTATION}-`,
     '',
     `Logs: ${sb.logDir}   Ctrl-C stops everything.`,
     '',
   ].join('\n');
+}
+
+/** Which network the pods have; in namespace mode the seed's premise in commands, else what is missed. */
+export function networkGuide(sb: Sandbox): string[] {
+  const n = sb.network;
+  if (n.mode === 'loopback') {
+    return [
+      `Network: loopback mode (${n.reason ?? 'asked for'}): every pod is an address 127.0.x.y of this machine,`,
+      `  so ${LOOPBACK_MISSES}.`,
+      '  Namespace mode (a network namespace per pod with the real fsm-init rules) needs root: sudo make run.',
+      '',
+    ];
+  }
+  const p = PREMISE_NAMESPACE;
+  // Namespaces need root: a shell of the user who ran `sudo make run` needs sudo, a root shell does not.
+  const sudo = process.getuid?.() === 0 && !process.env['SUDO_USER'] ? '' : 'sudo ';
+  return [
+    `Network: namespace mode (sandbox ${n.id}): each pod has its own network namespace on the node's bridge`,
+    `  (node ${n.nodeIP}), fsm-init's rules applied for real; kubelet probes come from the node namespace, as here:`,
+    `  ${sudo}ip netns exec ${n.nodeNamespace} curl -s $(kubectl get pod -n ${DEMO_NAMESPACE} -l app=bookstore-v1 -o jsonpath='{.items[0].status.podIP}'):${LIVENESS_PROBE_PORT}${LIVENESS_PROBE_PATH}`,
+    '',
+    `The seed's premise (namespace ${p}: the same apps with and without ${PROBE_REWRITE_ANNOTATION}: ${PROBE_REWRITE_DISABLED_VALUE}):`,
+    `  kubectl get pod -n ${p} optout-tcp                         # READY 2/2: a tcpSocket probe on :${PREMISE_CLOSED_PORT},`,
+    '                                                             # where nothing listens, passes: all ports appear open',
+    `  kubectl get pod -n ${p} rewritten-http rewritten-tcp       # rewritten-http 2/2; rewritten-tcp 2/3, truthfully not ready:`,
+    `  kubectl describe pod -n ${p} rewritten-tcp | grep Unhealthy # Readiness probe failed: HTTP probe failed with statuscode: 503`,
+    '',
+  ];
 }
 
 export function sandboxCommand(): Command {
@@ -119,6 +160,18 @@ export function sandboxCommand(): Command {
         .default(6443),
     )
     .addOption(new Option('--no-demo', 'do not create the bookstore demo'))
+    .addOption(
+      new Option(
+        '--network <mode>',
+        'pods in network namespaces with the real fsm-init rules (namespaces: root needed), on loopback addresses (loopback), or namespaces where allowed (auto); default $FSM_SANDBOX_NETWORK or auto',
+      ).choices(NETWORK_MODES),
+    )
+    .addOption(
+      new Option(
+        '--pod-cidr <cidr>',
+        "namespace mode: the pods' network (the node is its first address)",
+      ).default('10.244.0.0/24'),
+    )
     .addOption(
       new Option('--ready-timeout <seconds>', 'how long to wait for the demo pods')
         .argParser(parseListenPort)
@@ -145,9 +198,17 @@ export function sandboxCommand(): Command {
         verbosity,
         ports: { apiServer: opts.apiPort },
         readyTimeoutMs: opts.readyTimeout * 1000,
+        network:
+          opts.network ?? parseNetworkModeRequest(process.env['FSM_SANDBOX_NETWORK'], 'FSM_SANDBOX_NETWORK'),
+        ...(opts.podCidr ? { podCidr: opts.podCidr } : {}),
         // The guide is printed as soon as the cluster serves; the rest is reported as it happens.
         early: true,
       });
+      process.stdout.write(
+        sb.network.mode === 'namespaces'
+          ? `network: namespace mode (a network namespace per pod, sandbox ${sb.network.id})\n`
+          : `network: loopback mode (${sb.network.reason ?? 'asked for'}): ${LOOPBACK_MISSES}\n`,
+      );
       const since = (): string => ((Date.now() - t0) / 1000).toFixed(1);
       let stopping = false;
       process.stdout.write(guide(sb, (Date.now() - t0) / 1000));
@@ -183,6 +244,19 @@ export function sandboxCommand(): Command {
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
+    });
+  cmd
+    .command('cleanup')
+    .description(
+      'remove the network namespaces of sandboxes that are not running any more (a killed sandbox leaves them; a next start from the same --dir removes them too)',
+    )
+    .action(async () => {
+      const removed = await removeOrphans();
+      process.stdout.write(
+        removed.length
+          ? `removed ${removed.length} namespaces: ${removed.join(' ')}\n`
+          : 'nothing to remove: no namespace of a stopped sandbox\n',
+      );
     });
   return cmd;
 }

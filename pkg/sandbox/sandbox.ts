@@ -48,6 +48,7 @@ import {
   type NetworkModeRequest,
   type NodeNetwork,
 } from './netns/index.js';
+import { premiseNamespace, premisePods } from './premise.js';
 import { ServiceEndpoints, startServiceForwarder } from './services.js';
 
 export interface SandboxOptions {
@@ -324,6 +325,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       core.createNamespacedPod({ namespace: pod.metadata?.namespace ?? 'default', body: pod });
     const createDemo = async (): Promise<void> => {
       await core.createNamespace({ body: demoNamespace(meshName) });
+      // Namespace mode also shows the seed's premise (premise.ts): loopback mode captures nothing.
+      if (cluster) await core.createNamespace({ body: premiseNamespace(meshName) });
       // The injector reads namespaces through its informer: give it a moment to see the new one.
       await sleep(200);
       for (const s of demoServices())
@@ -331,6 +334,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       for (const d of demoDeployments())
         await apps.createNamespacedDeployment({ namespace: d.metadata!.namespace!, body: d });
       for (const p of demoPods()) await createPod(p);
+      if (cluster) await Promise.all(premisePods().map(createPod));
     };
     // Demo pods go through the webhook: they are created once the injector serves.
     const ready = install()

@@ -251,12 +251,23 @@ export class NodeAgent {
     this.writeStatus(rt);
     if (!(await this.preparePod(rt))) return;
     if (sidecars.length === 0) {
-      for (const c of pod.spec?.initContainers ?? []) {
-        if (!(await this.runRegularInit(rt, c))) return;
+      const start = async (): Promise<void> => {
+        for (const c of pod.spec?.initContainers ?? []) {
+          if (!(await this.runRegularInit(rt, c))) return;
+        }
+        rt.initialized = true;
+        this.writeStatus(rt);
+        await this.startAppContainers(rt);
+      };
+      // An init container run for real may fail and be retried with back-off for as long as the pod
+      // exists: the pod starts in the background, so its deletion (same work-queue key) is not held up.
+      if (rt.address?.netns && (pod.spec?.initContainers ?? []).some(runsInNamespace)) {
+        void start().catch((err: unknown) =>
+          this.log.warn('pod start failed', { pod: rt.key, error: errorMessage(err) }),
+        );
+        return;
       }
-      rt.initialized = true;
-      this.writeStatus(rt);
-      await this.startAppContainers(rt);
+      await start();
       return;
     }
     // Native sidecars hold the app containers until they are started: that may take long (or never
