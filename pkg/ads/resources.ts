@@ -46,7 +46,12 @@ export class EncodedResource {
     return this.delta;
   }
 
-  /** Encodes one input. `previous` (same name, same type) is reused when the content is equal. */
+  /**
+   * Encodes one input. `previous` (same name, same type) is reused when the content is equal;
+   * otherwise an encoding of the same type, name and content made for another node is (interned):
+   * the pods of one workload have equal listeners and clusters, and they share one encoding and one
+   * set of response chunks instead of a copy per proxy.
+   */
   static from(typeUrl: string, input: ResourceInput, previous?: EncodedResource): EncodedResource {
     const bytes =
       input.resource instanceof Uint8Array
@@ -56,9 +61,24 @@ export class EncodedResource {
     if (previous && previous.bytes.equals(bytes)) return previous;
     const version = contentVersion(bytes);
     if (previous && previous.version === version) return previous;
-    return new EncodedResource(typeUrl, input.name, version, bytes);
+    const key = `${typeUrl}\u0000${input.name}\u0000${version}`;
+    const interned = INTERNED.get(key)?.deref();
+    if (interned) return interned;
+    const r = new EncodedResource(typeUrl, input.name, version, bytes);
+    INTERNED.set(key, new WeakRef(r));
+    COLLECTED.register(r, key);
+    return r;
   }
 }
+
+/**
+ * Encodings in use, by type URL, name and content hash. Weak: an encoding no snapshot holds any
+ * more is collected and its key dropped.
+ */
+const INTERNED = new Map<string, WeakRef<EncodedResource>>();
+const COLLECTED = new FinalizationRegistry<string>((key) => {
+  if (INTERNED.get(key)?.deref() === undefined) INTERNED.delete(key);
+});
 
 /** Throws, naming the value, when a type URL is not one fsm can encode. */
 export function assertKnownTypeUrl(typeUrl: string): void {

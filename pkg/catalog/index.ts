@@ -1,9 +1,15 @@
 export { podOriginalProbes } from './annotation.js';
 export { desiredProxy } from './desired.js';
-export type { DesiredProxy } from './desired.js';
+export type { DesiredContext, DesiredProxy } from './desired.js';
 export { proxyIdentity } from './identity.js';
+export { inboundMode } from './inbound-mode.js';
+export type { InboundModeResult } from './inbound-mode.js';
 export { podInjection } from './injection.js';
 export { CatalogMetrics } from './metrics.js';
+export { MeshServicePropagator } from './mesh-propagator.js';
+export type { MeshPropagatorOptions } from './mesh-propagator.js';
+export { meshService } from './mesh-services.js';
+export type { MeshServiceView, PeerView } from './mesh-services.js';
 export { hasNativeSidecar, podRef } from './pod.js';
 export { appContainers } from './ports.js';
 export type { HookViewEntry, ProbeViewEntry } from './probes-view.js';

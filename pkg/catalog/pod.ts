@@ -52,6 +52,7 @@ export interface PodLike {
     readonly containers?: readonly ContainerLike[];
     readonly initContainers?: readonly ContainerLike[];
   };
+  readonly status?: { readonly podIP?: string };
 }
 
 /** `<namespace>/<name>` for messages; placeholders when the pod lacks them. */

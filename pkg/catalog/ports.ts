@@ -2,6 +2,7 @@
 import {
   ADS_PORT,
   HEALTHCHECK_CONTAINER_NAME,
+  HTTP_PORT_PROTOCOLS,
   INIT_CONTAINER_NAME,
   PROBE_BYPASS_PORTS,
   PROXY_ADMIN_PORT,
@@ -30,6 +31,15 @@ export const PROXY_RESERVED_PORTS: ReadonlySet<number> = new Set([
   ADS_PORT,
   ...PROBE_BYPASS_PORTS,
 ]);
+
+/**
+ * How the app speaks on a container port, from its name (Istio's convention `<protocol>[-<suffix>]`,
+ * case-insensitive): `http`, `http-web`, `grpc`, `http2-api` … are HTTP; anything else (or no name) TCP.
+ */
+export function portProtocol(name: string | undefined): 'http' | 'tcp' {
+  const n = (name ?? '').toLowerCase();
+  return HTTP_PORT_PROTOCOLS.some((p) => n === p || n.startsWith(`${p}-`)) ? 'http' : 'tcp';
+}
 
 /** App containers in spec order: containers, then init containers that keep running (restartPolicy Always). */
 export function appContainers(pod: PodLike): ContainerLike[] {
@@ -78,7 +88,7 @@ export function inboundPorts(pod: PodLike): { ports: InboundPort[]; warnings: st
         continue;
       }
       seen.set(port, c.name);
-      ports.push({ container: c.name, port });
+      ports.push({ container: c.name, port, protocol: portProtocol(p.name) });
     }
   }
   return { ports, warnings };

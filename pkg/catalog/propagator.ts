@@ -21,7 +21,7 @@
  *   backlog (25 s with 50,000 pods).
  */
 import type { V1Namespace, V1Pod } from '@kubernetes/client-node';
-import type { Snapshot, SnapshotCache } from '../ads/index.js';
+import type { SnapshotCache } from '../ads/index.js';
 import type { ResourceInput } from '../ads/index.js';
 import { resourcesByTypeUrl } from '../envoy/builders/index.js';
 import { encodeMessage, messageNameOf } from '../envoy/index.js';
@@ -32,6 +32,7 @@ import {
   WorkQueue,
   type ResourceInformer,
 } from '../k8s/index.js';
+import { INBOUND_MTLS_ANNOTATION } from '../constants/index.js';
 import { errorMessage, type Logger } from '../logger/index.js';
 import { desiredProxy, type DesiredProxy } from './desired.js';
 import { podInjection } from './injection.js';
@@ -51,6 +52,12 @@ export interface PropagatorOptions {
   resyncMs?: number;
   /** Called after each key's snapshot was set or removed (benchmarks measure update → snapshot). */
   onReconciled?: (key: string, outcome: 'set' | 'unchanged' | 'removed' | 'skipped') => void;
+  /** SPIFFE trust domain of the mesh (inbound chains admit identities under it; default cluster.local). */
+  trustDomain?: string;
+  /** Called when a pod's problems change (not on every reconcile): the controller records Events. */
+  onProblems?: (pod: V1Pod, problems: readonly string[]) => void;
+  /** The mesh's Services as every proxy routes to them (the debug view shows them). */
+  outbound?: { services(): unknown[] };
 }
 
 interface Known {
@@ -66,8 +73,10 @@ interface Known {
   problemsLogged: string;
   /** The pod object the config was computed from (informer cache objects are read-only). */
   pod: V1Pod;
-  /** The snapshot this key last set (or found unchanged) as owner; undefined otherwise. */
-  applied?: Snapshot;
+  /** The cache's own types of this proxy as this key last set them (or found them unchanged) as owner. */
+  applied?: unknown;
+  /** The namespace's inbound mTLS annotation the config was computed with. */
+  nsInbound: string | undefined;
 }
 
 /** Longest run of back-to-back reconciles before the event loop gets a turn. */
@@ -133,8 +142,11 @@ export class ProxyPropagator {
     };
     namespaces.on('add', enqueueNamespace);
     namespaces.on('update', (ns, old) => {
-      // Only a change of membership matters to the proxies of a namespace.
-      if (isMonitoredNamespace(ns, this.opts.meshName) !== isMonitoredNamespace(old, this.opts.meshName)) {
+      // Only a change of membership or of the inbound mTLS mode matters to the proxies of a namespace.
+      if (
+        isMonitoredNamespace(ns, this.opts.meshName) !== isMonitoredNamespace(old, this.opts.meshName) ||
+        nsInboundMode(ns) !== nsInboundMode(old)
+      ) {
         enqueueNamespace(ns);
       }
     });
@@ -201,8 +213,9 @@ export class ProxyPropagator {
       return this.forget(key) ? 'removed' : 'skipped';
     }
     const prev = this.known.get(key);
-    if (prev && this.isApplied(key, prev, pod)) return 'unchanged';
-    const d = desiredProxy(pod);
+    const ns = this.opts.namespaces.get(namespace);
+    if (prev && this.isApplied(key, prev, pod, nsInboundMode(ns))) return 'unchanged';
+    const d = desiredProxy(pod, { namespace: ns, trustDomain: this.opts.trustDomain });
     if (!d.isProxy) {
       this.log.trace('pod is not a proxy', { pod: key, reason: d.reason });
       return this.forget(key) ? 'removed' : 'skipped';
@@ -225,6 +238,7 @@ export class ProxyPropagator {
       created: String(pod.metadata?.creationTimestamp ?? ''),
       problemsLogged: kept ? kept.problemsLogged : '',
       pod,
+      nsInbound: nsInboundMode(ns),
     };
     this.setKnown(key, entry);
     this.claim(entry.uuid, key);
@@ -239,11 +253,11 @@ export class ProxyPropagator {
       return 'skipped';
     }
     try {
-      const { snapshot, changed } = this.opts.cache.setSnapshot(
+      const { changed } = this.opts.cache.setSnapshot(
         entry.uuid,
         this.encode(entry.uuid, resourcesByTypeUrl(d.resources)),
       );
-      entry.applied = snapshot;
+      entry.applied = this.opts.cache.ownTypes(entry.uuid);
       if (changed) {
         this.opts.metrics?.snapshotsSet.inc();
         this.log.debug('proxy config updated', {
@@ -277,7 +291,8 @@ export class ProxyPropagator {
         const namespace = pod.metadata?.namespace ?? '';
         let isMember = member.get(namespace);
         if (isMember === undefined) member.set(namespace, (isMember = this.membership.has(namespace)));
-        if (isMember && this.isApplied(key, prev, pod)) continue;
+        if (isMember && this.isApplied(key, prev, pod, nsInboundMode(this.opts.namespaces.get(namespace))))
+          continue;
       }
       yield key;
     }
@@ -289,11 +304,14 @@ export class ProxyPropagator {
   }
 
   /**
-   * True when `pod` is the version this key last applied and its snapshot is still the one in the
-   * cache with this key as the owner: reconciling it again would set the same content.
+   * True when `pod` is the version this key last applied (in a namespace of the same inbound mode)
+   * and its own content is still the one in the cache with this key as the owner: reconciling it
+   * again would set the same content. (The node's published snapshot changes with its SDS secrets
+   * and the mesh's Services; its own types do not.)
    */
-  private isApplied(key: string, prev: Known, pod: V1Pod): boolean {
-    if (!prev.applied || this.opts.cache.getSnapshot(prev.uuid) !== prev.applied) return false;
+  private isApplied(key: string, prev: Known, pod: V1Pod, nsInbound: string | undefined): boolean {
+    if (!prev.applied || this.opts.cache.ownTypes(prev.uuid) !== prev.applied) return false;
+    if (prev.nsInbound !== nsInbound) return false;
     if (prev.pod !== pod) {
       // A relist brings new objects for unchanged pods: the same uid and resourceVersion is the same pod.
       const [a, b] = [prev.pod.metadata, pod.metadata];
@@ -350,6 +368,7 @@ export class ProxyPropagator {
     entry.problemsLogged = text;
     for (const problem of entry.problems) this.log.warn('pod probe problem', { pod: key, problem });
     this.opts.metrics?.podProblems.set(this.withProblems);
+    if (entry.problems.length > 0) this.opts.onProblems?.(entry.pod, entry.problems);
   }
 
   private claim(uuid: string, key: string): void {
@@ -421,17 +440,28 @@ export class ProxyPropagator {
   proxy(
     namespace: string,
     pod: string,
-  ): (DesiredProxy & { versions: Record<string, string>; injection: InjectionInfo }) | undefined {
+  ):
+    | (DesiredProxy & { versions: Record<string, string>; injection: InjectionInfo; outbound?: unknown })
+    | undefined {
     const k = this.known.get(cacheKey(pod, namespace));
     if (!k) return undefined;
     const snap = this.opts.cache.getSnapshot(k.uuid);
     const versions: Record<string, string> = {};
     for (const [typeUrl, t] of snap?.types ?? []) versions[typeUrl] = t.version;
     // Pure from the same pod object: the config that was pushed, without keeping 8 KiB per pod.
-    const d = desiredProxy(k.pod);
+    const d = desiredProxy(k.pod, {
+      namespace: this.opts.namespaces.get(namespace),
+      trustDomain: this.opts.trustDomain,
+    });
     if (!d.isProxy) return undefined;
-    return { ...redactProxy(d), versions, injection: podInjection(k.pod) };
+    const outbound = this.opts.outbound ? { outbound: { services: this.opts.outbound.services() } } : {};
+    return { ...redactProxy(d), versions, injection: podInjection(k.pod), ...outbound };
   }
+}
+
+/** The namespace's inbound mTLS annotation (a change of it re-computes the namespace's proxies). */
+function nsInboundMode(ns: V1Namespace | undefined): string | undefined {
+  return ns?.metadata?.annotations?.[INBOUND_MTLS_ANNOTATION];
 }
 
 function podKey(p: V1Pod): string {

@@ -82,7 +82,12 @@ export function controllerViaServiceProxy(
   };
 }
 
-function request(url: URL, base: https.RequestOptions, where: string, timeoutMs: number): Promise<unknown> {
+export function request(
+  url: URL,
+  base: https.RequestOptions,
+  where: string,
+  timeoutMs: number,
+): Promise<unknown> {
   const mod = url.protocol === 'http:' ? http : https;
   const opts: https.RequestOptions = {
     ...base,

@@ -6,13 +6,8 @@ import { Command } from 'commander';
 import { CONTROLLER_APP, APP_LABEL } from '../constants/index.js';
 import { proxyIdentity } from '../catalog/index.js';
 import { CliError, type CliContext, type KubeClients } from './context.js';
-import {
-  ControllerError,
-  controllerAtUrl,
-  controllerViaServiceProxy,
-  proxyDebugPath,
-  type ControllerClient,
-} from './controller.js';
+import { ControllerError, controllerAtUrl, proxyDebugPath, type ControllerClient } from './controller.js';
+import { controllerViaApiServer } from './controller-port-forward.js';
 import { controllerUrlOption, fsmNamespaceOption, meshNameOption, podNamespaceOption } from './flags.js';
 import { readPod } from './pods.js';
 import { outputOption, render, type OutputFormat } from './output.js';
@@ -22,7 +17,7 @@ export interface ProxyConfigOptions {
   pod: string;
   mesh: string;
   fsmNamespace: string;
-  /** Undefined → the API server's service proxy to the controller in fsmNamespace. */
+  /** Undefined → the API server's service proxy, or a port-forward to a controller pod when it refuses that peer. */
   controller?: ControllerClient;
 }
 
@@ -32,7 +27,7 @@ export async function getProxyConfig(clients: KubeClients, opts: ProxyConfigOpti
   const pod = await readPod(clients, namespace, name);
   const id = proxyIdentity(pod);
   if (!id.isProxy) throw new CliError(`${id.reason}: it has no fsm proxy, so no proxy config`);
-  const controller = opts.controller ?? controllerViaServiceProxy(clients.kc, opts.fsmNamespace);
+  const controller = opts.controller ?? controllerViaApiServer(clients.kc, opts.fsmNamespace);
   try {
     return await controller.getJson(proxyDebugPath(namespace, name));
   } catch (e) {

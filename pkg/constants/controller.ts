@@ -24,3 +24,8 @@ export const CONTROLLER_EVENT_SOURCE = 'fsm-controller';
 export const OUTDATED_INJECTION_METRIC = 'fsm_controller_pods_outdated_injection';
 /** Controller metric: probe diagnoses by cause. */
 export const PROBE_DIAGNOSES_METRIC = 'fsm_controller_probe_diagnoses_total';
+/**
+ * Event reason of a problem in a meshed pod's config that the user can fix (a bad annotation value,
+ * an unreadable probe record, an odd port), recorded on the pod by fsm-controller when it appears.
+ */
+export const PROXY_CONFIG_PROBLEM_REASON = 'ProxyConfigProblem';

@@ -8,6 +8,9 @@ export const SERVICEACCOUNT_TOKEN_FILE = 'token';
 export const SERVICEACCOUNT_CA_FILE = 'ca.crt';
 export const SERVICEACCOUNT_NAMESPACE_FILE = 'namespace';
 
+/** Label an EndpointSlice names its Service with (set by the EndpointSlice controller). */
+export const ENDPOINTSLICE_SERVICE_LABEL = 'kubernetes.io/service-name';
+
 /** Label kube-apiserver puts on every namespace (its name): namespaceSelectors rely on it. */
 export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 

@@ -7,20 +7,37 @@
  * Envoy reconnects through the Service to another replica and keeps its config meanwhile), informers
  * stop, :9091 closes last.
  */
-import type { KubeConfig, V1Namespace, V1Pod } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  type KubeConfig,
+  type V1EndpointSlice,
+  type V1Namespace,
+  type V1Pod,
+  type V1Service,
+} from '@kubernetes/client-node';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { bindHost } from '../binary/index.js';
 import { AdsServer, SnapshotCache, type StreamLimits } from '../ads/index.js';
-import { CatalogMetrics, ProxyPodIndex, ProxyPropagator } from '../catalog/index.js';
+import { CatalogMetrics, MeshServicePropagator, ProxyPodIndex, ProxyPropagator } from '../catalog/index.js';
 import {
   ADS_SHUTDOWN_FLUSH_MS,
+  CONTROLLER_EVENT_SOURCE,
   DEFAULT_CONTROLLER_SHUTDOWN_GRACE_MS,
   DEFAULT_TRUST_DOMAIN,
   HEALTH_SHUTDOWN_HOLD_MS,
+  PROXY_CONFIG_PROBLEM_REASON,
 } from '../constants/index.js';
 import { BootstrapKeeper, MeshCaSource, WorkloadCertIssuer } from '../identity/index.js';
 import { createHealthServer, debugRoutes, type HealthServer, type ReadinessCheck } from '../health/index.js';
-import { isMonitoredNamespace, namespaceInformer, podInformer, type ResourceInformer } from '../k8s/index.js';
+import {
+  PodEventRecorder,
+  endpointSliceInformer,
+  isMonitoredNamespace,
+  namespaceInformer,
+  podInformer,
+  serviceInformer,
+  type ResourceInformer,
+} from '../k8s/index.js';
 import { errorMessage, type Logger } from '../logger/index.js';
 import {
   MeshStreamAuthorizer,
@@ -71,6 +88,8 @@ export interface RunningController {
   adsPort: number;
   healthPort: number;
   propagator: ProxyPropagator;
+  /** The mesh's Services → the resources every proxy shares. */
+  meshServices: MeshServicePropagator;
   ads: AdsServer;
   ca: MeshCaSource;
   bootstrap: BootstrapKeeper;
@@ -103,6 +122,9 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
 
   const pods: ResourceInformer<V1Pod> = podInformer(opts.kubeConfig, log);
   const namespaces: ResourceInformer<V1Namespace> = namespaceInformer(opts.kubeConfig, log);
+  const services: ResourceInformer<V1Service> = serviceInformer(opts.kubeConfig, log);
+  const endpointSlices: ResourceInformer<V1EndpointSlice> = endpointSliceInformer(opts.kubeConfig, log);
+  const trustDomain = opts.trustDomain ?? DEFAULT_TRUST_DOMAIN;
   new Gauge({
     name: 'fsm_controller_informer_restarts',
     help: 'Restarts of each informer after failures (dropped sockets, errors, 410s, failed lists)',
@@ -111,6 +133,8 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     collect() {
       this.set({ informer: 'pods' }, pods.restartCount());
       this.set({ informer: 'namespaces' }, namespaces.restartCount());
+      this.set({ informer: 'services' }, services.restartCount());
+      this.set({ informer: 'endpointslices' }, endpointSlices.restartCount());
     },
   });
   // Mesh identity: the CA (created here when no replica did yet), the pods by proxy UUID, and the
@@ -130,7 +154,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   const workloadCerts = new WorkloadCertIssuer({
     ca,
     sink: snapshotSecretSink(cache),
-    trustDomain: opts.trustDomain ?? DEFAULT_TRUST_DOMAIN,
+    trustDomain,
     ...(opts.workloadCertValidityMs !== undefined ? { validityMs: opts.workloadCertValidityMs } : {}),
     logger: log,
   });
@@ -158,6 +182,26 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     ...(opts.bootstrapGcGraceMs !== undefined ? { graceMs: opts.bootstrapGcGraceMs } : {}),
     ...(opts.bootstrapGcPeriodMs !== undefined ? { periodMs: opts.bootstrapGcPeriodMs } : {}),
   });
+  // Outbound: every meshed Service's listeners, clusters and endpoints, shared by every proxy.
+  const meshServices = new MeshServicePropagator({
+    services,
+    endpointSlices,
+    pods,
+    namespaces,
+    cache: ads.cache,
+    meshName: opts.meshName,
+    trustDomain,
+    logger: log,
+    debounceMs: opts.debounceMs,
+  });
+  // A problem of a pod's config the user can fix (e.g. a bad flomesh.io/inbound-mtls value) is
+  // logged by the catalog and recorded on the pod, where `kubectl describe` shows it.
+  const problemEvents = new PodEventRecorder({
+    core: opts.kubeConfig.makeApiClient(CoreV1Api),
+    component: CONTROLLER_EVENT_SOURCE,
+    instance: 'fsm-controller',
+    logger: log,
+  });
   const propagator = new ProxyPropagator({
     pods,
     namespaces,
@@ -168,6 +212,13 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     debounceMs: opts.debounceMs,
     workers: opts.workers,
     onReconciled: opts.onReconciled,
+    trustDomain,
+    outbound: meshServices,
+    onProblems: (pod, problems) => {
+      for (const message of problems) {
+        void problemEvents.record(pod, { type: 'Warning', reason: PROXY_CONFIG_PROBLEM_REASON, message });
+      }
+    },
   });
   // Kubelet's Unhealthy events of rewritten probes → the cause, recorded on the pod (ProbeTargetFailed).
   const diagnoser = new ProbeDiagnoser({
@@ -184,6 +235,8 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
       ca.readinessCheck(),
       informerCheck('namespaces', namespaces, opts.outOfSyncThresholdMs),
       informerCheck('pods', pods, opts.outOfSyncThresholdMs),
+      informerCheck('services', services, opts.outOfSyncThresholdMs),
+      informerCheck('endpointslices', endpointSlices, opts.outOfSyncThresholdMs),
     ],
     registry,
     version: opts.version,
@@ -209,10 +262,11 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     throw err;
   }
   propagator.start();
+  meshServices.start();
   bootstrap.start();
   diagnoser.start();
   // Informers retry on their own; a start() rejection only means "stopped before the first sync".
-  for (const inf of [namespaces, pods]) {
+  for (const inf of [namespaces, pods, services, endpointSlices]) {
     inf.start().catch((err: unknown) => log.debug('informer start ended', { error: errorMessage(err) }));
   }
   log.info('fsm-controller started', {
@@ -227,6 +281,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     adsPort,
     healthPort,
     propagator,
+    meshServices,
     ads,
     workloadCerts,
     ca,
@@ -247,9 +302,12 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
         servingCert.stop();
         await Promise.all([
           propagator.stop(),
+          meshServices.stop(),
           diagnoser.stop(),
           pods.stop(),
           namespaces.stop(),
+          services.stop(),
+          endpointSlices.stop(),
           bootstrap.stop(),
         ]);
         await drained;

@@ -16,16 +16,17 @@
  * - at most one diagnosis per pod, container and probe per interval (and a bounded number at once),
  *   so a flapping probe gives one event per interval, aggregated by count.
  */
-import type { CoreV1Event, KubeConfig, V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, type CoreV1Event, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { Counter, type Registry } from 'prom-client';
 import {
+  CONTROLLER_EVENT_SOURCE,
   DEFAULT_PROBE_DIAGNOSIS_INTERVAL_MS,
   ORIGINAL_PROBES_ANNOTATION,
   PROBE_DIAGNOSES_METRIC,
   PROBE_TARGET_FAILED_REASON,
   PROBE_UNHEALTHY_REASON,
 } from '../constants/index.js';
-import { collectionInformer, type ResourceInformer } from '../k8s/index.js';
+import { collectionInformer, PodEventRecorder, type ResourceInformer } from '../k8s/index.js';
 import { errorMessage, type Logger } from '../logger/index.js';
 import {
   diagnoseProbeAnswer,
@@ -36,7 +37,6 @@ import {
   type RewrittenHttpGet,
 } from '../probes/index.js';
 import { callProbe } from './probe-call.js';
-import { PodEventWriter } from './pod-events.js';
 import { failedProbeOf, type FailedProbe } from './unhealthy-event.js';
 
 /** Diagnoses running at once; more are skipped (each is one HTTP call bounded by the probe timeout). */
@@ -65,7 +65,7 @@ export interface ProbeDiagnoserOptions {
 
 export class ProbeDiagnoser {
   private readonly events: ResourceInformer<CoreV1Event>;
-  private readonly writer: PodEventWriter;
+  private readonly writer: PodEventRecorder;
   private readonly last = new Map<string, number>();
   private readonly diagnoses: Counter<'cause'>;
   private readonly intervalMs: number;
@@ -90,7 +90,12 @@ export class ProbeDiagnoser {
         fieldSelector: `reason=${PROBE_UNHEALTHY_REASON}`,
       },
     );
-    this.writer = new PodEventWriter(opts.kubeConfig, this.log, opts.instance ?? 'fsm-controller');
+    this.writer = new PodEventRecorder({
+      core: opts.kubeConfig.makeApiClient(CoreV1Api),
+      component: CONTROLLER_EVENT_SOURCE,
+      instance: opts.instance ?? 'fsm-controller',
+      logger: this.log,
+    });
     this.diagnoses = new Counter({
       name: PROBE_DIAGNOSES_METRIC,
       help: 'Diagnoses of failed rewritten probes, by cause (passes: the probe answered again)',

@@ -1,7 +1,9 @@
 /**
  * ServiceAccounts and least-privilege RBAC of the control plane.
- * - fsm-controller: get/list/watch pods and namespaces (its informers); get/list/watch events (the
- *   Unhealthy events its probe diagnosis starts from) and create/patch them (ProbeTargetFailed);
+ * - fsm-controller: get/list/watch pods and namespaces, list/watch Services and EndpointSlices
+ *   (discovery.k8s.io; the mesh's outbound routes and their endpoints) — its informers;
+ *   get/list/watch events (the Unhealthy events its probe diagnosis starts from) and create/patch
+ *   them (ProbeTargetFailed, ProxyConfigProblem);
  *   mesh identity: list/watch/update/delete Secrets in every namespace (the bootstrap credentials
  *   it sweeps and renews: RBAC cannot restrict by label, so this reaches every Secret — see the
  *   README's trust model), and in the fsm namespace create Secrets (the mesh CA, first start).
@@ -33,6 +35,8 @@ export function clusterScopedName(app: string, p: InstallParams): string {
 export function controllerRules(): V1PolicyRule[] {
   return [
     { apiGroups: [''], resources: ['pods', 'namespaces'], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: [''], resources: ['services'], verbs: ['list', 'watch'] },
+    { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
     { apiGroups: [''], resources: ['events'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
     { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch', 'update', 'delete'] },
   ];

@@ -26,6 +26,9 @@ export const HTTP_CONNECTION_MANAGER_TYPE_URL =
 export const ROUTER_TYPE_URL = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
 export const TCP_PROXY_TYPE_URL =
   'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
+/** The stdout access logger's configuration (access logs of the inbound app chains). */
+export const STDOUT_ACCESS_LOG_TYPE_URL =
+  'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog';
 
 /** Short names used in logs and metric labels. */
 export const XDS_SHORT_NAMES: Readonly<Record<string, string>> = {
@@ -77,6 +80,7 @@ export const ENVOY_PROTO_FILES: readonly string[] = [
   'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
   'envoy/extensions/filters/http/router/v3/router.proto',
   'envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto',
+  'envoy/extensions/access_loggers/stream/v3/stream.proto',
   'envoy/extensions/transport_sockets/tls/v3/secret.proto',
   'envoy/extensions/transport_sockets/tls/v3/tls.proto',
 ];

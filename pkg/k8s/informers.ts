@@ -1,5 +1,17 @@
-/** The informers fsm runs: namespaces, pods (all namespaces, or one), secrets of mesh identity, and any other collection. */
-import type { KubeConfig, KubernetesObject, V1Namespace, V1Pod, V1Secret } from '@kubernetes/client-node';
+/**
+ * The informers fsm runs: namespaces, pods (all namespaces, or one), Services and EndpointSlices
+ * (the mesh's outbound routes), secrets of mesh identity, and any other collection. All are the same
+ * resilient Informer: backoff, relist on 410, readiness honest.
+ */
+import type {
+  KubeConfig,
+  KubernetesObject,
+  V1EndpointSlice,
+  V1Namespace,
+  V1Pod,
+  V1Secret,
+  V1Service,
+} from '@kubernetes/client-node';
 import type { Logger } from '../logger/index.js';
 import { Informer, type InformerOptions } from './informer.js';
 
@@ -55,4 +67,28 @@ export function collectionInformer<T extends KubernetesObject>(
   opts: InformerOptions = {},
 ): Informer<T> {
   return new Informer<T>(kc, logger, path, name, opts);
+}
+
+/** Services, all namespaces: get(name, namespace). */
+export function serviceInformer(
+  kc: KubeConfig,
+  logger: Logger,
+  opts: InformerOptions = {},
+): Informer<V1Service> {
+  return new Informer<V1Service>(kc, logger, '/api/v1/services', 'services', opts);
+}
+
+/** EndpointSlices (discovery.k8s.io/v1), all namespaces: get(name, namespace). */
+export function endpointSliceInformer(
+  kc: KubeConfig,
+  logger: Logger,
+  opts: InformerOptions = {},
+): Informer<V1EndpointSlice> {
+  return new Informer<V1EndpointSlice>(
+    kc,
+    logger,
+    '/apis/discovery.k8s.io/v1/endpointslices',
+    'endpointslices',
+    opts,
+  );
 }

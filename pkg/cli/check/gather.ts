@@ -9,7 +9,8 @@ import { APP_LABEL, CONTROLLER_APP, INJECTOR_APP } from '../../constants/index.j
 import { proxyIdentity } from '../../catalog/index.js';
 import { errorMessage } from '../../logger/index.js';
 import { CliError, type KubeClients } from '../context.js';
-import { ControllerError, controllerViaServiceProxy, proxyDebugPath } from '../controller.js';
+import { ControllerError, proxyDebugPath } from '../controller.js';
+import { controllerViaApiServer } from '../controller-port-forward.js';
 import type { ControllerClient } from '../controller.js';
 import { apiErrorMessage, isNotFound } from '../kube-errors.js';
 import { readPod } from '../pods.js';
@@ -70,7 +71,7 @@ export async function gatherProbeCheckInput(
   let controller: ControllerAnswer;
   if (!id.isProxy) controller = { notAsked: 'pod has no sidecar' };
   else {
-    const client = opts.controller ?? controllerViaServiceProxy(clients.kc, opts.fsmNamespace);
+    const client = opts.controller ?? controllerViaApiServer(clients.kc, opts.fsmNamespace);
     try {
       controller = { config: await client.getJson(proxyDebugPath(namespace, name)) };
     } catch (e) {

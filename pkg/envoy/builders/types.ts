@@ -95,6 +95,8 @@ export interface FilterChain {
   name: string;
   filter_chain_match?: FilterChainMatch;
   filters: NetworkFilter[];
+  /** TLS termination of the chain's connections (envoy.transport_sockets.tls, DownstreamTlsContext). */
+  transport_socket?: TransportSocket;
 }
 
 /** A google.protobuf.Any already encoded: for types outside fsm's proto root. */
@@ -121,11 +123,19 @@ export interface Listener {
 
 export interface LbEndpoint {
   endpoint: { address: Address };
+  /** EDS endpoints: only ready ones are sent, as HEALTHY. */
+  health_status?: 'HEALTHY';
 }
 
 export interface ClusterLoadAssignment {
   cluster_name: string;
   endpoints: { lb_endpoints: LbEndpoint[] }[];
+}
+
+/** An xDS config source: the ADS stream the proxy already has. */
+export interface AdsConfigSource {
+  ads: Record<string, never>;
+  resource_api_version: 'V3';
 }
 
 /** A cluster's transport socket: TLS to the upstream (envoy.transport_sockets.tls). */
@@ -136,10 +146,12 @@ export interface TransportSocket {
 
 export interface Cluster {
   name: string;
-  type: 'STATIC' | 'ORIGINAL_DST';
+  type: 'STATIC' | 'ORIGINAL_DST' | 'EDS';
   connect_timeout: Duration;
   lb_policy?: 'ROUND_ROBIN' | 'CLUSTER_PROVIDED';
   load_assignment?: ClusterLoadAssignment;
+  /** EDS clusters: their ClusterLoadAssignment (named like the cluster) comes over ADS. */
+  eds_cluster_config?: { eds_config: AdsConfigSource };
   transport_socket?: TransportSocket;
 }
 
@@ -147,4 +159,11 @@ export interface Cluster {
 export interface ProxyResources {
   listeners: Listener[];
   clusters: Cluster[];
+}
+
+/** The resources of the mesh's Services every proxy shares (pkg/envoy/builders/outbound.ts). */
+export interface SharedResources {
+  listeners: Listener[];
+  clusters: Cluster[];
+  loadAssignments: ClusterLoadAssignment[];
 }

@@ -15,6 +15,7 @@ import net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { contentVersion } from '../../ads/index.js';
 import {
+  CLUSTER_LOAD_ASSIGNMENT_TYPE_URL,
   CLUSTER_TYPE_URL,
   LISTENER_TYPE_URL,
   ROUTE_CONFIGURATION_TYPE_URL,
@@ -27,7 +28,7 @@ import { AdsClient, type AdsClientStatus, type NodeIdentity, type XdsResource } 
 import type { BackoffOptions } from '../../backoff/index.js';
 import { ListenerSet, type ListenerStatus } from './listeners.js';
 import type { OriginalDestinationOf } from './original-destination.js';
-import type { ClusterModel, RouteConfigModel, SecretModel } from './model.js';
+import type { ClusterModel, Endpoint, RouteConfigModel, SecretModel } from './model.js';
 import { EndpointPicker, type DataPlaneContext } from './upstream.js';
 import { ConfigError, acceptResponse, isAgentTypeUrl } from './xds-config.js';
 
@@ -63,8 +64,12 @@ export interface ProbeAgentOptions {
    * How a captured connection's original destination is learned. Given (namespace mode:
    * SO_ORIGINAL_DST), the capture listeners (use_original_dst) are bound and hand connections off by
    * original destination; absent (loopback mode), nothing redirects to them and they stay unbound.
+   * The loopback mesh implementation (proxyProtocolOriginalDestination) binds them too and reads
+   * a PROXY header off each connection first.
    */
   originalDestination?: OriginalDestinationOf;
+  /** Where access log lines go (default: the logger, at info, as `access`). */
+  accessLog?: (line: string) => void;
 }
 
 export interface AgentTls {
@@ -102,6 +107,8 @@ export interface ProbeAgentStatus {
   listeners: ListenerStatus[];
   clusters: string[];
   routeConfigs: string[];
+  /** EDS: each load assignment held and its endpoints (host:port). */
+  endpoints: Record<string, string[]>;
   /** SDS secrets held (with tls only). */
   secrets: SecretStatus[];
 }
@@ -148,13 +155,20 @@ export async function startProbeAgent(options: ProbeAgentOptions): Promise<Probe
   let clusters = new Map<string, ClusterModel>();
   const routes = new Map<string, RouteConfigModel>();
   const secrets = new Map<string, SecretModel>();
+  const assignments = new Map<string, Endpoint[]>();
   let rdsSubscribed = false;
-  const picker = new EndpointPicker(options.endpointHostMap ?? {});
+  let edsSubscribed = false;
+  const picker = new EndpointPicker(options.endpointHostMap ?? {}, (name) => assignments.get(name));
+  const announceTo = options.originalDestination?.announceTo;
   const context: DataPlaneContext = {
     logger,
     cluster: (name) => clusters.get(name),
     routeConfig: (name) => routes.get(name),
     pickEndpoint: (c) => picker.pick(c),
+    secret: (name) => secrets.get(name),
+    podAddress: options.podAddress,
+    ...(announceTo ? { announceTo } : {}),
+    accessLog: options.accessLog ?? ((line) => logger.info('access', { line })),
   };
   const listenerSet = new ListenerSet({
     podAddress: options.podAddress,
@@ -182,6 +196,22 @@ export async function startProbeAgent(options: ProbeAgentOptions): Promise<Probe
   const applyClusters = (resources: XdsResource[]): void => {
     clusters = new Map(acceptResponse(CLUSTER_TYPE_URL, messages(resources)).map((c) => [c.name, c]));
     applied.cds = true;
+    // EDS clusters: subscribe to exactly their load assignments (as Envoy does after CDS).
+    const eds = [
+      ...new Set([...clusters.values()].flatMap((c) => (c.kind === 'eds' ? [c.edsName ?? c.name] : []))),
+    ].sort();
+    if (eds.length > 0 || edsSubscribed) {
+      edsSubscribed = true;
+      for (const name of [...assignments.keys()]) if (!eds.includes(name)) assignments.delete(name);
+      client.subscribe(CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, eds);
+    }
+  };
+
+  const applyLoadAssignments = (resources: XdsResource[]): void => {
+    // EDS responses may carry only what changed: merge (all or nothing).
+    for (const la of acceptResponse(CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, messages(resources))) {
+      assignments.set(la.name, la.endpoints);
+    }
   };
 
   const applyListeners = async (resources: XdsResource[]): Promise<void> => {
@@ -238,6 +268,9 @@ export async function startProbeAgent(options: ProbeAgentOptions): Promise<Probe
       switch (typeUrl) {
         case CLUSTER_TYPE_URL:
           applyClusters(resources);
+          break;
+        case CLUSTER_LOAD_ASSIGNMENT_TYPE_URL:
+          applyLoadAssignments(resources);
           break;
         case LISTENER_TYPE_URL:
           await applyListeners(resources);
@@ -298,6 +331,11 @@ export async function startProbeAgent(options: ProbeAgentOptions): Promise<Probe
         listeners: listenerSet.status(),
         clusters: [...clusters.keys()].sort(),
         routeConfigs: [...routes.keys()].sort(),
+        endpoints: Object.fromEntries(
+          [...assignments.entries()]
+            .sort(([a], [b]) => (a < b ? -1 : 1))
+            .map(([name, eps]) => [name, eps.map((e) => `${e.host}:${e.port}`)]),
+        ),
         secrets: [...secrets.values()]
           .sort((a, b) => (a.name < b.name ? -1 : 1))
           .map((sm) =>

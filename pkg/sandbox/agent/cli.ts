@@ -17,9 +17,10 @@ import { InvalidArgumentError, Option } from 'commander';
 import { parseDuration, runBinary } from '../../binary/index.js';
 import { startProbeAgent, type AgentTls, type ProbeAgent } from './agent.js';
 import { soOriginalDestination } from './original-destination.js';
+import { proxyProtocolOriginalDestination } from './proxy-protocol.js';
 
 /** How the agent learns a captured connection's original destination. */
-export const ORIGINAL_DESTINATION_MODES = ['none', 'so_original_dst'] as const;
+export const ORIGINAL_DESTINATION_MODES = ['none', 'so_original_dst', 'proxy_protocol'] as const;
 
 interface CliOptions {
   adsAddress: string;
@@ -164,7 +165,7 @@ export async function main(argv: string[] = process.argv): Promise<void> {
           .addOption(
             new Option(
               '--original-destination <how>',
-              "how capture listeners learn a redirected connection's destination (none: they are not bound)",
+              "how capture listeners learn a connection's original destination (none: they are not bound; proxy_protocol: loopback mode, a PROXY v1 header names it)",
             )
               .choices(ORIGINAL_DESTINATION_MODES)
               .default('none'),
@@ -173,7 +174,11 @@ export async function main(argv: string[] = process.argv): Promise<void> {
         const tls = agentTlsOf(opts);
         // Loaded before anything starts: a missing addon is a start failure naming what to do.
         const originalDestination =
-          opts.originalDestination === 'so_original_dst' ? soOriginalDestination() : undefined;
+          opts.originalDestination === 'so_original_dst'
+            ? soOriginalDestination()
+            : opts.originalDestination === 'proxy_protocol'
+              ? proxyProtocolOriginalDestination()
+              : undefined;
         const agent = await startProbeAgent({
           ...(tls ? { tls } : {}),
           ...(originalDestination ? { originalDestination } : {}),

@@ -7,11 +7,14 @@
 import http from 'node:http';
 import type net from 'node:net';
 import { errorMessage } from '../../logger/index.js';
+import { CLIENT_CERT_HEADER } from '../../constants/index.js';
+import { formatAccessLog } from './access-log.js';
 import type { HttpHandlerModel } from './model.js';
+import type { Peer } from './tcp-proxy.js';
 import { applyHeaderMutations, endToEndHeaders, rewriteRequestTarget, routeRequest } from './routing.js';
 import {
   LOCAL_REPLY,
-  connectUpstream,
+  connectEndpoint,
   failureOf,
   tlsFailureReply,
   upgradeUpstreamTls,
@@ -39,8 +42,10 @@ export function serveHttp(
   res: http.ServerResponse,
   ctx: DataPlaneContext,
   closeAfter: boolean,
+  peer?: Peer,
 ): void {
   if (closeAfter) res.setHeader('connection', 'close');
+  const logged = handler.accessLogs.length > 0 ? logRequest(handler, req, res, ctx, peer) : undefined;
   const target = req.url ?? '/';
   const config = 'inline' in handler.routes ? handler.routes.inline : ctx.routeConfig(handler.routes.rds);
   const routed = config ? routeRequest(config, req.headers.host, target) : undefined;
@@ -58,6 +63,7 @@ export function serveHttp(
     return;
   }
   const cluster = ctx.cluster(action.cluster);
+  if (logged) logged.cluster = action.cluster;
   if (!cluster) {
     ctx.logger.debug('route names an unknown cluster', { cluster: action.cluster, route: route.name });
     req.resume();
@@ -74,6 +80,11 @@ export function serveHttp(
   const headers = endToEndHeaders(req.headers);
   if (action.hostRewrite !== undefined) headers.host = action.hostRewrite;
   headers['x-forwarded-proto'] ??= 'http';
+  // x-forwarded-client-cert: never what the caller sent; over mTLS (SANITIZE_SET) the verified URI.
+  delete headers[CLIENT_CERT_HEADER];
+  if (handler.forwardClientCert === 'SANITIZE_SET' && handler.clientCertUri && peer?.uri) {
+    headers[CLIENT_CERT_HEADER] = `URI=${peer.uri}`;
+  }
   applyHeaderMutations(headers, [route.headers, vhost.headers, config.headers]);
   const path = rewriteRequestTarget(route, target);
 
@@ -109,13 +120,13 @@ export function serveHttp(
   // A TLS cluster: the handshake is part of connecting (Envoy's transport socket), within the same timeout.
   const connect = async (): Promise<net.Socket> => {
     const started = Date.now();
-    const socket = await connectUpstream(endpoint, cluster.connectTimeoutMs);
+    const socket = await connectEndpoint(ctx, cluster, endpoint, cluster.connectTimeoutMs);
     if (!cluster.tls) return socket;
     upstreamSocket = socket;
     const left =
       cluster.connectTimeoutMs > 0 ? Math.max(1, cluster.connectTimeoutMs - (Date.now() - started)) : 0;
     try {
-      return await upgradeUpstreamTls(socket, cluster.tls, left);
+      return await upgradeUpstreamTls(socket, cluster.tls, left, ctx.secret);
     } catch (err) {
       throw Object.assign(err as Error, { tls: true });
     }
@@ -190,4 +201,34 @@ export function serveHttp(
       );
     },
   );
+}
+
+/** Writes the request to the handler's access logs when its response is done (or abandoned). */
+function logRequest(
+  handler: HttpHandlerModel,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  ctx: DataPlaneContext,
+  peer: Peer | undefined,
+): { cluster?: string } {
+  const start = new Date();
+  const logged: { cluster?: string } = {};
+  const request = { ...req.headers, ':method': req.method, ':path': req.url };
+  res.once('close', () => {
+    const values = {
+      start,
+      ...(req.socket.remoteAddress
+        ? { downstreamRemote: `${req.socket.remoteAddress}:${req.socket.remotePort}` }
+        : {}),
+      ...(peer?.uri ? { peerUri: peer.uri } : {}),
+      ...(logged.cluster ? { upstreamCluster: logged.cluster } : {}),
+      responseCode: res.headersSent ? res.statusCode : 0,
+      responseFlags: res.writableFinished ? '' : 'DC',
+      durationMs: Date.now() - start.getTime(),
+      protocol: `HTTP/${req.httpVersion}`,
+      request,
+    };
+    for (const log of handler.accessLogs) ctx.accessLog(formatAccessLog(log, values));
+  });
+  return logged;
 }

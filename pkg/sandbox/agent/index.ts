@@ -3,3 +3,4 @@ export type { AgentTls, ProbeAgent, ProbeAgentOptions, ProbeAgentStatus, SecretS
 export { LOCAL_REPLY, tlsFailureReply } from './upstream.js';
 export { noOriginalDestination, ORIGINAL_DST_ADDON, soOriginalDestination } from './original-destination.js';
 export type { OriginalDestination, OriginalDestinationOf } from './original-destination.js';
+export { proxyProtocolHeader, proxyProtocolOriginalDestination } from './proxy-protocol.js';

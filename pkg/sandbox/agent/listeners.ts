@@ -14,7 +14,8 @@ import { ConfigError, Problems } from './config/problems.js';
 import type { Endpoint, FilterChainModel, ListenerModel } from './model.js';
 import type { OriginalDestinationOf } from './original-destination.js';
 import { serveHttp } from './http-proxy.js';
-import { serveTcp } from './tcp-proxy.js';
+import { serveTcp, type Peer } from './tcp-proxy.js';
+import { terminateTls } from './peer-tls.js';
 import type { DataPlaneContext } from './upstream.js';
 
 /** First byte of a TLS record carrying a handshake (a ClientHello starts with it). */
@@ -54,6 +55,7 @@ type Handoff = (original: Endpoint) => ListenerModel | undefined;
 interface Conn {
   generation: number;
   chain: FilterChainModel;
+  peer?: Peer;
 }
 
 /** One bound socket, serving the listener currently assigned to it. */
@@ -84,7 +86,7 @@ class BoundListener {
         res.destroy();
         return;
       }
-      serveHttp(conn.chain.handler, req, res, this.ctx, conn.generation !== this.generation);
+      serveHttp(conn.chain.handler, req, res, this.ctx, conn.generation !== this.generation, conn.peer);
     });
     this.http.on('clientError', (_err, socket) => socket.destroy());
     this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
@@ -122,6 +124,26 @@ class BoundListener {
     socket.on('error', () => undefined);
     this.accepted.add(socket);
     socket.once('close', () => this.accepted.delete(socket));
+    const prepare = this.capture?.originalDestination.prepare;
+    if (!prepare) {
+      this.serve(socket);
+      return;
+    }
+    // Loopback mode: the connection first says where it was going (PROXY protocol header).
+    prepare(socket).then(
+      () => this.serve(socket),
+      (err: unknown) => {
+        this.logger.info('captured connection refused: no original destination', {
+          listener: this.model.name,
+          remote: `${socket.remoteAddress}:${socket.remotePort}`,
+          error: errorMessage(err),
+        });
+        socket.destroy();
+      },
+    );
+  }
+
+  private serve(socket: net.Socket): void {
     const generation = this.generation;
     // A capture listener serves each connection as the listener of its original destination would.
     let model = this.model;
@@ -153,6 +175,8 @@ class BoundListener {
       const protocol = chunk[0] === TLS_HANDSHAKE_BYTE ? 'tls' : 'raw_buffer';
       this.dispatch(socket, this.chainFor(protocol, model), generation, original);
     });
+    // A connection whose PROXY header was read first is paused: let its bytes come.
+    socket.resume();
   }
 
   private dispatch(
@@ -165,13 +189,42 @@ class BoundListener {
       socket.destroy(); // no filter chain matches: Envoy closes the connection
       return;
     }
-    this.sockets.set(socket, { generation, chain });
+    if (!chain.tls) {
+      this.handle(socket, chain, generation, original);
+      return;
+    }
+    // The chain terminates (m)TLS: the handler serves what is inside, knowing who the peer proved to be.
+    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    terminateTls(socket, chain.tls, this.ctx.secret, LISTENER_FILTERS_TIMEOUT_MS).then(
+      ({ socket: secure, peerUri }) => {
+        this.accepted.add(secure);
+        secure.once('close', () => this.accepted.delete(secure));
+        this.handle(secure, chain, generation, original, peerUri ? { uri: peerUri } : {});
+      },
+      (err: unknown) =>
+        this.logger.info('inbound TLS refused', {
+          listener: this.model.name,
+          chain: chain.name,
+          remote,
+          error: errorMessage(err),
+        }),
+    );
+  }
+
+  private handle(
+    socket: net.Socket,
+    chain: FilterChainModel,
+    generation: number,
+    original: Endpoint | undefined,
+    peer?: Peer,
+  ): void {
+    this.sockets.set(socket, { generation, chain, ...(peer ? { peer } : {}) });
     socket.once('close', () => this.sockets.delete(socket));
     if (chain.handler.kind === 'http') {
       this.http.emit('connection', socket);
       socket.resume();
     } else {
-      serveTcp(chain.handler, socket, this.ctx, original);
+      serveTcp(chain.handler, socket, this.ctx, original, peer);
     }
   }
 

@@ -10,22 +10,74 @@ export interface Endpoint {
   port: number;
 }
 
-/** TLS to a cluster's endpoints, without verifying them (fsm's HTTPS probe clusters). */
+/** A subject alternative name check: a URI SAN equal to, or starting with, `value`. */
+export interface SanMatcher {
+  kind: 'exact' | 'prefix';
+  value: string;
+}
+
+/** Verification of a peer's certificate: chained to an SDS trust bundle, and (if any) a SAN match. */
+export interface PeerVerification {
+  /** SDS name of the validation_context secret (the mesh trust bundle). */
+  bundleSecret: string;
+  /** At least one URI SAN must match one of these; empty: no SAN check. */
+  sans: SanMatcher[];
+}
+
+/**
+ * TLS to a cluster's endpoints: without verifying them (fsm's HTTPS probe clusters), or mTLS
+ * (mesh clusters): presenting an SDS certificate and verifying the server against an SDS bundle.
+ */
 export interface UpstreamTlsModel {
   /** SNI to send; absent: none (as kubelet sends none to a pod IP). */
   sni?: string;
   /** ALPN protocols offered (empty: none). */
   alpn: string[];
+  /** SDS name of the certificate to present (absent: none). */
+  certSecret?: string;
+  /** Absent: the server is not verified (kubelet's behaviour for HTTPS probes). */
+  verify?: PeerVerification;
+  minVersion?: 'TLSv1.2' | 'TLSv1.3';
 }
 
-/** A cluster: STATIC endpoints, or ORIGINAL_DST (accepted, never reachable in the sandbox). */
+/** TLS termination of a filter chain: the chain's certificate and the client verification. */
+export interface DownstreamTlsModel {
+  /** SDS name of the certificate presented. */
+  certSecret: string;
+  requireClientCertificate: boolean;
+  /** Absent: client certificates are not verified (and so not required). */
+  verify?: PeerVerification;
+  minVersion?: 'TLSv1.2' | 'TLSv1.3';
+}
+
+/**
+ * A cluster: STATIC endpoints, EDS (its endpoints from the ClusterLoadAssignment of its name over
+ * the ADS), or ORIGINAL_DST (the connection's original destination).
+ */
 export interface ClusterModel {
   name: string;
-  kind: 'static' | 'original_dst';
+  kind: 'static' | 'original_dst' | 'eds';
   connectTimeoutMs: number;
+  /** STATIC: its endpoints (EDS: empty, see loadAssignment). */
   endpoints: Endpoint[];
+  /** EDS: the name of the ClusterLoadAssignment (eds_cluster_config.service_name, else the cluster's). */
+  edsName?: string;
   /** TLS to the endpoints (absent: plain TCP). */
   tls?: UpstreamTlsModel;
+}
+
+/** A ClusterLoadAssignment: the endpoints of an EDS cluster (unhealthy ones left out). */
+export interface LoadAssignmentModel {
+  name: string;
+  endpoints: Endpoint[];
+}
+
+/** One piece of an access log format: literal text or a command operator. */
+export type FormatPart = { text: string } | { operator: string; arg?: string; max?: number };
+
+/** An access log the agent writes (stdout: the sidecar's log). */
+export interface AccessLogModel {
+  format: FormatPart[];
 }
 
 export type AppendAction =
@@ -94,6 +146,14 @@ export interface HttpHandlerModel {
   statPrefix: string;
   /** An inline route configuration, or the name of one fetched over RDS. */
   routes: { inline: RouteConfigModel } | { rds: string };
+  /**
+   * x-forwarded-client-cert: SANITIZE removes it; SANITIZE_SET replaces it with the verified client
+   * certificate's details (over mTLS; removed otherwise). Absent: Envoy's default, SANITIZE.
+   */
+  forwardClientCert: 'SANITIZE' | 'SANITIZE_SET';
+  /** set_current_client_cert_details.uri: the client's URI SAN goes in the header (`URI=…`). */
+  clientCertUri: boolean;
+  accessLogs: AccessLogModel[];
 }
 
 export interface TcpHandlerModel {
@@ -102,12 +162,15 @@ export interface TcpHandlerModel {
   cluster: string;
   /** 0 = no idle timeout. */
   idleTimeoutMs: number;
+  accessLogs: AccessLogModel[];
 }
 
 export interface FilterChainModel {
   name: string;
   /** filter_chain_match.transport_protocol; undefined matches any. */
   transportProtocol?: 'tls' | 'raw_buffer';
+  /** TLS termination (the chain's transport_socket); absent: the bytes are the app's. */
+  tls?: DownstreamTlsModel;
   handler: HttpHandlerModel | TcpHandlerModel;
 }
 

@@ -4,7 +4,9 @@
  * accepted socket — the destination before fsm-init's iptables REDIRECT sent the connection to the
  * proxy — and so does the namespace-mode implementation here, through the project's one native addon
  * (pkg/sandbox/agent/native/original_dst.cc, built by `npm ci` into build/Release/). Loopback mode has
- * no redirect: its default knows no original destination.
+ * no redirect: its default knows no original destination, and its mesh implementation reads the
+ * destination a client announced in a PROXY protocol v1 header (proxy-protocol.ts) — the same seam,
+ * with a `prepare` step that reads the header off the connection first.
  */
 import { createRequire } from 'node:module';
 import type net from 'node:net';
@@ -16,7 +18,23 @@ export interface OriginalDestination {
 }
 
 /** The original destination of an accepted connection; undefined when it was not redirected. */
-export type OriginalDestinationOf = (socket: net.Socket) => OriginalDestination | undefined;
+export interface OriginalDestinationOf {
+  (socket: net.Socket): OriginalDestination | undefined;
+  /**
+   * Read off the connection before the lookup (PROXY protocol: the header naming the destination);
+   * a rejection closes the connection. Absent: the kernel already knows (SO_ORIGINAL_DST).
+   */
+  prepare?: (socket: net.Socket) => Promise<void>;
+  /**
+   * Loopback mode: where nothing redirects, the agent's own connections to a mesh endpoint go to
+   * this port of the endpoint's address (the peer's inbound capture listener), announcing the
+   * endpoint the same way — what the peer's PREROUTING rule does in a pod network namespace.
+   */
+  announceTo?: {
+    port: number;
+    header: (source: OriginalDestination, destination: OriginalDestination) => string;
+  };
+}
 
 /** Loopback mode: nothing redirects connections, so none has an original destination. */
 export const noOriginalDestination: OriginalDestinationOf = () => undefined;

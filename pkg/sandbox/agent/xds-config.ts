@@ -8,6 +8,7 @@
  * RESOURCE_TYPES (the agent's apply then fails to typecheck until it handles the new type).
  */
 import {
+  CLUSTER_LOAD_ASSIGNMENT_TYPE_URL,
   CLUSTER_TYPE_URL,
   LISTENER_TYPE_URL,
   ROUTE_CONFIGURATION_TYPE_URL,
@@ -15,6 +16,7 @@ import {
 } from '../../envoy/index.js';
 import { CLUSTER_RESOURCE } from './config/cluster.js';
 import { LISTENER_RESOURCE } from './config/listener.js';
+import { LOAD_ASSIGNMENT_RESOURCE } from './config/load-assignment.js';
 import { ConfigError, Problems } from './config/problems.js';
 import { parseResources, type ParsedConfig, type ResourceType } from './config/resource-type.js';
 import { SECRET_RESOURCE } from './config/secret.js';
@@ -42,6 +44,7 @@ export { DEFAULT_ROUTE_TIMEOUT_MS } from './config/route.js';
 /** Every xDS resource type the agent understands, by type URL. */
 export const RESOURCE_TYPES = {
   [CLUSTER_TYPE_URL]: CLUSTER_RESOURCE,
+  [CLUSTER_LOAD_ASSIGNMENT_TYPE_URL]: LOAD_ASSIGNMENT_RESOURCE,
   [LISTENER_TYPE_URL]: LISTENER_RESOURCE,
   [ROUTE_CONFIGURATION_TYPE_URL]: ROUTE_CONFIGURATION_RESOURCE,
   [SECRET_TYPE_URL]: SECRET_RESOURCE,

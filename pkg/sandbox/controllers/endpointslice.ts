@@ -15,11 +15,12 @@ import {
   type V1Pod,
   type V1Service,
 } from '@kubernetes/client-node';
+import { ENDPOINTSLICE_SERVICE_LABEL } from '../../constants/index.js';
 import { WorkQueue, cacheKey, type ResourceInformer } from '../../k8s/index.js';
 import type { Logger } from '../../logger/index.js';
 import { controllerRef, controlledBy, podReady } from './owners.js';
 
-export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+export const SERVICE_NAME_LABEL = ENDPOINTSLICE_SERVICE_LABEL;
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
 export const ENDPOINTSLICE_CONTROLLER = 'endpointslice-controller.k8s.io';
 

@@ -11,6 +11,9 @@ import {
   PROBE_WARNING_REASON,
   SIDECAR_CONTAINER_NAME,
   type ProbeType,
+  PROXY_OUTBOUND_PORT,
+  PROXY_UUID_LABEL,
+  SANDBOX_OUTBOUND_PROXY_ENV,
 } from '../../constants/index.js';
 import { errorMessage, type Logger } from '../../logger/index.js';
 import type { NodeNetwork } from '../netns/index.js';
@@ -22,7 +25,7 @@ import {
   UNHEALTHY_ANNOTATION,
   workloadKindForImage,
 } from '../workloads/index.js';
-import type { EventRecorder, PodEvent } from './events.js';
+import type { PodEvent, PodEventRecorder } from '../../k8s/index.js';
 import { FREEZE_ANNOTATION, frozenContainers } from './freeze.js';
 import { HOOK_FAILED_REASON, runLifecycleHook, type HookRun } from './lifecycle.js';
 import type { ContainerLog, NodeLogs } from './logs.js';
@@ -53,7 +56,7 @@ const DEFAULT_GRACE_SECONDS = 30;
 const RESTART_BACKOFF_CAP_MS = 30_000;
 
 export interface ContainerRunnerDeps {
-  events: EventRecorder;
+  events: PodEventRecorder;
   logs: NodeLogs;
   log: Logger;
   /** Built fsm-healthcheck (dist/cmd/fsm-healthcheck/main.js), run with this Node. */
@@ -164,6 +167,15 @@ export class ContainerRunner {
             ports,
             name,
             log: (line: string) => cr.log?.write('stdout', `${line}\n`),
+            env: {
+              ...Object.fromEntries(
+                (c.env ?? []).flatMap((e) => (e.value !== undefined ? [[e.name, e.value]] : [])),
+              ),
+              // Loopback mode: nothing redirects a meshed pod's connections; its apps dial the sidecar.
+              ...(rt.pod.metadata?.labels?.[PROXY_UUID_LABEL]
+                ? { [SANDBOX_OUTBOUND_PROXY_ENV]: `${rt.ip}:${PROXY_OUTBOUND_PORT}` }
+                : {}),
+            },
             ...(kind === 'https'
               ? { tls: await this.deps.ca.issue({ commonName: name, ipAddresses: [rt.ip] }) }
               : {}),
@@ -288,7 +300,14 @@ export class ContainerRunner {
     const proc = startProcess({
       script,
       args,
-      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: rt.dir },
+      env: {
+        // The container's literal env (bookbuyer's target); its connections are redirected by the kernel.
+        ...Object.fromEntries(
+          (c.env ?? []).flatMap((e) => (e.value !== undefined ? [[e.name, e.value]] : [])),
+        ),
+        PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+        HOME: rt.dir,
+      },
       cwd: rt.dir,
       log: cr.log!,
       inPod: { namespace: rt.address!.netns! },

@@ -5,14 +5,11 @@
  * annotation appears or changes; a restarted container runs normally; removing it thaws (SIGCONT).
  *   kubectl annotate pod -n fsm-system <controller-pod> sandbox.flomesh.io/freeze='*'
  */
+import { containersNamedBy } from '../workloads/index.js';
+
 export const FREEZE_ANNOTATION = 'sandbox.flomesh.io/freeze';
 
 /** Which of these containers the annotation value names. */
 export function frozenContainers(value: string | undefined, containers: readonly string[]): Set<string> {
-  if (value === undefined) return new Set();
-  const names = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  return new Set(names.includes('*') ? containers : containers.filter((c) => names.includes(c)));
+  return containersNamedBy(value, containers);
 }

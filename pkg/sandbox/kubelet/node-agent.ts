@@ -41,12 +41,11 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { SIDECAR_CONTAINER_NAME } from '../../constants/index.js';
-import { podInformer, WorkQueue, type ResourceInformer } from '../../k8s/index.js';
+import { PodEventRecorder, podInformer, WorkQueue, type ResourceInformer } from '../../k8s/index.js';
 import { errorMessage, type Logger } from '../../logger/index.js';
 import type { CertificateAuthority } from '../../tls/index.js';
 import type { ProbeAgentStatus } from '../agent/index.js';
 import { ContainerRunner } from './container-runner.js';
-import { EventRecorder } from './events.js';
 import type { HookRun } from './lifecycle.js';
 import { runInitContainer, runInitInNamespace, runsInNamespace } from './init-containers.js';
 import { NodeLogs } from './logs.js';
@@ -94,7 +93,7 @@ export class NodeAgent {
   private readonly queue: WorkQueue;
   private readonly runtimes = new Map<string, PodRuntime>();
   private readonly network: PodNetworkProvider;
-  private readonly events: EventRecorder;
+  private readonly events: PodEventRecorder;
   private readonly log: Logger;
   private readonly stateDir: string;
   private volumeTimer: NodeJS.Timeout | undefined;
@@ -108,7 +107,13 @@ export class NodeAgent {
     this.log = opts.logger.child({ component: 'kubelet' });
     this.core = opts.kubeConfig.makeApiClient(CoreV1Api);
     this.pods = podInformer(opts.kubeConfig, opts.logger);
-    this.events = new EventRecorder(this.core, this.nodeName, this.log);
+    this.events = new PodEventRecorder({
+      core: this.core,
+      component: 'kubelet',
+      host: this.nodeName,
+      instance: this.nodeName,
+      logger: this.log,
+    });
     this.stateDir = opts.stateDir ?? join(tmpdir(), `fsm-sandbox-node-${process.pid}`);
     this.logs = new NodeLogs(join(this.stateDir, 'logs'));
     this.runner = new ContainerRunner({

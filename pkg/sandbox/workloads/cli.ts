@@ -49,6 +49,10 @@ export async function main(argv: string[] = process.argv): Promise<void> {
     host: o.host,
     ports: o.port,
     log: line,
+    // The container's environment, as the app reads it (bookbuyer's target).
+    env: Object.fromEntries(
+      Object.entries(process.env).flatMap(([k, v]) => (v !== undefined ? [[k, v]] : [])),
+    ),
     ...(o.tlsCertFile && o.tlsKeyFile
       ? { tls: { certPem: readFileSync(o.tlsCertFile, 'utf8'), keyPem: readFileSync(o.tlsKeyFile, 'utf8') } }
       : {}),

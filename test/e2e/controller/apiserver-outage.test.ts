@@ -19,7 +19,8 @@ import { startTestApiServer, type TestApiServer } from '../../support/apiserver.
 import { eventually } from '../../support/eventually.js';
 import { closedPort, httpRequest } from '../../support/net.js';
 import { http, injectedPod, tcp } from '../../support/pods.js';
-import { startBinary, type RunningBinary } from '../../support/process.js';
+import { startControllerBinary } from '../../support/controller-binary.js';
+import type { RunningBinary } from '../../support/process.js';
 
 const NS = 'bookstore';
 const OUTAGE_MS = 30_000;
@@ -68,20 +69,9 @@ describe('fsm-controller binary: recovery after an API-server outage (issue 17 i
     const pod = bookstore('outage-1', '/healthz');
     await core.createNamespacedPod({ namespace: NS, body: pod });
 
-    bin = startBinary('fsm-controller', [
-      '--kubeconfig',
-      api.kubeconfigPath,
-      '--ads-port',
-      '0',
-      '--health-port',
-      '0',
-      '--bind-address',
-      '127.0.0.1',
-      '--out-of-sync-threshold',
-      '1s',
-    ]);
-    const started = await bin.waitForLog(/fsm-controller started/);
-    const base = `http://127.0.0.1:${Number(started.healthPort)}`;
+    const started = await startControllerBinary(api.kubeconfigPath, ['--out-of-sync-threshold', '1s']);
+    bin = started.bin;
+    const base = started.base;
     const ready = async (): Promise<number> => (await httpRequest(base + '/health/ready')).status;
     await eventually('ready', async () => ((await ready()) === 200 ? true : undefined));
 

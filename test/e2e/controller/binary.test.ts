@@ -5,7 +5,8 @@ import { LISTENER_TYPE_URL } from '../../../pkg/envoy/index.js';
 import { bootstrapAdsClient, meshAuthorityOf } from '../../support/mesh-identity.js';
 import { startTestApiServer, type TestApiServer } from '../../support/apiserver.js';
 import { closedPort, httpRequest } from '../../support/net.js';
-import { runBinaryToExit, startBinary, type RunningBinary } from '../../support/process.js';
+import { startControllerBinary } from '../../support/controller-binary.js';
+import { runBinaryToExit, type RunningBinary } from '../../support/process.js';
 
 const BIN = 'fsm-controller';
 
@@ -28,22 +29,9 @@ describe('fsm-controller binary: health on :9091', () => {
 
   /** Starts the binary on free ports (port 0) and reads the ports it bound from its started line. */
   async function start(extra: string[] = []) {
-    const bin = startBinary(BIN, [
-      '--kubeconfig',
-      api.kubeconfigPath,
-      '--ads-port',
-      '0',
-      '--health-port',
-      '0',
-      '--bind-address',
-      '127.0.0.1',
-      ...extra,
-    ]);
-    running.push(bin);
-    const started = await bin.waitForLog(/fsm-controller started/);
-    const adsPort = Number(started.adsPort);
-    const healthPort = Number(started.healthPort);
-    return { bin, adsPort, base: `http://127.0.0.1:${healthPort}`, healthPort };
+    const started = await startControllerBinary(api.kubeconfigPath, extra);
+    running.push(started.bin);
+    return started;
   }
 
   it('never answers on :9091 when the ADS server cannot bind, and exits 1 naming the port', async () => {

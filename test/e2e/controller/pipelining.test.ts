@@ -6,9 +6,8 @@
  */
 import { CoreV1Api } from '@kubernetes/client-node';
 import { startTestApiServer, type TestApiServer } from '../../support/apiserver.js';
-import { eventually } from '../../support/eventually.js';
-import { httpRequest } from '../../support/net.js';
-import { startBinary, type RunningBinary } from '../../support/process.js';
+import { controllerReady, startControllerBinary } from '../../support/controller-binary.js';
+import type { RunningBinary } from '../../support/process.js';
 import { pipelineFlood, rssMiB, timedGet, type Attack } from '../../support/slow-clients.js';
 
 describe('fsm-controller binary: clients pipelining without reading on :9091 (issue 17 item 6)', () => {
@@ -21,20 +20,8 @@ describe('fsm-controller binary: clients pipelining without reading on :9091 (is
     api = await startTestApiServer();
     // The control plane's own namespace, as in a cluster: the mesh CA Secret lives there.
     await api.kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'fsm-system' } } });
-    bin = startBinary('fsm-controller', [
-      '--kubeconfig',
-      api.kubeconfigPath,
-      '--ads-port',
-      '0',
-      '--health-port',
-      '0',
-      '--bind-address',
-      '127.0.0.1',
-    ]);
-    port = Number((await bin.waitForLog(/fsm-controller started/))['healthPort']);
-    await eventually('ready', async () =>
-      (await httpRequest(`http://127.0.0.1:${port}/health/ready`)).status === 200 ? true : undefined,
-    );
+    ({ bin, healthPort: port } = await startControllerBinary(api.kubeconfigPath));
+    await controllerReady(`http://127.0.0.1:${port}`);
   });
   afterAll(async () => {
     for (const a of attacks.splice(0)) a.destroy();

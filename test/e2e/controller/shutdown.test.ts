@@ -13,7 +13,8 @@ import { bootstrapAdsClient, meshAuthorityOf } from '../../support/mesh-identity
 import { startTestApiServer, type TestApiServer } from '../../support/apiserver.js';
 import { printFigure } from '../../support/figures.js';
 import { http, injectedPod } from '../../support/pods.js';
-import { startBinary, type RunningBinary } from '../../support/process.js';
+import { startControllerBinary } from '../../support/controller-binary.js';
+import type { RunningBinary } from '../../support/process.js';
 
 const NS = 'drain';
 const PODS = 50;
@@ -52,20 +53,12 @@ describe('fsm-controller SIGTERM under load', () => {
   });
 
   it(`exits 0 with at least 1 s of a ${BUDGET_MS / 1000} s budget left; every reading stream is told to go elsewhere`, async () => {
-    bin = startBinary('fsm-controller', [
-      '--kubeconfig',
-      api.kubeconfigPath,
-      '--ads-port',
-      '0',
-      '--health-port',
-      '0',
-      '--bind-address',
-      '127.0.0.1',
+    const started = await startControllerBinary(api.kubeconfigPath, [
       '--shutdown-grace',
       `${BUDGET_MS / 1000}s`,
     ]);
-    const started = await bin.waitForLog(/fsm-controller started/);
-    const address = `127.0.0.1:${Number(started.adsPort)}`;
+    bin = started.bin;
+    const address = `127.0.0.1:${started.adsPort}`;
     const core = api.kc.makeApiClient(CoreV1Api);
     const uuids = (await core.listNamespacedPod({ namespace: NS })).items.map(
       (p) => p.metadata!.labels![PROXY_UUID_LABEL]!,

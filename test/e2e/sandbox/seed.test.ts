@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { CoreV1Api, KubeConfig, PortForward, type V1Pod } from '@kubernetes/client-node';
+import { controllerViaPortForward, controllerViaServiceProxy } from '../../../pkg/cli/index.js';
 import { silentLogger } from '../../../pkg/logger/index.js';
 import { sandboxGuide, startSandbox, waitForDemo, type Sandbox } from '../../../pkg/sandbox/index.js';
 import { Kubectl, findKubectl, findKubectl120 } from '../../support/apiserver-kubectl.js';
@@ -230,6 +231,24 @@ describe("the seed's page 1: probes of meshed pods", () => {
     } finally {
       await ctl.stop();
     }
+  }, 30_000);
+
+  it("fsm's controller client over a pod port-forward reads /debug as the service proxy does", async () => {
+    const kc = new KubeConfig();
+    kc.loadFromFile(sb.kubeconfigPath);
+    const forwarded = controllerViaPortForward(kc, 'fsm-system');
+    const proxied = controllerViaServiceProxy(kc, 'fsm-system');
+    const v1 = await nameOf('bookstore-v1');
+    const path = `/debug/proxies/${NS}/${v1}`;
+    const [a, b] = await Promise.all([forwarded.getJson(path), proxied.getJson(path)]);
+    expect(a).toEqual(b);
+    expect(JSON.stringify(a)).toContain('liveness_listener');
+    await expect(forwarded.getJson(`/debug/proxies/${NS}/no-such-pod`)).rejects.toMatchObject({
+      status: 404,
+    });
+    await expect(controllerViaPortForward(kc, 'no-such-namespace').getJson('/debug/proxies')).rejects.toThrow(
+      /service no-such-namespace\/fsm-controller/,
+    );
   }, 30_000);
 
   it("@kubernetes/client-node's PortForward (WebSocket channels): data, and a refused port's error", async () => {

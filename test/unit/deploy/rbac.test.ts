@@ -29,20 +29,37 @@ function sources(dir: string): { path: string; text: string }[] {
     .map((f) => ({ path: join(dir, f), text: readFileSync(join(ROOT, dir, f), 'utf8') }));
 }
 
-/** Informer constructors of pkg/k8s → the resource their REST path lists and watches. */
+/**
+ * Informer constructors of pkg/k8s → the resource their REST path lists and watches: `pods` for the
+ * core group (`/api/v1/…`), `<group>/<resource>` for a named group (`/apis/<group>/<version>/…`).
+ */
 function informerResources(): Map<string, string> {
   const out = new Map<string, string>();
   for (const { text } of sources('pkg/k8s')) {
     for (const chunk of text.split(/export function /).slice(1)) {
       const name = /^(\w+)/.exec(chunk)![1]!;
-      const paths = [...chunk.matchAll(/['`](\/api\/v1\/[^'`]*)['`]/g)].map((m) => m[1]!);
+      // Code only: a doc comment may quote another collection's path.
+      const code = chunk.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+      const paths = [...code.matchAll(/['`](\/apis?\/[^'`]*)['`]/g)].map((m) => m[1]!);
       if (!/new Informer</.test(chunk) || paths.length === 0) continue;
-      const resources = new Set(paths.map((path) => /\/([a-z]+)$/.exec(path)![1]!));
+      const resources = new Set(
+        paths.map((path) => {
+          const resource = /\/([a-z]+)$/.exec(path)![1]!;
+          const group = /^\/apis\/([a-z0-9.-]+)\/v[0-9a-z]+\//.exec(path)?.[1];
+          return group ? `${group}/${resource}` : resource;
+        }),
+      );
       expect(resources.size).toBe(1);
       out.set(name, [...resources][0]!);
     }
   }
   return out;
+}
+
+/** `pods` → ['', 'pods']; `discovery.k8s.io/endpointslices` → ['discovery.k8s.io', 'endpointslices']. */
+function groupResource(scanned: string): [string, string] {
+  const i = scanned.lastIndexOf('/');
+  return i < 0 ? ['', scanned] : [scanned.slice(0, i), scanned.slice(i + 1)];
 }
 
 /** typed CoreV1Api / AppsV1Api / AdmissionregistrationV1Api method → verb, resource. */
@@ -68,10 +85,11 @@ function callsOf(dirs: string[]): ApiCall[] {
   const calls: ApiCall[] = [];
   for (const dir of dirs) {
     for (const { path, text } of sources(dir)) {
-      for (const [fn, resource] of informers) {
+      for (const [fn, scanned] of informers) {
         if (new RegExp(`\\b${fn}\\(`).test(text)) {
+          const [group, resource] = groupResource(scanned);
           for (const verb of ['list', 'watch'])
-            calls.push({ group: '', resource, verb, where: `${path}: ${fn}` });
+            calls.push({ group, resource, verb, where: `${path}: ${fn}` });
         }
       }
       for (const m of text.matchAll(
@@ -116,11 +134,13 @@ function rulesOf(app: string, p = P): V1PolicyRule[] {
   return [...(cluster.rules ?? []), ...roles.flatMap((r) => r.rules ?? [])];
 }
 
-it('the informer scan finds the namespace, pod and secret informers', () => {
+it('the informer scan finds the namespace, pod, secret, Service and EndpointSlice informers', () => {
   expect(Object.fromEntries(informerResources())).toEqual({
     namespaceInformer: 'namespaces',
     podInformer: 'pods',
     secretInformer: 'secrets',
+    serviceInformer: 'services',
+    endpointSliceInformer: 'discovery.k8s.io/endpointslices',
   });
 });
 
@@ -132,7 +152,7 @@ describe.each([
   [
     CONTROLLER_APP,
     ['pkg/controller', 'pkg/catalog', 'cmd/fsm-controller', ...CONTROLLER_IDENTITY],
-    ['namespaces', 'pods', 'secrets'],
+    ['namespaces', 'pods', 'secrets', 'services', 'endpointslices'],
   ],
   [
     INJECTOR_APP,

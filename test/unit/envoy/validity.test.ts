@@ -33,6 +33,7 @@ beforeAll(() => {
     'envoy/extensions/filters/http/router/v3/router.proto',
     'envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto',
     'envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.proto',
+    'envoy/extensions/access_loggers/stream/v3/stream.proto',
   ]);
   bootstrapType = root.lookupType(BOOTSTRAP);
 });

@@ -1,8 +1,10 @@
 /**
  * envoy.config.cluster.v3.Cluster → ClusterModel: STATIC clusters with socket-address endpoints,
- * and ORIGINAL_DST (accepted, never reachable in the sandbox). Everything else is a problem.
+ * EDS clusters (their ClusterLoadAssignment over the ADS, load-assignment.ts) and ORIGINAL_DST
+ * (the connection's original destination). Everything else is a problem.
  */
 import type { ClusterModel, Endpoint } from '../model.js';
+import { isObj } from './fields.js';
 import { durationMs, list, obj, optObj, refuse, show, socketAddress, str } from './fields.js';
 import type { Problems } from './problems.js';
 import type { ResourceType } from './resource-type.js';
@@ -18,6 +20,20 @@ function parseEndpoints(p: Problems, la: unknown, path: string): Endpoint[] {
     if (la === undefined || la === null) p.add(lap, 'a STATIC cluster needs a load_assignment');
     return [];
   }
+  const { endpoints, entries } = parseLocalityEndpoints(p, assignment, lap);
+  if (entries === 0) p.add(lap, 'a STATIC cluster needs at least one endpoint');
+  return endpoints;
+}
+
+/**
+ * The endpoints of a ClusterLoadAssignment (a STATIC cluster's load_assignment or an EDS
+ * resource): socket addresses; endpoints reported UNHEALTHY, DRAINING or TIMEOUT are left out.
+ */
+export function parseLocalityEndpoints(
+  p: Problems,
+  assignment: Record<string, unknown>,
+  lap: string,
+): { endpoints: Endpoint[]; entries: number } {
   const endpoints: Endpoint[] = [];
   let entries = 0;
   list(p, assignment.endpoints, `${lap}.endpoints`)?.forEach((le, i) => {
@@ -37,11 +53,27 @@ function parseEndpoints(p: Problems, la: unknown, path: string): Endpoint[] {
         return;
       }
       const e = socketAddress(p, ep.address, `${bp}.endpoint.address`, false);
-      if (e) endpoints.push(e);
+      const health = str(p, lbe.health_status, `${bp}.health_status`, 'UNKNOWN');
+      if (e && (health === 'UNKNOWN' || health === 'HEALTHY' || health === 'DEGRADED')) endpoints.push(e);
     });
   });
-  if (entries === 0) p.add(lap, 'a STATIC cluster needs at least one endpoint');
-  return endpoints;
+  return { endpoints, entries };
+}
+
+/** eds_cluster_config: its endpoints come over the ADS, under service_name (else the cluster's name). */
+function parseEdsConfig(p: Problems, v: unknown, path: string, name: string): string {
+  const ep = `${path}.eds_cluster_config`;
+  const cfg = optObj(p, v, ep);
+  if (!cfg) {
+    p.add(ep, 'an EDS cluster needs eds_cluster_config with an ads eds_config');
+    return name;
+  }
+  const src = optObj(p, cfg.eds_config, `${ep}.eds_config`);
+  if (!src || !isObj(src.ads)) {
+    p.add(`${ep}.eds_config`, 'only ads config sources are supported (the agent has one ADS stream)');
+  }
+  const service = str(p, cfg.service_name, `${ep}.service_name`, '');
+  return service || name;
 }
 
 function parseCluster(p: Problems, v: unknown): ClusterModel | undefined {
@@ -60,13 +92,26 @@ function parseCluster(p: Problems, v: unknown): ClusterModel | undefined {
     `${path}.connect_timeout`,
     DEFAULT_CONNECT_TIMEOUT_MS,
   );
-  refuse(p, c, ['transport_socket_matches', 'eds_cluster_config'], path);
+  refuse(p, c, ['transport_socket_matches'], path);
   const tls = parseTransportSocket(p, c.transport_socket, `${path}.transport_socket`);
+  if (type !== 'EDS')
+    refuse(p, c, ['eds_cluster_config'], path, `only EDS clusters take it (this one is ${type})`);
   if (type === 'ORIGINAL_DST') {
+    if (tls)
+      p.add(`${path}.transport_socket`, 'an ORIGINAL_DST passthrough is not encrypted by the probe agent');
     return { name, kind: 'original_dst', connectTimeoutMs, endpoints: [] };
   }
+  if (type === 'EDS') {
+    const lb = str(p, c.lb_policy, `${path}.lb_policy`, 'ROUND_ROBIN');
+    if (lb !== 'ROUND_ROBIN') p.add(`${path}.lb_policy`, `only ROUND_ROBIN is supported, got ${show(lb)}`);
+    if (c.load_assignment !== undefined && c.load_assignment !== null) {
+      p.add(`${path}.load_assignment`, 'an EDS cluster gets its endpoints over the ADS, not inline');
+    }
+    const edsName = parseEdsConfig(p, c.eds_cluster_config, path, name);
+    return { name, kind: 'eds', connectTimeoutMs, endpoints: [], edsName, ...(tls ? { tls } : {}) };
+  }
   if (type !== 'STATIC') {
-    return p.add(`${path}.type`, `cluster type ${show(type)} is not supported (STATIC or ORIGINAL_DST)`);
+    return p.add(`${path}.type`, `cluster type ${show(type)} is not supported (STATIC, EDS or ORIGINAL_DST)`);
   }
   const endpoints = parseEndpoints(p, c.load_assignment, path);
   return { name, kind: 'static', connectTimeoutMs, endpoints, ...(tls ? { tls } : {}) };

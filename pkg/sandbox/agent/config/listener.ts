@@ -16,6 +16,7 @@ import { boolValue, isObj, list, obj, optObj, refuse, show, socketAddress, str, 
 import { NETWORK_FILTERS, filterConfigPath, type NetworkHandler } from './network-filters.js';
 import type { Problems } from './problems.js';
 import type { ResourceType } from './resource-type.js';
+import { parseDownstreamTransportSocket } from './transport-socket.js';
 
 /** Addresses the agent binds on the pod address instead (the pod's wildcard and its loopback). */
 export const POD_LOCAL_HOSTS: ReadonlySet<string> = new Set(['0.0.0.0', '::', '127.0.0.1', '::1']);
@@ -72,7 +73,8 @@ function parseFilterChain(
   const fc = obj(p, v, path);
   if (!fc) return {};
   const name = str(p, fc.name, `${path}.name`, '');
-  refuse(p, fc, ['transport_socket', 'use_proxy_proto', 'on_demand_configuration'], path);
+  refuse(p, fc, ['use_proxy_proto', 'on_demand_configuration'], path);
+  const tls = parseDownstreamTransportSocket(p, fc.transport_socket, `${path}.transport_socket`);
   const m = parseChainMatch(p, fc.filter_chain_match, `${path}.filter_chain_match`);
   const match = m.ok ? { tp: m.tp } : undefined;
   const filters = list(p, fc.filters, `${path}.filters`);
@@ -85,7 +87,7 @@ function parseFilterChain(
   }
   const handlers = filters.map((f, i) => parseNetworkFilter(p, f, `${path}.filters[${i}]`));
   const handler = handlers[0];
-  return { chain: handler && { name, transportProtocol: m.tp, handler }, match };
+  return { chain: handler && { name, transportProtocol: m.tp, ...(tls ? { tls } : {}), handler }, match };
 }
 
 /** listener_filters: the TLS inspector only. True when it is configured. */
@@ -159,7 +161,7 @@ function parseListener(p: Problems, v: unknown): ListenerModel | undefined {
   } else if (boolValue(l.use_original_dst, false)) {
     model.bind = false;
     model.captures = true;
-    model.skipReason = 'use_original_dst: nothing redirects traffic to a capture listener in the sandbox';
+    model.skipReason = 'use_original_dst: bound only where the agent learns original destinations';
   } else if (!POD_LOCAL_HOSTS.has(address.host)) {
     p.add(
       `${path}.address.socket_address.address`,

@@ -14,6 +14,7 @@ import type { HttpHandlerModel, TcpHandlerModel } from '../model.js';
 import { durationMs, isObj, list, obj, optObj, refuse, show, str, type Obj } from './fields.js';
 import type { Problems } from './problems.js';
 import { parseRouteConfiguration } from './route.js';
+import { parseAccessLogs } from './access-log.js';
 
 /** Envoy's default tcp_proxy idle timeout (1 h). */
 export const DEFAULT_TCP_IDLE_TIMEOUT_MS = 3_600_000;
@@ -55,12 +56,31 @@ function parseHttpConnectionManager(p: Problems, cfg: Obj, path: string): HttpHa
   if (codec !== 'AUTO' && codec !== 'HTTP1') {
     p.add(`${path}.codec_type`, `only AUTO and HTTP1 are supported, got ${show(codec)}`);
   }
-  refuse(p, cfg, ['scoped_routes', 'upgrade_configs', 'access_log'], path);
+  refuse(p, cfg, ['scoped_routes', 'upgrade_configs'], path);
   parseHttpFilters(p, cfg, path);
   const statPrefix = str(p, cfg.stat_prefix, `${path}.stat_prefix`, '');
+  const accessLogs = parseAccessLogs(p, cfg.access_log, `${path}.access_log`);
+  const fcc = str(p, cfg.forward_client_cert_details, `${path}.forward_client_cert_details`, 'SANITIZE');
+  if (fcc !== 'SANITIZE' && fcc !== 'SANITIZE_SET') {
+    p.add(
+      `${path}.forward_client_cert_details`,
+      `only SANITIZE and SANITIZE_SET are supported, got ${show(fcc)}`,
+    );
+  }
+  const details = optObj(p, cfg.set_current_client_cert_details, `${path}.set_current_client_cert_details`);
+  if (details) {
+    refuse(p, details, ['subject', 'cert', 'chain', 'dns'], `${path}.set_current_client_cert_details`);
+  }
+  const common = {
+    kind: 'http' as const,
+    statPrefix,
+    forwardClientCert: fcc === 'SANITIZE_SET' ? ('SANITIZE_SET' as const) : ('SANITIZE' as const),
+    clientCertUri: details?.uri === true,
+    accessLogs,
+  };
   if (isObj(cfg.route_config)) {
     const inline = parseRouteConfiguration(p, cfg.route_config, `${path}.route_config`);
-    return inline && { kind: 'http', statPrefix, routes: { inline } };
+    return inline && { ...common, routes: { inline } };
   }
   if (isObj(cfg.rds)) {
     const rp = `${path}.rds`;
@@ -70,14 +90,14 @@ function parseHttpConnectionManager(p: Problems, cfg: Obj, path: string): HttpHa
     if (src && !isObj(src.ads)) {
       p.add(`${rp}.config_source`, 'only ads config sources are supported (the agent has one ADS stream)');
     }
-    return { kind: 'http', statPrefix, routes: { rds: rdsName } };
+    return { ...common, routes: { rds: rdsName } };
   }
   return p.add(path, 'needs route_config or rds');
 }
 
 function parseTcpProxy(p: Problems, cfg: Obj, path: string): TcpHandlerModel {
   const weighted = refuse(p, cfg, ['weighted_clusters'], path);
-  refuse(p, cfg, ['on_demand', 'tunneling_config', 'access_log'], path);
+  refuse(p, cfg, ['on_demand', 'tunneling_config'], path);
   const cluster = str(p, cfg.cluster, `${path}.cluster`, '');
   // Clusters named through weighted_clusters were already reported as such.
   if (!cluster && !weighted) p.add(`${path}.cluster`, 'must name a cluster');
@@ -86,6 +106,7 @@ function parseTcpProxy(p: Problems, cfg: Obj, path: string): TcpHandlerModel {
     statPrefix: str(p, cfg.stat_prefix, `${path}.stat_prefix`, ''),
     cluster,
     idleTimeoutMs: durationMs(p, cfg.idle_timeout, `${path}.idle_timeout`, DEFAULT_TCP_IDLE_TIMEOUT_MS),
+    accessLogs: parseAccessLogs(p, cfg.access_log, `${path}.access_log`),
   };
 }
 

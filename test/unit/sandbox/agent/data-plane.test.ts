@@ -81,6 +81,8 @@ beforeEach(async () => {
     cluster: (n) => clusters.get(n),
     routeConfig: (n) => routes.get(n),
     pickEndpoint: (c) => picker.pick(c),
+    secret: () => undefined,
+    accessLog: () => undefined,
   };
   set = new ListenerSet({
     podAddress: POD,

@@ -70,6 +70,8 @@ beforeAll(async () => {
     cluster: (n) => clusters.get(n),
     routeConfig: () => undefined,
     pickEndpoint: (c) => picker.pick(c),
+    secret: () => undefined,
+    accessLog: () => undefined,
   };
   set = new ListenerSet({
     podAddress: POD,

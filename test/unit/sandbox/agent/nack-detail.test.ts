@@ -103,7 +103,7 @@ describe('the agent NACKs a response with every problem listed', () => {
     const detail = [
       'Cluster "bad".load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.address: not an IP address: "app.local"',
       'Cluster "bad".load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.port_value: invalid port 0',
-      'Cluster "worse".type: cluster type "STRICT_DNS" is not supported (STATIC or ORIGINAL_DST)',
+      'Cluster "worse".type: cluster type "STRICT_DNS" is not supported (STATIC, EDS or ORIGINAL_DST)',
     ].join('\n');
     expect(nack).toMatchObject({ type_url: CLUSTER_TYPE_URL, version_info: 'v1', response_nonce: 'n2' });
     expect(nack.error_detail).toEqual({ code: NACK_CODE, message: detail });
@@ -179,6 +179,8 @@ describe('ListenerSet refuses an update whose listeners share addresses, naming 
         cluster: () => undefined,
         routeConfig: () => undefined,
         pickEndpoint: (c) => picker.pick(c),
+        secret: () => undefined,
+        accessLog: () => undefined,
       },
       logger: silentLogger(),
     });

@@ -517,9 +517,23 @@ describe('route configurations the agent refuses', () => {
 describe('clusters the agent refuses', () => {
   test.each<[string, PlainMessage, string]>([
     [
-      'EDS',
-      { name: 'c', type: 'EDS', eds_cluster_config: { eds_config: { ads: {} } } },
-      'Cluster "c".eds_cluster_config: not supported by the probe agent',
+      'EDS from another config source than the ADS',
+      { name: 'c', type: 'EDS', eds_cluster_config: { eds_config: { path_config_source: { path: '/x' } } } },
+      'Cluster "c".eds_cluster_config.eds_config: only ads config sources are supported',
+    ],
+    [
+      'EDS with inline endpoints',
+      {
+        ...staticCluster(sock('127.0.0.1', 80)),
+        type: 'EDS',
+        eds_cluster_config: { eds_config: { ads: {} } },
+      },
+      'Cluster "c".load_assignment: an EDS cluster gets its endpoints over the ADS, not inline',
+    ],
+    [
+      'eds_cluster_config on a STATIC cluster',
+      { ...staticCluster(sock('127.0.0.1', 80)), eds_cluster_config: { eds_config: { ads: {} } } },
+      'Cluster "c".eds_cluster_config: only EDS clusters take it (this one is STATIC)',
     ],
     [
       'STRICT_DNS',

@@ -338,12 +338,19 @@ describe('parseResponse', () => {
     ]);
   });
 
-  test('the registry: the four types the agent subscribes to (SDS with its bootstrap credential), and nothing else', () => {
+  test('the registry: the five types the agent subscribes to (SDS with its bootstrap credential, EDS for its EDS clusters), and nothing else', () => {
     expect(Object.keys(RESOURCE_TYPES).sort()).toEqual(
-      [CLUSTER_TYPE_URL, LISTENER_TYPE_URL, ROUTE_CONFIGURATION_TYPE_URL, SECRET_TYPE_URL].sort(),
+      [
+        CLUSTER_TYPE_URL,
+        LISTENER_TYPE_URL,
+        ROUTE_CONFIGURATION_TYPE_URL,
+        SECRET_TYPE_URL,
+        'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
+      ].sort(),
     );
     expect(isAgentTypeUrl(LISTENER_TYPE_URL)).toBe(true);
-    expect(isAgentTypeUrl('type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment')).toBe(false);
+    expect(isAgentTypeUrl('type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment')).toBe(true);
+    expect(isAgentTypeUrl('type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig')).toBe(false);
     expect(isAgentTypeUrl('toString')).toBe(false);
   });
 });
@@ -367,8 +374,8 @@ describe('the single-resource parsers list every problem of their resource', () 
   });
 
   test('parseCluster', () => {
-    expect(() => parseCluster(wire(CLUSTER_TYPE_URL, { name: '', type: 'EDS' }))).toThrow(
-      'Cluster.name: must not be empty\nCluster.type: cluster type "EDS" is not supported (STATIC or ORIGINAL_DST)',
+    expect(() => parseCluster(wire(CLUSTER_TYPE_URL, { name: '', type: 'LOGICAL_DNS' }))).toThrow(
+      'Cluster.name: must not be empty\nCluster.type: cluster type "LOGICAL_DNS" is not supported (STATIC, EDS or ORIGINAL_DST)',
     );
   });
 });

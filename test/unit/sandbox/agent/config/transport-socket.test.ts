@@ -1,7 +1,8 @@
 /**
  * The agent's cluster transport sockets and path_separated_prefix routes (issue 19 items 1 and 7):
- * TLS without verification is served, anything that asks to verify or to present a certificate is
- * refused by name (never silently weakened); a separated prefix matches at a `/` boundary only.
+ * TLS without verification is served; mTLS (issue 15) only with SDS material over the ADS; anything
+ * else that asks to verify or to present a certificate is refused by name (never silently
+ * weakened); a separated prefix matches at a `/` boundary only.
  */
 import {
   CLUSTER_TYPE_URL,
@@ -11,6 +12,8 @@ import {
   packAny,
   type PlainMessage,
 } from '../../../../../pkg/envoy/index.js';
+import { SDS_TRUST_BUNDLE_NAME, SDS_WORKLOAD_CERT_NAME } from '../../../../../pkg/constants/index.js';
+import { outboundMtlsTransportSocket } from '../../../../../pkg/envoy/builders/index.js';
 import { routeMatches } from '../../../../../pkg/sandbox/agent/routing.js';
 import { parseCluster, parseRouteConfiguration } from '../../../../../pkg/sandbox/agent/xds-config.js';
 import type { RouteModel } from '../../../../../pkg/sandbox/agent/model.js';
@@ -49,15 +52,45 @@ describe('cluster transport_socket', () => {
       tls({ sni: 'app.local', common_tls_context: { alpn_protocols: ['http/1.1'] } }),
       { sni: 'app.local', alpn: ['http/1.1'] },
     ],
+    [
+      "fsm's mesh mTLS (SDS certificate, SDS bundle, exact SPIFFE IDs)",
+      outboundMtlsTransportSocket({
+        spiffeIds: ['spiffe://td/ns/a/sa/x'],
+        namespacePrefix: 'spiffe://td/ns/a/sa/',
+      }) as unknown as PlainMessage,
+      {
+        alpn: [],
+        certSecret: SDS_WORKLOAD_CERT_NAME,
+        verify: {
+          bundleSecret: SDS_TRUST_BUNDLE_NAME,
+          sans: [{ kind: 'exact', value: 'spiffe://td/ns/a/sa/x' }],
+        },
+        minVersion: 'TLSv1.2',
+      },
+    ],
   ])('accepted: %s', (_n, ts, want) => {
     expect(parseCluster(cluster(ts)).tls).toEqual(want);
   });
 
   it.each<[string, PlainMessage, string]>([
     [
-      'a validation context (verification asked for)',
+      'an inline validation context (verification asked for, not over SDS)',
       tls({ common_tls_context: { validation_context: { trusted_ca: { inline_string: 'x' } } } }),
-      'Cluster "c".transport_socket.typed_config<UpstreamTlsContext>.common_tls_context.validation_context: not supported by the probe agent (it connects without client certificates and without verifying, as kubelet does)',
+      'Cluster "c".transport_socket.typed_config<UpstreamTlsContext>.common_tls_context.validation_context: not supported by the probe agent (it verifies against a trust bundle delivered over SDS only',
+    ],
+    [
+      'a DNS SAN matcher',
+      tls({
+        common_tls_context: {
+          combined_validation_context: {
+            default_validation_context: {
+              match_typed_subject_alt_names: [{ san_type: 'DNS', matcher: { exact: 'x' } }],
+            },
+            validation_context_sds_secret_config: { name: 'b', sds_config: { ads: {} } },
+          },
+        },
+      }),
+      'combined_validation_context.default_validation_context.match_typed_subject_alt_names[0].san_type: only URI SANs (SPIFFE IDs) are checked by the probe agent, got "DNS"',
     ],
     [
       'a client certificate',
@@ -65,9 +98,9 @@ describe('cluster transport_socket', () => {
       'common_tls_context.tls_certificates: not supported by the probe agent',
     ],
     [
-      'SDS certificates',
+      'SDS certificates from another source than the ADS',
       tls({ common_tls_context: { tls_certificate_sds_secret_configs: [{ name: 's' }] } }),
-      'common_tls_context.tls_certificate_sds_secret_configs: not supported by the probe agent',
+      'common_tls_context.tls_certificate_sds_secret_configs[0].sds_config: missing: the probe agent fetches secrets over its ADS stream (sds_config.ads)',
     ],
     [
       'another transport socket',

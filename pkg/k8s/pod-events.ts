@@ -1,18 +1,17 @@
 /**
- * Events fsm-controller records on pods (core/v1 Event, source fsm-controller), aggregated as
- * kubelet's are: the same reason and message on the same pod and container again raise the count
+ * Events recorded on pods (core/v1 Event), aggregated as client-go's event recorder and kubelet
+ * aggregate them: the same reason and message on the same pod and container again raise the count
  * and lastTimestamp of one Event, which `kubectl describe pod` shows as "(x3 over 5m)". Best effort:
- * a failure to write is logged, never thrown.
+ * a failure to write is logged, never thrown, so an event never stops the work that records it.
+ * fsm-controller records ProbeTargetFailed with it; the sandbox's kubelet records kubelet's events.
  */
 import {
-  CoreV1Api,
   PatchStrategy,
   setHeaderOptions,
+  type CoreV1Api,
   type CoreV1Event,
-  type KubeConfig,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { CONTROLLER_EVENT_SOURCE } from '../constants/index.js';
 import { errorMessage, type Logger } from '../logger/index.js';
 
 export interface PodEvent {
@@ -21,23 +20,28 @@ export interface PodEvent {
   message: string;
   /** Container name → involvedObject.fieldPath spec.containers{name}. */
   container?: string;
+  /** Reporting component of this event when it is not the recorder's (e.g. default-scheduler). */
+  source?: string;
 }
 
-/** Aggregation keys kept (the oldest forgotten first). */
-const KEPT = 10_000;
+export interface PodEventRecorderOptions {
+  core: CoreV1Api;
+  /** source.component and reportingComponent (e.g. kubelet, fsm-controller). */
+  component: string;
+  /** source.host (kubelet names its node). */
+  host?: string;
+  /** reportingInstance. */
+  instance: string;
+  logger: Logger;
+  /** Aggregation keys kept, the oldest forgotten first (default 10,000). */
+  kept?: number;
+}
 
-export class PodEventWriter {
-  private readonly core: CoreV1Api;
+export class PodEventRecorder {
   private readonly seen = new Map<string, { name: string; count: number }>();
   private seq = 0;
 
-  constructor(
-    kc: KubeConfig,
-    private readonly logger: Logger,
-    private readonly instance: string,
-  ) {
-    this.core = kc.makeApiClient(CoreV1Api);
-  }
+  constructor(private readonly opts: PodEventRecorderOptions) {}
 
   async record(pod: V1Pod, ev: PodEvent, now = new Date()): Promise<void> {
     const md = pod.metadata ?? {};
@@ -47,7 +51,7 @@ export class PodEventWriter {
     const prior = this.seen.get(key);
     if (prior) {
       try {
-        await this.core.patchNamespacedEvent(
+        await this.opts.core.patchNamespacedEvent(
           { name: prior.name, namespace, body: { count: prior.count + 1, lastTimestamp: now.toISOString() } },
           setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
         );
@@ -55,7 +59,7 @@ export class PodEventWriter {
         return;
       } catch (err) {
         // Expired or deleted (events live an hour): a new one is created below.
-        this.logger.debug('cannot update event; creating a new one', {
+        this.opts.logger.debug('cannot update event; creating a new one', {
           event: prior.name,
           error: errorMessage(err),
         });
@@ -64,6 +68,7 @@ export class PodEventWriter {
     }
     try {
       const name = `${md.name}.${now.getTime().toString(16)}${(this.seq++ % 0x10000).toString(16).padStart(4, '0')}`;
+      const component = ev.source ?? this.opts.component;
       const body: CoreV1Event = {
         metadata: { name, namespace },
         involvedObject: {
@@ -80,19 +85,24 @@ export class PodEventWriter {
         count: 1,
         firstTimestamp: now,
         lastTimestamp: now,
-        source: { component: CONTROLLER_EVENT_SOURCE },
-        reportingComponent: CONTROLLER_EVENT_SOURCE,
-        reportingInstance: this.instance,
+        source: ev.source || !this.opts.host ? { component } : { component, host: this.opts.host },
+        reportingComponent: component,
+        reportingInstance: this.opts.instance,
       };
-      await this.core.createNamespacedEvent({ namespace, body });
-      if (this.seen.size >= KEPT) this.seen.delete(this.seen.keys().next().value!);
+      await this.opts.core.createNamespacedEvent({ namespace, body });
+      if (this.seen.size >= (this.opts.kept ?? 10_000)) this.seen.delete(this.seen.keys().next().value!);
       this.seen.set(key, { name, count: 1 });
     } catch (err) {
-      this.logger.warn('cannot record event', {
+      this.opts.logger.debug('cannot record event', {
         pod: `${namespace}/${md.name}`,
         reason: ev.reason,
         error: errorMessage(err),
       });
     }
+  }
+
+  /** Forgets a deleted pod's aggregation keys. */
+  forget(uid: string | undefined): void {
+    for (const k of this.seen.keys()) if (k.startsWith(`${uid}\u0000`)) this.seen.delete(k);
   }
 }
