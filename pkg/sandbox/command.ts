@@ -130,16 +130,31 @@ export function networkGuide(sb: Sandbox): string[] {
   const p = PREMISE_NAMESPACE;
   // Namespaces need root: a shell of the user who ran `sudo make run` needs sudo, a root shell does not.
   const sudo = process.getuid?.() === 0 && !process.env['SUDO_USER'] ? '' : 'sudo ';
+  const podIP = (app: string): string =>
+    `$(kubectl get pod -n ${DEMO_NAMESPACE} -l app=${app} -o jsonpath='{.items[0].status.podIP}')`;
+  // A pod's namespace is fsm-<id>-p<n>, n its address's host number: the last octet in a /24 (or smaller) from .0.
+  const byLastOctet = (n.podCidr?.prefix ?? 0) >= 24 && (n.podCidr?.network ?? '').endsWith('.0');
+  const api = `https://${n.nodeIP}:${sb.apiServer.port}/version`;
   return [
     `Network: namespace mode (sandbox ${n.id}): each pod has its own network namespace on the node's bridge`,
     `  (node ${n.nodeIP}), fsm-init's rules applied for real; kubelet probes come from the node namespace, as here:`,
-    `  ${sudo}ip netns exec ${n.nodeNamespace} curl -s $(kubectl get pod -n ${DEMO_NAMESPACE} -l app=bookstore-v1 -o jsonpath='{.items[0].status.podIP}'):${LIVENESS_PROBE_PORT}${LIVENESS_PROBE_PATH}`,
+    `  ${sudo}ip netns exec ${n.nodeNamespace} curl -s ${podIP('bookstore-v1')}:${LIVENESS_PROBE_PORT}${LIVENESS_PROBE_PATH}`,
     '',
     `The seed's premise (namespace ${p}: the same apps with and without ${PROBE_REWRITE_ANNOTATION}: ${PROBE_REWRITE_DISABLED_VALUE}):`,
-    `  kubectl get pod -n ${p} optout-tcp                         # READY 2/2: a tcpSocket probe on :${PREMISE_CLOSED_PORT},`,
-    '                                                             # where nothing listens, passes: all ports appear open',
-    `  kubectl get pod -n ${p} rewritten-http rewritten-tcp       # rewritten-http 2/2; rewritten-tcp 2/3, truthfully not ready:`,
-    `  kubectl describe pod -n ${p} rewritten-tcp | grep Unhealthy # Readiness probe failed: HTTP probe failed with statuscode: 503`,
+    `  1. kubectl describe pod -n ${p} optout-http | grep Unhealthy  # Liveness probe failed: kubelet's plaintext probe`,
+    '                                                                #  met the sidecar, which requires mTLS on the app port',
+    `  2. kubectl get pod -n ${p} optout-tcp                         # READY 2/2: a tcpSocket probe on :${PREMISE_CLOSED_PORT},`,
+    '                                                                #  where nothing listens, passes: all ports appear open',
+    `  3. kubectl get pod -n ${p} rewritten-http rewritten-tcp       # rewritten-http 2/2; rewritten-tcp 2/3, truthfully not ready:`,
+    `     kubectl describe pod -n ${p} rewritten-tcp | grep Unhealthy # Readiness probe failed: HTTP probe failed with statuscode: 503`,
+    `  4. kubectl logs -n ${DEMO_NAMESPACE} deployment/bookbuyer -c bookbuyer --tail=1        # GET http://…:14001/books/ → 200`,
+    `     kubectl logs -n ${DEMO_NAMESPACE} deployment/bookstore-v1 -c sidecar | grep -o 'peer=spiffe[^ ]*' | tail -1  # mTLS: bookbuyer's identity`,
+    ...(byLastOctet
+      ? [
+          `     ${sudo}ip netns exec fsm-${n.id}-p$(echo ${podIP('bookbuyer')} | cut -d. -f4) curl -sk ${api}`,
+          '                                           # from inside bookbuyer: a non-mesh address (the API server) passes through',
+        ]
+      : []),
     '',
   ];
 }

@@ -44,6 +44,7 @@ import {
   ClusterNetwork,
   KubeProxy,
   loopbackNetwork,
+  type Cidr,
   type NetworkMode,
   type NetworkModeRequest,
   type NodeNetwork,
@@ -108,6 +109,8 @@ export interface SandboxNetwork {
   id?: string;
   /** Namespace mode: the node's address on the pods' bridge. */
   nodeIP?: string;
+  /** Namespace mode: the pods' CIDR. */
+  podCidr?: Cidr;
 }
 
 export interface Sandbox {
@@ -175,6 +178,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         nodeNamespace: cluster.nodeNamespace,
         id: cluster.id,
         nodeIP: cluster.nodeIP,
+        podCidr: cluster.podCidr,
       }
     : { mode: 'loopback', node: loopbackNetwork, ...(choice.reason ? { reason: choice.reason } : {}) };
   const apiServer = new ApiServer({

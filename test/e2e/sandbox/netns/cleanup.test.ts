@@ -23,13 +23,25 @@ suite(`a killed sandbox's namespaces${unavailable ? ` (skipped: ${unavailable})`
   let links: string[];
   const running: RunningBinary[] = [];
 
+  /** The pods' veth ends on the node's bridge. */
+  function veths(id: string): string[] {
+    try {
+      return execFileSync('ip', ['-n', `fsm-${id}-node`, '-o', 'link'], { encoding: 'utf8' })
+        .split('\n')
+        .map((l) => /^\d+:\s+(v\d+)@/.exec(l)?.[1])
+        .filter((n): n is string => !!n);
+    } catch {
+      return [];
+    }
+  }
+
   /** `fsm sandbox run` in namespace mode; its id once its network exists, and once its pods have namespaces. */
-  async function start(): Promise<{ sb: RunningBinary; id: string; namespaces: string[] }> {
+  async function start(stateDir = dir): Promise<{ sb: RunningBinary; id: string; namespaces: string[] }> {
     const sb = startBinary('fsm', [
       'sandbox',
       'run',
       '--dir',
-      dir,
+      stateDir,
       '--no-demo',
       '--network',
       'namespaces',
@@ -51,18 +63,13 @@ suite(`a killed sandbox's namespaces${unavailable ? ` (skipped: ${unavailable})`
       'the pods of the control plane to have namespaces',
       () => {
         const mine = netnsList().filter((n) => n.startsWith(`fsm-${id}-`));
-        return mine.length >= 3 ? mine : undefined;
+        // A pod's namespace exists a moment before its veth: wait for both.
+        return mine.length >= 3 && veths(id).length >= 2 ? mine : undefined;
       },
       60_000,
     );
     return { sb, id, namespaces };
   }
-
-  const veths = (id: string): string[] =>
-    execFileSync('ip', ['-n', `fsm-${id}-node`, '-o', 'link'], { encoding: 'utf8' })
-      .split('\n')
-      .map((l) => /^\d+:\s+(v\d+)@/.exec(l)?.[1])
-      .filter((n): n is string => !!n);
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'fsm-netns-cleanup-'));
@@ -96,7 +103,8 @@ suite(`a killed sandbox's namespaces${unavailable ? ` (skipped: ${unavailable})`
   }, 180_000);
 
   it('fsm sandbox cleanup removes the namespaces of a killed sandbox, and leaves a running one alone', async () => {
-    const killed = await start();
+    const own = await mkdtemp(join(tmpdir(), 'fsm-netns-cleanup-'));
+    const killed = await start(own);
     killed.sb.kill('SIGKILL');
     await killed.sb.exited;
     const other = await mkdtemp(join(tmpdir(), 'fsm-netns-cleanup-'));
@@ -129,6 +137,7 @@ suite(`a killed sandbox's namespaces${unavailable ? ` (skipped: ${unavailable})`
       expect(netnsList().filter((n) => n.startsWith(`fsm-${liveId}-`))).toEqual([]);
     } finally {
       await rm(other, { recursive: true, force: true });
+      await rm(own, { recursive: true, force: true });
     }
     expect(rootLinks()).toEqual(links);
   }, 180_000);

@@ -2,8 +2,9 @@
  * The sandbox in namespace mode, one sandbox for the suite: every pod in its own network namespace
  * with the real fsm-init rules, the sidecar stand-in as the proxy UID, kubelet's probes from the
  * node. Each probe kind of the demo (HTTP, HTTPS, TCP, gRPC) passes through the rewrite; the seed's
- * premise (guide steps 2 and 3): an opted-out tcpSocket probe on a port nothing listens on is Ready,
- * the rewritten one truthfully not (503 from fsm-healthcheck); a failing fsm-init is Init:Error;
+ * premise, the guide's four steps: an opted-out httpGet probe meets the sidecar's mTLS (Unhealthy), an
+ * opted-out tcpSocket probe on a port nothing listens on is Ready, rewritten the first is Ready and
+ * the second truthfully not (503 from fsm-healthcheck), bookbuyer calls bookstore over mTLS; a failing fsm-init is Init:Error;
  * port-forward reaches localhost inside a pod; the guide's commands run in a fresh shell.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -203,13 +204,35 @@ suite(`the sandbox in namespace mode${unavailable ? ` (skipped: ${unavailable})`
     }
   }, 30_000);
 
+  it('guide step 1: an opted-out httpGet probe meets the sidecar on the app port, which requires mTLS: Unhealthy, restarts', async () => {
+    const ev = await eventually('optout-http liveness failures', async () => {
+      const e = await events(PREMISE, 'optout-http');
+      return e.some((x) => x.startsWith('Killing')) ? e : undefined;
+    });
+    expect(ev.find((x) => x.startsWith('Unhealthy'))).toMatch(
+      /^Unhealthy: Liveness probe failed: Get "http:\/\/10\.244\.0\.\d+:14001\/liveness": /,
+    );
+    // Not rewritten: kubelet's plaintext GET went to the app port itself.
+    expect((await pod(PREMISE, 'optout-http')).spec!.containers[0]!.livenessProbe?.httpGet?.port).toBe(14001);
+  }, 60_000);
+
+  it('guide step 4: bookbuyer buys from the bookstore Service over mTLS through the capture', async () => {
+    const bought = await eventually('bookbuyer to buy a book', async () => {
+      const r = await kubectl.run(['logs', '-n', NS, 'deployment/bookbuyer', '-c', 'bookbuyer']);
+      return /→ 200 bookstore ok \/books\//.test(r.stdout) ? r.stdout : undefined;
+    });
+    expect(bought).toMatch(/GET http:\/\/10\.96\.250\.14:14001\/books\/ → 200/);
+    const sidecar = await kubectl.run(['logs', '-n', NS, 'deployment/bookstore-v1', '-c', 'sidecar']);
+    expect(sidecar.stdout).toContain('peer=spiffe://cluster.local/ns/bookstore/sa/bookbuyer');
+  }, 60_000);
+
   it("the guide's namespace-mode commands, pasted into a fresh shell, show what it says", async () => {
     const lines = networkGuide(sb)
       .filter((l) => l.startsWith('  '))
-      .map((l) => l.trim())
+      .map((l) => l.trim().replace(/^\d\.\s+/, ''))
       .filter((l) => /^(kubectl|ip|sudo) /.test(l))
       .map((l) => l.replace(/\s+#.*$/, ''));
-    expect(lines.length).toBe(4);
+    expect(lines.length).toBe(8);
     const out = await new Promise<string>((resolve) => {
       const child = spawn('bash', ['-c', lines.join('\n')], {
         env: {
@@ -225,9 +248,14 @@ suite(`the sandbox in namespace mode${unavailable ? ` (skipped: ${unavailable})`
     });
     // The node's curl to the rewritten liveness listener: the app's answer on its original path.
     expect(out).toContain('bookstore ok /liveness');
+    expect(out).toMatch(/Liveness probe failed: Get "http:\/\/10\.244\.0\.\d+:14001\/liveness"/);
     expect(out).toMatch(/optout-tcp\s+2\/2\s+Running/);
     expect(out).toMatch(/rewritten-http\s+2\/2\s+Running/);
     expect(out).toMatch(/rewritten-tcp\s+2\/3\s+Running/);
     expect(out).toContain('Readiness probe failed: HTTP probe failed with statuscode: 503');
+    expect(out).toMatch(/GET http:\/\/10\.96\.250\.14:14001\/books\/ → 200/);
+    expect(out).toContain('peer=spiffe://cluster.local/ns/bookstore/sa/bookbuyer');
+    // From inside bookbuyer's namespace, a non-mesh address: through the capture, passed through.
+    expect(out).toContain('"gitVersion":"v1.32.0"');
   }, 30_000);
 });
