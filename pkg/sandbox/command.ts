@@ -24,6 +24,7 @@ import { createLogger } from '../logger/index.js';
 import { CUT_OFF_ANNOTATION } from './apiserver/index.js';
 import { DEMO_NAMESPACE, DEMO_READY_APPS } from './demo.js';
 import {
+  LOOPBACK_ASKED,
   LOOPBACK_MISSES,
   NETWORK_MODES,
   parseNetworkModeRequest,
@@ -116,6 +117,15 @@ export function guide(sb: Sandbox, seconds: number): string {
   ].join('\n');
 }
 
+/** A guide line: the command, its comment in a column (a long command gets it on the next line). */
+function row(command: string, comment: readonly string[]): string[] {
+  const width = 66;
+  const lines = comment.map((c, i) => `${(i === 0 ? `  ${command}` : '').padEnd(width)} # ${c}`);
+  if (command.length + 2 > width)
+    return [`  ${command}`, ...comment.map((c) => `${''.padEnd(width)} # ${c}`)];
+  return lines;
+}
+
 /** Which network the pods have; in namespace mode the seed's premise in commands, else what is missed. */
 export function networkGuide(sb: Sandbox): string[] {
   const n = sb.network;
@@ -123,7 +133,9 @@ export function networkGuide(sb: Sandbox): string[] {
     return [
       `Network: loopback mode (${n.reason ?? 'asked for'}): every pod is an address 127.0.x.y of this machine,`,
       `  so ${LOOPBACK_MISSES}.`,
-      '  Namespace mode (a network namespace per pod with the real fsm-init rules) needs root: sudo make run.',
+      n.reason === LOOPBACK_ASKED
+        ? '  Namespace mode (a network namespace per pod with the real fsm-init rules): --network auto or namespaces.'
+        : '  Namespace mode (a network namespace per pod with the real fsm-init rules) needs root: sudo make run.',
       '',
     ];
   }
@@ -141,18 +153,31 @@ export function networkGuide(sb: Sandbox): string[] {
     `  ${sudo}ip netns exec ${n.nodeNamespace} curl -s ${podIP('bookstore-v1')}:${LIVENESS_PROBE_PORT}${LIVENESS_PROBE_PATH}`,
     '',
     `The seed's premise (namespace ${p}: the same apps with and without ${PROBE_REWRITE_ANNOTATION}: ${PROBE_REWRITE_DISABLED_VALUE}):`,
-    `  1. kubectl describe pod -n ${p} optout-http | grep Unhealthy  # Liveness probe failed: kubelet's plaintext probe`,
-    '                                                                #  met the sidecar, which requires mTLS on the app port',
-    `  2. kubectl get pod -n ${p} optout-tcp                         # READY 2/2: a tcpSocket probe on :${PREMISE_CLOSED_PORT},`,
-    '                                                                #  where nothing listens, passes: all ports appear open',
-    `  3. kubectl get pod -n ${p} rewritten-http rewritten-tcp       # rewritten-http 2/2; rewritten-tcp 2/3, truthfully not ready:`,
-    `     kubectl describe pod -n ${p} rewritten-tcp | grep Unhealthy # Readiness probe failed: HTTP probe failed with statuscode: 503`,
-    `  4. kubectl logs -n ${DEMO_NAMESPACE} deployment/bookbuyer -c bookbuyer --tail=1        # GET http://…:14001/books/ → 200`,
-    `     kubectl logs -n ${DEMO_NAMESPACE} deployment/bookstore-v1 -c sidecar | grep -o 'peer=spiffe[^ ]*' | tail -1  # mTLS: bookbuyer's identity`,
+    ...row(`1. kubectl describe pod -n ${p} optout-http | grep Unhealthy`, [
+      "Liveness probe failed: kubelet's plaintext probe met",
+      'the sidecar, which requires mTLS on the app port',
+    ]),
+    ...row(`2. kubectl get pod -n ${p} optout-tcp`, [
+      `READY 2/2: a tcpSocket probe on :${PREMISE_CLOSED_PORT}, where nothing`,
+      'listens, passes: all ports appear open',
+    ]),
+    ...row(`3. kubectl get pod -n ${p} rewritten-http rewritten-tcp`, [
+      'rewritten-http 2/2; rewritten-tcp 2/3, truthfully not ready:',
+    ]),
+    ...row(`   kubectl describe pod -n ${p} rewritten-tcp | grep Unhealthy`, [
+      'Readiness probe failed: HTTP probe failed with statuscode: 503',
+    ]),
+    ...row(`4. kubectl logs -n ${DEMO_NAMESPACE} deployment/bookbuyer -c bookbuyer --tail=1`, [
+      'GET http://…:14001/books/ → 200 (through the capture)',
+    ]),
+    ...row(
+      `   kubectl logs -n ${DEMO_NAMESPACE} deployment/bookstore-v1 -c sidecar | grep -o 'peer=spiffe[^ ]*' | tail -1`,
+      ["over mTLS: bookbuyer's SPIFFE ID"],
+    ),
     ...(byLastOctet
       ? [
           `     ${sudo}ip netns exec fsm-${n.id}-p$(echo ${podIP('bookbuyer')} | cut -d. -f4) curl -sk ${api}`,
-          '                                           # from inside bookbuyer: a non-mesh address (the API server) passes through',
+          ...row('', ['from inside bookbuyer: a non-mesh address (the API server) passes through']),
         ]
       : []),
     '',

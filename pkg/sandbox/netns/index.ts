@@ -5,6 +5,7 @@ export { KubeProxy, nodeBaseRules, serviceRoutes, servicesChainRules } from './k
 export type { ServiceRoute } from './kube-proxy.js';
 export {
   chooseNetworkMode,
+  LOOPBACK_ASKED,
   LOOPBACK_MISSES,
   NETWORK_MODES,
   namespaceSupport,

@@ -17,7 +17,10 @@ export type NetworkModeRequest = (typeof NETWORK_MODES)[number];
 
 /** What loopback mode cannot show (the guide and `make run` say it). */
 export const LOOPBACK_MISSES =
-  'probes are not intercepted; a pod that opts out of the rewrite stays Ready, and no connection is captured by the sidecar';
+  'probes are not intercepted: a pod that opts out of the rewrite stays Ready, and a tcpSocket probe on a closed port fails even without fsm-healthcheck';
+
+/** The reason of a loopback mode that was asked for (--network loopback, FSM_SANDBOX_NETWORK). */
+export const LOOPBACK_ASKED = 'loopback mode was asked for';
 
 export type Support = { ok: true } | { ok: false; reason: string };
 
@@ -99,7 +102,7 @@ export async function chooseNetworkMode(
   request: NetworkModeRequest,
   files: readonly string[],
 ): Promise<ModeChoice> {
-  if (request === 'loopback') return { mode: 'loopback', reason: 'loopback mode was asked for' };
+  if (request === 'loopback') return { mode: 'loopback', reason: LOOPBACK_ASKED };
   const s = await namespaceSupport(files);
   if (s.ok) return { mode: 'namespaces' };
   if (request === 'namespaces') throw new Error(`namespace mode is not available here: ${s.reason}`);
