@@ -16,6 +16,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import { describeSocketError } from '../../healthcheck/index.js';
 import { createConnectionVia, loopbackNetwork, type NodeNetwork } from '../netns/index.js';
 
@@ -49,9 +50,19 @@ export type KubeletGetResult =
     }
   | { kind: 'error'; message: string };
 
-function dialMessage(url: URL, err: NodeJS.ErrnoException): string {
+/**
+ * Go's words for a failed request: a dial error, or — once connected — the peer closing without an
+ * answer (`EOF`) or resetting the connection (`read tcp <local>-><remote>: read: connection reset by
+ * peer`), as a plaintext probe sees a proxy port that requires mTLS.
+ */
+function dialMessage(url: URL, err: NodeJS.ErrnoException & { localAddress?: string }): string {
+  const remote = `${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)}`;
+  if (err.code === 'ECONNRESET' && err.message === 'socket hang up') return 'EOF';
+  if (err.code === 'ECONNRESET') {
+    return `read tcp ${err.localAddress ? `${err.localAddress}->` : ''}${remote}: read: connection reset by peer`;
+  }
   const reason = err.code === 'ECONNREFUSED' ? 'connect: connection refused' : describeSocketError(err);
-  return `dial tcp ${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)}: ${reason}`;
+  return `dial tcp ${remote}: ${reason}`;
 }
 
 interface OneAnswer {
@@ -105,7 +116,20 @@ function once(
         });
       },
     );
-    req.on('error', (err: NodeJS.ErrnoException) => reject(err));
+    // The local end of a connection that was made (a node-network dial has no IP one to give).
+    let local: string | undefined;
+    req.once('socket', (socket: net.Socket) => {
+      const note = (): void => {
+        if (socket.localAddress && net.isIP(socket.localAddress))
+          local = `${socket.localAddress}:${socket.localPort}`;
+      };
+      if (socket.connecting) socket.once('connect', note);
+      else note();
+    });
+    req.on('error', (err: NodeJS.ErrnoException & { localAddress?: string }) => {
+      if (local) err.localAddress = local;
+      reject(err);
+    });
     req.end();
   });
 }
