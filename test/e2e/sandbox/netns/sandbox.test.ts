@@ -238,7 +238,10 @@ suite(`the sandbox in namespace mode${unavailable ? ` (skipped: ${unavailable})`
         env: {
           PATH: `${join(kubectl.bin, '..')}:/usr/sbin:/usr/bin:/sbin:/bin`,
           KUBECONFIG: sb.kubeconfigPath,
+          // kubectl's cache goes under $HOME/.kube: the suite's directory, not the repository.
+          HOME: dir,
         },
+        cwd: dir,
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let text = '';
