@@ -17,7 +17,7 @@ export async function namespaceModeUnavailable(): Promise<string | undefined> {
 
 /** `ip netns list`, names only. */
 export function netnsList(): string[] {
-  return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+  return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
     .split('\n')
     .map((l) => l.trim().split(/\s+/)[0] ?? '')
     .filter(Boolean);
@@ -25,7 +25,7 @@ export function netnsList(): string[] {
 
 /** The names of the root namespace's interfaces (`ip -o link`). */
 export function rootLinks(): string[] {
-  return execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' })
+  return execFileSync('ip', ['-o', 'link'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
     .split('\n')
     .map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1])
     .filter((n): n is string => !!n)

@@ -26,7 +26,10 @@ suite(`a killed sandbox's namespaces${unavailable ? ` (skipped: ${unavailable})`
   /** The pods' veth ends on the node's bridge. */
   function veths(id: string): string[] {
     try {
-      return execFileSync('ip', ['-n', `fsm-${id}-node`, '-o', 'link'], { encoding: 'utf8' })
+      return execFileSync('ip', ['-n', `fsm-${id}-node`, '-o', 'link'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
         .split('\n')
         .map((l) => /^\d+:\s+(v\d+)@/.exec(l)?.[1])
         .filter((n): n is string => !!n);
