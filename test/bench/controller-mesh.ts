@@ -155,6 +155,14 @@ class BareStream {
   }
 }
 
+/** The controller's V8 heap in use and its external memory (Buffers), MiB, from /metrics. */
+async function heapMiB(base: string): Promise<{ heap: number; external: number }> {
+  const body = (await httpRequest(`${base}/metrics`)).body;
+  const metric = (name: string): number =>
+    Number(new RegExp(`^${name} (\\S+)`, 'm').exec(body)?.[1] ?? NaN) / 2 ** 20;
+  return { heap: metric('nodejs_heap_size_used_bytes'), external: metric('nodejs_external_memory_bytes') };
+}
+
 async function guardRss(child: ChildProcess, what: string): Promise<void> {
   const rss = await rssMiB(child.pid!).catch(() => 0);
   if (rss > MAX_RSS_MIB) {
@@ -289,6 +297,11 @@ export async function runMesh(): Promise<void> {
     const rssConnected = await rssMiB(ctl.pid!);
     console.log(
       `${STREAMS} proxies got their first EDS response after ${fmt(connectMs / 1000)} s, RSS ${fmt(rssConnected, 0)} MiB`,
+    );
+    await sleep(3000);
+    const mem = await heapMiB(base);
+    console.log(
+      `   3 s later: RSS ${fmt(await rssMiB(ctl.pid!), 0)} MiB, V8 heap used ${fmt(mem.heap, 0)} MiB, external (Buffers) ${fmt(mem.external, 0)} MiB`,
     );
 
     // The bare grpc-js server and its clients (the same number of mTLS streams).

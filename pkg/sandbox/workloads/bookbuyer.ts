@@ -13,7 +13,6 @@ import {
   SANDBOX_BOOKBUYER_TARGET_ENV,
   SANDBOX_OUTBOUND_PROXY_ENV,
 } from '../../constants/index.js';
-import { errorMessage } from '../../logger/index.js';
 import type { Workload, WorkloadSpec } from './types.js';
 
 interface HostPort {
@@ -85,9 +84,10 @@ export async function startBookbuyer(spec: WorkloadSpec): Promise<Workload> {
       },
     );
     req.on('timeout', () => req.destroy(new Error('timed out after 2000 ms')));
-    req.on('error', (err) =>
+    // The reason as an app's log would put it (code and message, no `Error:` class prefix).
+    req.on('error', (err: NodeJS.ErrnoException) =>
       spec.log?.(
-        `${spec.name}: GET http://${dest.host}:${dest.port}${path}${via} failed: ${errorMessage(err)}`,
+        `${spec.name}: GET http://${dest.host}:${dest.port}${path}${via} failed: ${err.code ? `${err.code} ` : ''}${err.message}`,
       ),
     );
     req.end();
