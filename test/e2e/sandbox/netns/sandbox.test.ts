@@ -114,8 +114,11 @@ suite(`the sandbox in namespace mode${unavailable ? ` (skipped: ${unavailable})`
   ])(
     '%s probes pass through the rewrite from the node (%s Ready)',
     async (_kind, app, container, liveness) => {
-      const p = await podOf(app);
-      expect(isReady(p)).toBe(true);
+      // (A container restarted while its pod started is Ready again within the suite's bound.)
+      const p = await eventually(`${app} Ready`, async () => {
+        const x = await podOf(app);
+        return isReady(x) ? x : undefined;
+      });
       const c = p.spec!.containers.find((x) => x.name === container)!;
       expect(c.livenessProbe ?? c.readinessProbe).toMatchObject(liveness);
       expect(p.status?.containerStatuses?.every((s) => s.ready)).toBe(true);
@@ -147,11 +150,12 @@ suite(`the sandbox in namespace mode${unavailable ? ` (skipped: ${unavailable})`
       'rewritten-http Ready',
       async () => isReady(await pod(PREMISE, 'rewritten-http')) || undefined,
     );
-    const ev = await eventually('rewritten-tcp readiness failures', async () => {
+    // (Until fsm-healthcheck listens, the rewritten probe is refused: wait for its own answer.)
+    const answered = await eventually('a 503 from fsm-healthcheck', async () => {
       const e = await events(PREMISE, 'rewritten-tcp');
-      return e.some((x) => x.includes('Readiness probe failed')) ? e : undefined;
+      return e.find((x) => x.includes('statuscode'));
     });
-    expect(ev).toContain('Unhealthy: Readiness probe failed: HTTP probe failed with statuscode: 503');
+    expect(answered).toBe('Unhealthy: Readiness probe failed: HTTP probe failed with statuscode: 503');
     const p = await pod(PREMISE, 'rewritten-tcp');
     expect(isReady(p)).toBe(false);
     expect(p.spec!.containers.find((c) => c.name === 'app')!.readinessProbe).toMatchObject({
@@ -233,22 +237,40 @@ suite(`the sandbox in namespace mode${unavailable ? ` (skipped: ${unavailable})`
       .filter((l) => /^(kubectl|ip|sudo) /.test(l))
       .map((l) => l.replace(/\s+#.*$/, ''));
     expect(lines.length).toBe(8);
-    const out = await new Promise<string>((resolve) => {
-      const child = spawn('bash', ['-c', lines.join('\n')], {
-        env: {
-          PATH: `${join(kubectl.bin, '..')}:/usr/sbin:/usr/bin:/sbin:/bin`,
-          KUBECONFIG: sb.kubeconfigPath,
-          // kubectl's cache goes under $HOME/.kube: the suite's directory, not the repository.
-          HOME: dir,
-        },
-        cwd: dir,
-        stdio: ['ignore', 'pipe', 'pipe'],
+    const runGuide = (): Promise<string> =>
+      new Promise<string>((resolve) => {
+        const child = spawn('bash', ['-c', lines.join('\n')], {
+          env: {
+            PATH: `${join(kubectl.bin, '..')}:/usr/sbin:/usr/bin:/sbin:/bin`,
+            KUBECONFIG: sb.kubeconfigPath,
+            // kubectl's cache goes under $HOME/.kube: the suite's directory, not the repository.
+            HOME: dir,
+          },
+          cwd: dir,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let text = '';
+        child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (text += d.toString()));
+        child.once('close', () => resolve(text));
       });
-      let text = '';
-      child.stdout.on('data', (d: Buffer) => (text += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (text += d.toString()));
-      child.once('close', () => resolve(text));
-    });
+    // What the guide shows converges with the pods (a restart, an event not yet recorded): the
+    // commands run again until their output says all of it, then each expectation is checked.
+    const wanted = [
+      'bookstore ok /liveness',
+      'statuscode: 503',
+      '→ 200',
+      'peer=spiffe',
+      'gitVersion',
+      'rewritten-tcp',
+      'optout-tcp',
+    ];
+    let out = '';
+    for (let i = 0; i < 10; i++) {
+      out = await runGuide();
+      if (wanted.every((w) => out.includes(w)) && /rewritten-tcp\s+2\/3/.test(out)) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
     // The node's curl to the rewritten liveness listener: the app's answer on its original path.
     expect(out).toContain('bookstore ok /liveness');
     expect(out).toMatch(/Liveness probe failed: Get "http:\/\/10\.244\.0\.\d+:14001\/liveness"/);
@@ -260,5 +282,5 @@ suite(`the sandbox in namespace mode${unavailable ? ` (skipped: ${unavailable})`
     expect(out).toContain('peer=spiffe://cluster.local/ns/bookstore/sa/bookbuyer');
     // From inside bookbuyer's namespace, a non-mesh address: through the capture, passed through.
     expect(out).toContain('"gitVersion":"v1.32.0"');
-  }, 30_000);
+  }, 60_000);
 });
