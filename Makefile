@@ -33,9 +33,19 @@ check-node:
 
 ## tools: Debian packages the tests use: kubectl (kubernetes-client) talks to the sandbox API server;
 ## kubectl 1.20 (Debian bookworm's kubernetes-client, SPDY-only port-forward) goes to .tools/ beside
-## the machine's kubectl, when apt can fetch it (its tests are skipped otherwise)
+## the machine's kubectl, when apt can fetch it (its tests are skipped otherwise); as root, iproute2
+## and iptables for the sandbox's namespace mode (pods in network namespaces with fsm-init's real
+## rules; without root the sandbox runs in loopback mode and those tests say why they are skipped)
 KUBECTL_120 := .tools/kubernetes-client/usr/bin/kubectl
 tools:
+	@if [ "$$(id -u)" = 0 ]; then \
+	  missing=""; command -v ip >/dev/null 2>&1 || missing="iproute2"; \
+	  command -v iptables-restore >/dev/null 2>&1 || missing="$$missing iptables"; \
+	  if [ -n "$$missing" ]; then \
+	    echo "installing$$missing (Debian) for the sandbox's namespace mode"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  fi; \
+	fi
 	@command -v kubectl >/dev/null 2>&1 || { \
 	  echo "installing kubectl (Debian kubernetes-client)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

@@ -11,5 +11,6 @@ export default {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json', diagnostics: false }],
   },
   maxWorkers: 2,
+  globalTeardown: '<rootDir>/test/support/global-teardown.js',
   testTimeout: 30000,
 };

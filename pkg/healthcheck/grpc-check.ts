@@ -24,9 +24,12 @@ export function grpcHealthCheck(
   port: number,
   service: string,
   timeoutMs: number,
+  via?: { target: string; options: Record<string, string | number> },
 ): Promise<CheckOutcome> {
-  const target = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  // `via`: another way to host:port (the sandbox's node network: an HTTP CONNECT proxy's socket).
+  const target = via?.target ?? (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
   const client = new HealthClientCtor(target, grpc.credentials.createInsecure(), {
+    ...via?.options,
     'grpc.max_receive_message_length': 64 * 1024,
     'grpc.enable_retries': 0,
     // The global subchannel pool would hand a fresh client the backed-off connection of an earlier one.

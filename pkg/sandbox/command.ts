@@ -16,11 +16,22 @@ import {
   HEALTH_READY_PATH,
   LIVENESS_PROBE_PATH,
   LIVENESS_PROBE_PORT,
+  PROBE_REWRITE_ANNOTATION,
+  PROBE_REWRITE_DISABLED_VALUE,
   type LogLevel,
 } from '../constants/index.js';
 import { createLogger } from '../logger/index.js';
 import { CUT_OFF_ANNOTATION } from './apiserver/index.js';
 import { DEMO_NAMESPACE, DEMO_READY_APPS } from './demo.js';
+import {
+  LOOPBACK_ASKED,
+  LOOPBACK_MISSES,
+  NETWORK_MODES,
+  parseNetworkModeRequest,
+  removeOrphans,
+  type NetworkModeRequest,
+} from './netns/index.js';
+import { PREMISE_CLOSED_PORT, PREMISE_NAMESPACE } from './premise.js';
 import { FREEZE_ANNOTATION } from './kubelet/index.js';
 import { startSandbox, type Sandbox } from './sandbox.js';
 import { UNHEALTHY_ANNOTATION } from './workloads/index.js';
@@ -30,6 +41,8 @@ interface RunOptions {
   apiPort: number;
   demo: boolean;
   readyTimeout: number;
+  network?: NetworkModeRequest;
+  podCidr?: string;
 }
 
 function isReady(p: V1Pod | undefined): boolean {
@@ -99,12 +112,80 @@ export function guide(sb: Sandbox, seconds: number): string {
     `  not live: kubectl annotate pod -n ${fsmNs} -l app=${CONTROLLER_APP} ${FREEZE_ANNOTATION}='*'`,
     `           (within ~35 s: Killing, a restart; kubectl logs -n ${fsmNs} deployment/${CONTROLLER_APP} --previous)`,
     '',
+    ...networkGuide(sb),
     `Break an app:  kubectl annotate pod -n ${ns} -l app=bookstore-v1 ${UNHEALTHY_ANNOTATION}='*'`,
     `Fix it again:  kubectl annotate pod -n ${ns} -l app=bookstore-v1 ${UNHEALTHY_ANNOTATION}-`,
     '',
     `Logs: ${sb.logDir}   Ctrl-C stops everything.`,
     '',
   ].join('\n');
+}
+
+/** A guide line: the command, its comment in a column (a long command gets it on the next line). */
+function row(command: string, comment: readonly string[]): string[] {
+  const width = 66;
+  const lines = comment.map((c, i) => `${(i === 0 ? `  ${command}` : '').padEnd(width)} # ${c}`);
+  if (command.length + 2 > width)
+    return [`  ${command}`, ...comment.map((c) => `${''.padEnd(width)} # ${c}`)];
+  return lines;
+}
+
+/** Which network the pods have; in namespace mode the seed's premise in commands, else what is missed. */
+export function networkGuide(sb: Sandbox): string[] {
+  const n = sb.network;
+  if (n.mode === 'loopback') {
+    return [
+      `Network: loopback mode (${n.reason ?? 'asked for'}): every pod is an address 127.0.x.y of this machine,`,
+      `  so ${LOOPBACK_MISSES}.`,
+      n.reason === LOOPBACK_ASKED
+        ? '  Namespace mode (a network namespace per pod with the real fsm-init rules): --network auto or namespaces.'
+        : '  Namespace mode (a network namespace per pod with the real fsm-init rules) needs root: sudo make run.',
+      '',
+    ];
+  }
+  const p = PREMISE_NAMESPACE;
+  // Namespaces need root: a shell of the user who ran `sudo make run` needs sudo, a root shell does not.
+  const sudo = process.getuid?.() === 0 && !process.env['SUDO_USER'] ? '' : 'sudo ';
+  const podIP = (app: string): string =>
+    `$(kubectl get pod -n ${DEMO_NAMESPACE} -l app=${app} -o jsonpath='{.items[0].status.podIP}')`;
+  // A pod's namespace is fsm-<id>-p<n>, n its address's host number: the last octet in a /24 (or smaller) from .0.
+  const byLastOctet = (n.podCidr?.prefix ?? 0) >= 24 && (n.podCidr?.network ?? '').endsWith('.0');
+  const api = `https://${n.nodeIP}:${sb.apiServer.port}/version`;
+  return [
+    `Network: namespace mode (sandbox ${n.id}): each pod has its own network namespace on the node's bridge`,
+    `  (node ${n.nodeIP}), fsm-init's rules applied for real; kubelet probes come from the node namespace, as here:`,
+    `  ${sudo}ip netns exec ${n.nodeNamespace} curl -s ${podIP('bookstore-v1')}:${LIVENESS_PROBE_PORT}${LIVENESS_PROBE_PATH}`,
+    '',
+    `The seed's premise (namespace ${p}: the same apps with and without ${PROBE_REWRITE_ANNOTATION}: ${PROBE_REWRITE_DISABLED_VALUE}):`,
+    ...row(`1. kubectl describe pod -n ${p} optout-http | grep Unhealthy`, [
+      "Liveness probe failed: kubelet's plaintext probe met",
+      'the sidecar, which requires mTLS on the app port',
+    ]),
+    ...row(`2. kubectl get pod -n ${p} optout-tcp`, [
+      `READY 2/2: a tcpSocket probe on :${PREMISE_CLOSED_PORT}, where nothing`,
+      'listens, passes: all ports appear open',
+    ]),
+    ...row(`3. kubectl get pod -n ${p} rewritten-http rewritten-tcp`, [
+      'rewritten-http 2/2; rewritten-tcp 2/3, truthfully not ready:',
+    ]),
+    ...row(`   kubectl describe pod -n ${p} rewritten-tcp | grep Unhealthy`, [
+      'Readiness probe failed: HTTP probe failed with statuscode: 503',
+    ]),
+    ...row(`4. kubectl logs -n ${DEMO_NAMESPACE} deployment/bookbuyer -c bookbuyer --tail=1`, [
+      'GET http://…:14001/books/ → 200 (through the capture)',
+    ]),
+    ...row(
+      `   kubectl logs -n ${DEMO_NAMESPACE} deployment/bookstore-v1 -c sidecar | grep -o 'peer=spiffe[^ ]*' | tail -1`,
+      ["over mTLS: bookbuyer's SPIFFE ID"],
+    ),
+    ...(byLastOctet
+      ? [
+          `     ${sudo}ip netns exec fsm-${n.id}-p$(echo ${podIP('bookbuyer')} | cut -d. -f4) curl -sk ${api}`,
+          ...row('', ['from inside bookbuyer: a non-mesh address (the API server) passes through']),
+        ]
+      : []),
+    '',
+  ];
 }
 
 export function sandboxCommand(): Command {
@@ -123,6 +204,18 @@ export function sandboxCommand(): Command {
         .default(6443),
     )
     .addOption(new Option('--no-demo', 'do not create the bookstore demo'))
+    .addOption(
+      new Option(
+        '--network <mode>',
+        'pods in network namespaces with the real fsm-init rules (namespaces: root needed), on loopback addresses (loopback), or namespaces where allowed (auto); default $FSM_SANDBOX_NETWORK or auto',
+      ).choices(NETWORK_MODES),
+    )
+    .addOption(
+      new Option(
+        '--pod-cidr <cidr>',
+        "namespace mode: the pods' network (the node is its first address)",
+      ).default('10.244.0.0/24'),
+    )
     .addOption(
       new Option('--ready-timeout <seconds>', 'how long to wait for the demo pods')
         .argParser(parseListenPort)
@@ -149,9 +242,17 @@ export function sandboxCommand(): Command {
         verbosity,
         ports: { apiServer: opts.apiPort },
         readyTimeoutMs: opts.readyTimeout * 1000,
+        network:
+          opts.network ?? parseNetworkModeRequest(process.env['FSM_SANDBOX_NETWORK'], 'FSM_SANDBOX_NETWORK'),
+        ...(opts.podCidr ? { podCidr: opts.podCidr } : {}),
         // The guide is printed as soon as the cluster serves; the rest is reported as it happens.
         early: true,
       });
+      process.stdout.write(
+        sb.network.mode === 'namespaces'
+          ? `network: namespace mode (a network namespace per pod, sandbox ${sb.network.id})\n`
+          : `network: loopback mode (${sb.network.reason ?? 'asked for'}): ${LOOPBACK_MISSES}\n`,
+      );
       const since = (): string => ((Date.now() - t0) / 1000).toFixed(1);
       let stopping = false;
       process.stdout.write(guide(sb, (Date.now() - t0) / 1000));
@@ -187,6 +288,19 @@ export function sandboxCommand(): Command {
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
+    });
+  cmd
+    .command('cleanup')
+    .description(
+      'remove the network namespaces of sandboxes that are not running any more (a killed sandbox leaves them; a next start from the same --dir removes them too)',
+    )
+    .action(async () => {
+      const removed = await removeOrphans();
+      process.stdout.write(
+        removed.length
+          ? `removed ${removed.length} namespaces: ${removed.join(' ')}\n`
+          : 'nothing to remove: no namespace of a stopped sandbox\n',
+      );
     });
   return cmd;
 }

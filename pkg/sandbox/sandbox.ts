@@ -1,18 +1,20 @@
 /**
  * `make run`: the whole mesh on one machine, as a cluster. One process tree: the wire-faithful API
  * server, the controllers of a kube-controller-manager (Deployments, ReplicaSets, EndpointSlices,
- * garbage collection), a kubelet-like node agent that runs every pod on its own loopback address —
- * and the fsm control plane installed exactly as `fsm install` installs it (pkg/deploy), so
+ * garbage collection), a kubelet-like node agent that runs every pod in its own network namespace
+ * with the real fsm-init rules (namespace mode, pkg/sandbox/netns; kube-proxy's Service rules in the
+ * node namespace) or, where namespaces are not allowed, on its own loopback address (loopback mode)
+ * — and the fsm control plane installed exactly as `fsm install` installs it (pkg/deploy), so
  * fsm-controller and fsm-injector run as pods in fsm-system from their Deployments, probed by the
  * node agent like any pod. The API server calls the injector through its Service (EndpointSlices)
  * over HTTPS, trusting the caBundle the injector manages, as a kube-apiserver would.
  * `fsm uninstall` removes the control plane and the sandbox keeps running as a cluster without fsm;
  * `fsm install` brings it back.
  */
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { builtBinaryPath } from '../binary/index.js';
+import { builtBinaryPath, projectFile } from '../binary/index.js';
 import {
   ADS_PORT,
   CONTROLLER_APP,
@@ -32,10 +34,22 @@ import {
   type InstallParams,
 } from '../deploy/index.js';
 import { errorMessage, type Logger } from '../logger/index.js';
+import { ORIGINAL_DST_ADDON } from './agent/index.js';
 import { ApiServer, podLogHandler, portForwardHandler } from './apiserver/index.js';
 import { ControllerManager } from './controllers/index.js';
 import { demoDeployments, demoNamespace, demoPods, demoServices } from './demo.js';
-import { NodeAgent } from './kubelet/index.js';
+import { loopbackPods, namespacePods, NodeAgent } from './kubelet/index.js';
+import {
+  chooseNetworkMode,
+  ClusterNetwork,
+  KubeProxy,
+  loopbackNetwork,
+  type Cidr,
+  type NetworkMode,
+  type NetworkModeRequest,
+  type NodeNetwork,
+} from './netns/index.js';
+import { premiseNamespace, premisePods } from './premise.js';
 import { ServiceEndpoints, startServiceForwarder } from './services.js';
 
 export interface SandboxOptions {
@@ -63,6 +77,40 @@ export interface SandboxOptions {
    * its pods to be Ready (then `ready` says when they are and the demo is created). Default false.
    */
   early?: boolean;
+  /**
+   * The pods' network: `namespaces` (a network namespace per pod, the real fsm-init rules; an error
+   * where the machine does not allow it), `loopback` (an address 127.0.x.y per pod; the default of
+   * this API), or `auto` (namespaces where allowed: what `make run` asks for).
+   */
+  network?: NetworkModeRequest;
+  /** Namespace mode: the pods' CIDR (default 10.244.0.0/24; the node is its first address). */
+  podCidr?: string;
+}
+
+/** Entries namespace mode runs as processes in pods (and the proxy UID must read). */
+export const NAMESPACE_MODE_FILES = [
+  projectFile('dist', 'pkg', 'sandbox', 'agent', 'cli.js'),
+  projectFile('dist', 'pkg', 'sandbox', 'workloads', 'cli.js'),
+  projectFile('dist', 'pkg', 'sandbox', 'netns', 'node-helper.js'),
+  projectFile('dist', 'pkg', 'sandbox', 'netns', 'pod-dial.js'),
+  ORIGINAL_DST_ADDON,
+];
+
+/** Which network the pods have, and how the node (this process) reaches them. */
+export interface SandboxNetwork {
+  mode: NetworkMode;
+  /** Why loopback mode (it was asked for, or namespaces are not allowed here). */
+  reason?: string;
+  /** Dials pods and Services as the node does. */
+  node: NodeNetwork;
+  /** Namespace mode: the node namespace (`sudo ip netns exec <it> curl <pod IP>:<port>`). */
+  nodeNamespace?: string;
+  /** Namespace mode: the sandbox's id (every namespace is fsm-<id>-…). */
+  id?: string;
+  /** Namespace mode: the node's address on the pods' bridge. */
+  nodeIP?: string;
+  /** Namespace mode: the pods' CIDR. */
+  podCidr?: Cidr;
 }
 
 export interface Sandbox {
@@ -71,6 +119,7 @@ export interface Sandbox {
   controllers: ControllerManager;
   node: NodeAgent;
   services: ServiceEndpoints;
+  network: SandboxNetwork;
   logDir: string;
   meshName: string;
   fsmNamespace: string;
@@ -105,15 +154,49 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     }
   };
 
+  const choice = await chooseNetworkMode(opts.network ?? 'loopback', NAMESPACE_MODE_FILES);
+  let cluster: ClusterNetwork | undefined;
+  if (choice.mode === 'namespaces') {
+    cluster = await ClusterNetwork.create({
+      dir: opts.dir,
+      logger: opts.logger,
+      ...(opts.podCidr ? { podCidr: opts.podCidr } : {}),
+    });
+    const c = cluster;
+    // Pushed first, so removed last: after every pod's processes stopped.
+    stops.push(() => c.stop());
+    // The proxy UID reads the sidecar's credential under this directory: it may pass through it.
+    await chmod(opts.dir, (await stat(opts.dir)).mode | 0o011);
+    log.info('namespace mode', { id: c.id, nodeNamespace: c.nodeNamespace, podCidr: c.podCidr.text });
+  } else {
+    log.info('loopback mode', { reason: choice.reason });
+  }
+  const network: SandboxNetwork = cluster
+    ? {
+        mode: 'namespaces',
+        node: cluster.network,
+        nodeNamespace: cluster.nodeNamespace,
+        id: cluster.id,
+        nodeIP: cluster.nodeIP,
+        podCidr: cluster.podCidr,
+      }
+    : { mode: 'loopback', node: loopbackNetwork, ...(choice.reason ? { reason: choice.reason } : {}) };
   const apiServer = new ApiServer({
     host: HOST,
     port: opts.ports?.apiServer ?? 0,
     kubeconfigPath,
     logger: opts.logger,
+    ...(cluster ? { extraIpAddresses: [cluster.nodeIP], network: cluster.network } : {}),
   });
-  await apiServer.start();
+  try {
+    await apiServer.start();
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
   stops.push(() => apiServer.stop());
   try {
+    await cluster?.startHelper(apiServer.port);
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfigPath);
     const core = kc.makeApiClient(CoreV1Api);
@@ -138,23 +221,43 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       const e = services.resolve(ref.namespace, ref.name, ref.port);
       return e && `http://${e.host}:${e.port}`;
     });
-    // The sidecars' ADS address: fsm-controller:15128, resolved per connection (kube-proxy's job).
-    const ads = await startServiceForwarder(
-      () => services.resolve(fsmNamespace, CONTROLLER_SERVICE_NAME, ADS_PORT),
-      'ADS forwarder',
-      log,
-    );
-    stops.push(() => ads.close());
+    let adsAddress: string | (() => string | undefined);
+    if (cluster) {
+      // kube-proxy's stand-in: Service ClusterIPs DNATed in the node namespace; sidecars dial the
+      // controller's ClusterIP (as Envoy dials fsm-controller.<ns>.svc).
+      const c = cluster;
+      const kubeProxy = new KubeProxy(
+        controllers.informers.services,
+        controllers.informers.endpointslices,
+        (rules) => c.applyServiceRules(rules),
+        log,
+      );
+      kubeProxy.start();
+      stops.push(() => Promise.resolve(kubeProxy.stop()));
+      adsAddress = () => {
+        const ip = controllers.informers.services.get(CONTROLLER_SERVICE_NAME, fsmNamespace)?.spec?.clusterIP;
+        return ip && ip !== 'None' ? `${ip}:${ADS_PORT}` : undefined;
+      };
+    } else {
+      // The sidecars' ADS address: fsm-controller:15128, resolved per connection (kube-proxy's job).
+      const ads = await startServiceForwarder(
+        () => services.resolve(fsmNamespace, CONTROLLER_SERVICE_NAME, ADS_PORT),
+        'ADS forwarder',
+        log,
+      );
+      stops.push(() => ads.close());
+      adsAddress = ads.address;
+    }
 
     const node = new NodeAgent({
       kubeConfig: kc,
       logger: opts.logger,
-      adsAddress: ads.address,
+      adsAddress,
       healthcheckBinary: builtBinaryPath('fsm-healthcheck'),
       binaryPath: builtBinaryPath,
       stateDir: join(opts.dir, 'node'),
       apiAccess: {
-        server: apiServer.url,
+        server: cluster ? cluster.apiServerUrl(apiServer.port) : apiServer.url,
         caPem: apiServer.caPem,
         issueToken: (pod) =>
           apiServer.issuePodToken({
@@ -166,7 +269,9 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       },
       ca: apiServer.certificateAuthority,
       restartDelayMs: opts.restartDelayMs,
-      podAddressBlocks: opts.podAddressBlocks,
+      network: cluster ? namespacePods(cluster, apiServer.port) : loopbackPods(opts.podAddressBlocks),
+      agentScript: NAMESPACE_MODE_FILES[0],
+      workloadScript: NAMESPACE_MODE_FILES[1],
     });
     await node.start();
     stops.push(() => node.stop());
@@ -175,7 +280,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       'log',
       podLogHandler(() => node.logs),
     );
-    apiServer.setSubresource('pods', 'portforward', portForwardHandler());
+    apiServer.setSubresource('pods', 'portforward', portForwardHandler(network.node));
 
     // The control plane is an install: the same objects and apply as `fsm install`.
     const level = (LOG_LEVELS as readonly string[]).includes(opts.verbosity ?? '')
@@ -224,6 +329,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       core.createNamespacedPod({ namespace: pod.metadata?.namespace ?? 'default', body: pod });
     const createDemo = async (): Promise<void> => {
       await core.createNamespace({ body: demoNamespace(meshName) });
+      // Namespace mode also shows the seed's premise (premise.ts): loopback mode captures nothing.
+      if (cluster) await core.createNamespace({ body: premiseNamespace(meshName) });
       // The injector reads namespaces through its informer: give it a moment to see the new one.
       await sleep(200);
       for (const s of demoServices())
@@ -231,6 +338,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       for (const d of demoDeployments())
         await apps.createNamespacedDeployment({ namespace: d.metadata!.namespace!, body: d });
       for (const p of demoPods()) await createPod(p);
+      if (cluster) await Promise.all(premisePods().map(createPod));
     };
     // Demo pods go through the webhook: they are created once the injector serves.
     const ready = install()
@@ -249,6 +357,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       controllers,
       node,
       services,
+      network,
       logDir,
       meshName,
       fsmNamespace,

@@ -9,8 +9,10 @@
  */
 import https from 'node:https';
 import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
 import fastJsonPatch from 'fast-json-patch';
 import { errorMessage, silentLogger, type Logger } from '../../logger/index.js';
+import { createConnectionVia, type NodeNetwork } from '../netns/index.js';
 import type { KubeObject, Store } from './store.js';
 import type { ResourceInfo } from './resources.js';
 import { StatusError, internalError, statusFor } from './status.js';
@@ -55,6 +57,8 @@ export interface WebhookAdmissionOptions {
    */
   resolveService?: (ref: ServiceReference) => string | undefined;
   logger?: Logger;
+  /** How the API server reaches pods (namespace mode: through the node network). */
+  network?: NodeNetwork;
 }
 
 interface LabelSelector {
@@ -124,11 +128,23 @@ function post(
   ca: string | undefined,
   serverName: string | undefined,
   timeoutMs: number,
+  network: NodeNetwork | undefined,
 ): Promise<{ status: number; text: string }> {
+  const createConnection =
+    network &&
+    createConnectionVia(
+      network,
+      {
+        ...(ca ? { ca } : {}),
+        ...(serverName ? { servername: serverName } : isIP(url.hostname) ? {} : { servername: url.hostname }),
+      },
+      timeoutMs,
+    );
   return new Promise((resolve, reject) => {
     const req = https.request(
       url,
       {
+        ...(createConnection ? { createConnection } : {}),
         method: 'POST',
         headers: {
           'Content-Type': 'application/json',
@@ -297,7 +313,7 @@ async function callWebhook(
   };
   let res: { status: number; text: string };
   try {
-    res = await post(url, JSON.stringify(review), ca, serverName, timeoutMs);
+    res = await post(url, JSON.stringify(review), ca, serverName, timeoutMs, opts.network);
   } catch (e) {
     throw new WebhookCallError(`failed to call webhook: Post "${url.href}": ${errorMessage(e)}`);
   }

@@ -13,6 +13,7 @@
 import net from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { NodeNetwork } from '../netns/index.js';
 import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
 import type { Logger } from '../../logger/index.js';
 import type { SubresourceHandler } from './connect.js';
@@ -57,8 +58,30 @@ function target(pod: KubeObject | undefined, name: string): Target {
   return { pod, ip, uid: String(pod.metadata['uid'] ?? ''), name };
 }
 
+/**
+ * How a forward reaches the pod. Loopback mode dials the pod's address; namespace mode connects to
+ * localhost:<port> inside the pod's network namespace, as kubelet does (the node network).
+ */
+interface Forwarding {
+  dial(ip: string, port: number): Promise<Duplex>;
+  /** kubelet's words for a failed dial. */
+  error(t: Pick<Target, 'name' | 'uid' | 'ip'>, port: number, err: NodeJS.ErrnoException): string;
+}
+
+const loopbackForwarding: Forwarding = { dial: dialDirect, error: forwardError };
+
+/** Namespace mode: kubelet's message names the pod's namespace and localhost. */
+function namespaceForwarding(network: NodeNetwork): Forwarding {
+  return {
+    dial: (ip, port) => network.dialPodLocal(ip, port),
+    error: (t, port, err) =>
+      `error forwarding port ${port} to pod ${t.name}, uid ${t.uid}: failed to connect to localhost:${port} ` +
+      `inside the pod's network namespace: ${err.message}`,
+  };
+}
+
 /** Dials the pod's port; resolves with the socket or rejects with the dial error. */
-function dial(ip: string, port: number): Promise<net.Socket> {
+function dialDirect(ip: string, port: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const s = net.connect(port, ip);
     s.once('connect', () => {
@@ -70,7 +93,7 @@ function dial(ip: string, port: number): Promise<net.Socket> {
 }
 
 /** One SPDY connection: pairs of (error, data) streams by requestid, each pair one forward. */
-function serveSpdy(conn: SpdyServerConnection, t: Target, log: Logger): void {
+function serveSpdy(conn: SpdyServerConnection, t: Target, log: Logger, fw: Forwarding): void {
   const pairs = new Map<string, { error?: SpdyStream; data?: SpdyStream }>();
   conn.on('stream', (s) => {
     const type = s.header('streamtype');
@@ -90,17 +113,24 @@ function serveSpdy(conn: SpdyServerConnection, t: Target, log: Logger): void {
     if (type === 'error') s.resume();
     if (pair.error && pair.data) {
       pairs.delete(id);
-      void forward(pair.error, pair.data, port, t, log);
+      void forward(pair.error, pair.data, port, t, log, fw);
     }
   });
 }
 
-async function forward(errorStream: SpdyStream, data: SpdyStream, port: number, t: Target, log: Logger) {
-  let upstream: net.Socket;
+async function forward(
+  errorStream: SpdyStream,
+  data: SpdyStream,
+  port: number,
+  t: Target,
+  log: Logger,
+  fw: Forwarding,
+) {
+  let upstream: Duplex;
   try {
-    upstream = await dial(t.ip, port);
+    upstream = await fw.dial(t.ip, port);
   } catch (e) {
-    const msg = forwardError(t, port, e as NodeJS.ErrnoException);
+    const msg = fw.error(t, port, e as NodeJS.ErrnoException);
     log.debug('port-forward dial failed', { pod: t.name, port, error: msg });
     errorStream.end(msg);
     data.end();
@@ -118,11 +148,11 @@ async function forward(errorStream: SpdyStream, data: SpdyStream, port: number, 
 }
 
 /** WebSocket channels (v4.channel.k8s.io): one upstream connection per requested port. */
-function serveChannels(ws: WebSocket, t: Target, ports: number[], log: Logger): void {
+function serveChannels(ws: WebSocket, t: Target, ports: number[], log: Logger, fw: Forwarding): void {
   const send = (channel: number, payload: Buffer): void => {
     if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([channel]), payload]));
   };
-  const sockets: (net.Socket | undefined)[] = [];
+  const sockets: (Duplex | undefined)[] = [];
   let open = ports.length;
   const done = (): void => {
     if (--open <= 0) ws.close(1000);
@@ -132,7 +162,7 @@ function serveChannels(ws: WebSocket, t: Target, ports: number[], log: Logger): 
     portBytes.writeUInt16LE(port);
     send(2 * i, portBytes);
     send(2 * i + 1, portBytes);
-    dial(t.ip, port).then(
+    fw.dial(t.ip, port).then(
       (s) => {
         sockets[i] = s;
         s.on('data', (d: Buffer) => send(2 * i, d));
@@ -140,7 +170,7 @@ function serveChannels(ws: WebSocket, t: Target, ports: number[], log: Logger): 
         s.on('close', done);
       },
       (e: NodeJS.ErrnoException) => {
-        const msg = forwardError(t, port, e);
+        const msg = fw.error(t, port, e);
         log.debug('port-forward dial failed', { pod: t.name, port, error: msg });
         send(2 * i + 1, Buffer.from(msg));
         done();
@@ -176,7 +206,9 @@ function offered(req: IncomingMessage, header: string): string[] {
     .filter(Boolean);
 }
 
-export function portForwardHandler(): SubresourceHandler {
+/** pods/portforward; `network` in namespace mode (loopback mode dials pod addresses directly). */
+export function portForwardHandler(network?: NodeNetwork): SubresourceHandler {
+  const fw = network && network.mode === 'namespaces' ? namespaceForwarding(network) : loopbackForwarding;
   return {
     async upgrade({ route, req, store, logger }, socket: Duplex, head: Buffer) {
       const log = logger.child({ component: 'portforward' });
@@ -208,8 +240,8 @@ export function portForwardHandler(): SubresourceHandler {
         if (tunnel) {
           const stream = createWebSocketStream(ws);
           stream.on('error', () => undefined);
-          serveSpdy(new SpdyServerConnection(stream), t, log);
-        } else serveChannels(ws, t, ports, log);
+          serveSpdy(new SpdyServerConnection(stream), t, log, fw);
+        } else serveChannels(ws, t, ports, log, fw);
         return;
       }
       if (upgrade === 'spdy/3.1') {
@@ -227,7 +259,7 @@ export function portForwardHandler(): SubresourceHandler {
         );
         // Bytes that came with the request are the connection's first frames.
         if (head.length) socket.unshift(head);
-        serveSpdy(new SpdyServerConnection(socket), t, log);
+        serveSpdy(new SpdyServerConnection(socket), t, log, fw);
         return;
       }
       throw badRequest(`unable to upgrade connection: Upgrade ${upgrade || '(none)'} is not supported`);

@@ -34,6 +34,7 @@ import { Verbs } from './verbs.js';
 import { Subresources, rawStatusResponse, type SubresourceHandler } from './connect.js';
 import { readBody, sendJson } from './http-io.js';
 import { PodIdentities, type PodIdentity } from './pod-identity.js';
+import type { NodeNetwork } from '../netns/index.js';
 
 export interface ApiServerOptions {
   host?: string;
@@ -62,6 +63,10 @@ export interface ApiServerOptions {
    * (namespaces and service accounts are always kept: the server itself creates them).
    */
   resources?: readonly ResourceInfo[];
+  /** Addresses the serving certificate also names (namespace mode: the node's, where pods reach it). */
+  extraIpAddresses?: readonly string[];
+  /** How the server reaches pods: webhooks, the service proxy (namespace mode: the node network). */
+  network?: NodeNetwork;
 }
 
 /** Namespaces and ServiceAccounts are always served: the server creates them itself. */
@@ -127,7 +132,10 @@ export class ApiServer {
     this.subresources.set(
       'services',
       'proxy',
-      serviceProxyHandler(() => this.serviceProxy),
+      serviceProxyHandler(
+        () => this.serviceProxy,
+        () => this.opts.network,
+      ),
     );
     const now = Date.now();
     for (const ns of opts.initialNamespaces ?? ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
@@ -164,7 +172,7 @@ export class ApiServer {
     const serving = await this.ca.issue({
       commonName: 'kube-apiserver',
       dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'],
-      ipAddresses: [host === 'localhost' ? '127.0.0.1' : host],
+      ipAddresses: [host === 'localhost' ? '127.0.0.1' : host, ...(this.opts.extraIpAddresses ?? [])],
     });
     const options: ServerOptions = {
       key: serving.keyPem,
@@ -221,7 +229,14 @@ export class ApiServer {
 
   /** Calls MutatingWebhookConfigurations on create, as kube-apiserver does (see admission.ts). */
   enableWebhookAdmission(opts: Omit<WebhookAdmissionOptions, 'store'> = {}): void {
-    this.setAdmission(webhookAdmission({ store: this.store, logger: this.logger, ...opts }));
+    this.setAdmission(
+      webhookAdmission({
+        store: this.store,
+        logger: this.logger,
+        ...(this.opts.network ? { network: this.opts.network } : {}),
+        ...opts,
+      }),
+    );
   }
 
   /**

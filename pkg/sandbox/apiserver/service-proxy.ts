@@ -5,6 +5,7 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { errorMessage } from '../../logger/index.js';
+import { createConnectionVia, type NodeNetwork } from '../netns/index.js';
 import { routeRequest, type ResourceRoute, type RoutingTable } from './router.js';
 import { findResource } from './resources.js';
 import { notFound, statusFor } from './status.js';
@@ -50,7 +51,10 @@ export function parseServiceProxyPath(path: string): ServiceProxyTarget | undefi
  * The services/proxy connect subresource. As kube-apiserver: no Service → 404; a Service without
  * a reachable endpoint (the resolver, read per request, names none) → 503.
  */
-export function serviceProxyHandler(resolver: () => ServiceProxyResolver | undefined): SubresourceHandler {
+export function serviceProxyHandler(
+  resolver: () => ServiceProxyResolver | undefined,
+  network: () => NodeNetwork | undefined = () => undefined,
+): SubresourceHandler {
   return {
     subpath: true,
     async serve({ route, req, store }, res) {
@@ -60,7 +64,7 @@ export function serviceProxyHandler(resolver: () => ServiceProxyResolver | undef
       const svc = `${target.name}${target.port ? `:${target.port}` : ''}`;
       if (!base) throw statusFor(503, `no endpoints available for service "${svc}"`);
       try {
-        await forwardToService(req, res, base, target, route.search);
+        await forwardToService(req, res, base, target, route.search, 30_000, network());
       } catch (e) {
         if (res.headersSent) res.destroy();
         else throw statusFor(503, `error trying to reach service: ${errorMessage(e)}`);
@@ -77,15 +81,19 @@ export function forwardToService(
   target: ServiceProxyTarget,
   search: string,
   timeoutMs = 30_000,
+  network?: NodeNetwork,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     const url = new URL(base.replace(/\/+$/, '') + target.path + search);
+    const createConnection = network && createConnectionVia(network, undefined, timeoutMs);
     const out = http.request(
       url,
       {
+        ...(createConnection ? { createConnection } : {}),
         method: req.method,
         headers: { accept: req.headers.accept ?? '*/*' },
-        agent: false,
+        // node's client ignores createConnection when agent is false.
+        agent: createConnection ? undefined : false,
         timeout: timeoutMs,
       },
       (up) => {

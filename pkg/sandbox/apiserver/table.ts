@@ -50,9 +50,46 @@ function obj(v: unknown): O {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as O) : {};
 }
 
+/**
+ * kubectl's STATUS of a pod whose init containers are not all done (the printer's order): the first
+ * init container that is not: `Init:<reason>` when it terminated with an error or waits for a
+ * reason (Init:Error, Init:CrashLoopBackOff), else `Init:<done>/<all>`. Native sidecars that run
+ * count as done.
+ */
+function initStatus(pod: KubeObject): string | undefined {
+  const spec = obj(pod['spec']);
+  const inits = arr(spec['initContainers']);
+  const statuses = arr(obj(pod['status'])['initContainerStatuses']);
+  for (let i = 0; i < statuses.length; i++) {
+    const cs = statuses[i]!;
+    const state = obj(cs['state']);
+    const terminated = obj(state['terminated']);
+    const waiting = obj(state['waiting']);
+    if (state['terminated'] !== undefined && terminated['exitCode'] === 0) continue;
+    const sidecar = inits.find((c) => c['name'] === cs['name'])?.['restartPolicy'] === 'Always';
+    if (sidecar && state['running'] !== undefined) continue;
+    if (state['terminated'] !== undefined) {
+      return typeof terminated['reason'] === 'string' && terminated['reason']
+        ? `Init:${terminated['reason']}`
+        : `Init:ExitCode:${String(terminated['exitCode'])}`;
+    }
+    if (
+      typeof waiting['reason'] === 'string' &&
+      waiting['reason'] &&
+      waiting['reason'] !== 'PodInitializing'
+    ) {
+      return `Init:${waiting['reason']}`;
+    }
+    return `Init:${i}/${inits.length}`;
+  }
+  return undefined;
+}
+
 function podStatus(pod: KubeObject): string {
   const status = obj(pod['status']);
   let reason = String(status['reason'] ?? status['phase'] ?? 'Pending');
+  const init = initStatus(pod);
+  if (init !== undefined) return pod.metadata['deletionTimestamp'] ? 'Terminating' : init;
   for (const cs of arr(status['containerStatuses'])) {
     const state = obj(cs['state']);
     const waiting = obj(state['waiting']);

@@ -3,7 +3,9 @@
  * (an fsm binary), kubelet's events for it, its lifecycle hooks, its probes, and its restarts with
  * kubelet's crash-loop back-off; and the sandbox's break/freeze annotations applied to it.
  */
-import type { V1Probe } from '@kubernetes/client-node';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { V1Container, V1Probe } from '@kubernetes/client-node';
 import {
   HEALTHCHECK_CONTAINER_NAME,
   PROBE_WARNING_REASON,
@@ -14,8 +16,10 @@ import {
   SANDBOX_OUTBOUND_PROXY_ENV,
 } from '../../constants/index.js';
 import { errorMessage, type Logger } from '../../logger/index.js';
+import type { NodeNetwork } from '../netns/index.js';
 import type { CertificateAuthority } from '../../tls/index.js';
 import {
+  type Workload,
   startWorkload,
   unhealthyContainers,
   UNHEALTHY_ANNOTATION,
@@ -32,7 +36,14 @@ import {
   type ContainerRuntime,
   type PodRuntime,
 } from './pod-runtime.js';
-import { binaryForImage, startBinaryContainer, type BinaryImage, type Termination } from './processes.js';
+import {
+  binaryForImage,
+  startBinaryContainer,
+  startProcess,
+  type BinaryImage,
+  type ContainerProcess,
+  type Termination,
+} from './processes.js';
 import { runProbe } from './probe-exec.js';
 import { ContainerProber } from './prober.js';
 
@@ -58,6 +69,30 @@ export interface ContainerRunnerDeps {
   restartDelayMs?: number;
   /** Schedules a (coalesced) status write of the pod. */
   writeStatus(rt: PodRuntime): void;
+  /** How the node reaches pods (probes, hooks). */
+  network: NodeNetwork;
+  /** The node's address (status.hostIP, the downward API's). */
+  hostIP: string;
+  /** Namespace mode: the demo apps' process entry (dist/pkg/sandbox/workloads/cli.js). */
+  workloadScript?: string;
+}
+
+/** A demo app running as a process in the pod's namespace: break/fix are lines on its stdin. */
+function processWorkload(proc: ContainerProcess, spec: Workload['spec']): Workload {
+  let healthy = true;
+  return {
+    spec,
+    get healthy() {
+      return healthy;
+    },
+    setHealthy(h) {
+      healthy = h;
+      proc.input?.write(h ? 'healthy\n' : 'unhealthy\n');
+      return Promise.resolve();
+    },
+    // The process is the container: stopping it is stopContainer's.
+    stop: () => Promise.resolve(),
+  };
 }
 
 export class ContainerRunner {
@@ -93,7 +128,15 @@ export class ContainerRunner {
         const script =
           binary === 'fsm-healthcheck' ? this.deps.healthcheckBinary : this.deps.binaryPath?.(binary);
         if (!script) throw new Error(`no binary for image ${c.image ?? ''} in this sandbox`);
-        const proc = startBinaryContainer({ ...rt, container: c, binary, script, log: cr.log! });
+        const proc = startBinaryContainer({
+          ...rt,
+          ...(rt.address?.netns ? { netns: rt.address?.netns } : {}),
+          hostIP: this.deps.hostIP,
+          container: c,
+          binary,
+          script,
+          log: cr.log!,
+        });
         cr.process = proc;
         void proc.exited.then((t) => {
           // Exited on its own (not stopped by us): the container terminated; restart it.
@@ -116,25 +159,28 @@ export class ContainerRunner {
         .map((p) => p.containerPort);
       const kind = workloadKindForImage(c.image);
       try {
-        cr.workload = await startWorkload({
-          kind,
-          host: rt.ip,
-          ports,
-          name,
-          log: (line: string) => cr.log?.write('stdout', `${line}\n`),
-          env: {
-            ...Object.fromEntries(
-              (c.env ?? []).flatMap((e) => (e.value !== undefined ? [[e.name, e.value]] : [])),
-            ),
-            // Loopback mode: nothing redirects a meshed pod's connections; its apps dial the sidecar.
-            ...(rt.pod.metadata?.labels?.[PROXY_UUID_LABEL]
-              ? { [SANDBOX_OUTBOUND_PROXY_ENV]: `${rt.ip}:${PROXY_OUTBOUND_PORT}` }
+        if (rt.address?.netns) await this.startAppProcess(rt, cr, c, ports);
+        else {
+          cr.workload = await startWorkload({
+            kind,
+            host: rt.ip,
+            ports,
+            name,
+            log: (line: string) => cr.log?.write('stdout', `${line}\n`),
+            env: {
+              ...Object.fromEntries(
+                (c.env ?? []).flatMap((e) => (e.value !== undefined ? [[e.name, e.value]] : [])),
+              ),
+              // Loopback mode: nothing redirects a meshed pod's connections; its apps dial the sidecar.
+              ...(rt.pod.metadata?.labels?.[PROXY_UUID_LABEL]
+                ? { [SANDBOX_OUTBOUND_PROXY_ENV]: `${rt.ip}:${PROXY_OUTBOUND_PORT}` }
+                : {}),
+            },
+            ...(kind === 'https'
+              ? { tls: await this.deps.ca.issue({ commonName: name, ipAddresses: [rt.ip] }) }
               : {}),
-          },
-          ...(kind === 'https'
-            ? { tls: await this.deps.ca.issue({ commonName: name, ipAddresses: [rt.ip] }) }
-            : {}),
-        });
+          });
+        }
       } catch (err) {
         cr.waiting = 'CrashLoopBackOff';
         await this.event(rt, {
@@ -168,7 +214,7 @@ export class ContainerRunner {
     }
     cr.prober = new ContainerProber(
       { livenessProbe: c.livenessProbe, readinessProbe: c.readinessProbe, startupProbe: c.startupProbe },
-      (_type: ProbeType, probe: V1Probe) => runProbe(probe, rt.ip, c.ports),
+      (_type: ProbeType, probe: V1Probe) => runProbe(probe, rt.ip, c.ports, this.deps.network),
       {
         onProbeFailed: (type, message) =>
           void this.event(rt, {
@@ -204,7 +250,7 @@ export class ContainerRunner {
     const handler = cr.spec.lifecycle?.[hook];
     if (!handler) return true;
     const graceMs = (rt.pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS) * 1000;
-    const run = await runLifecycleHook(rt.pod, cr.spec, hook, handler, rt.ip, graceMs);
+    const run = await runLifecycleHook(rt.pod, cr.spec, hook, handler, rt.ip, graceMs, this.deps.network);
     const runs = this.hookRuns.get(rt.key) ?? [];
     runs.push(run);
     this.hookRuns.delete(rt.key);
@@ -227,6 +273,51 @@ export class ContainerRunner {
       container: cr.spec.name,
     });
     return false;
+  }
+
+  /**
+   * Namespace mode: the demo app as a process inside the pod's namespace, binding its wildcard
+   * address as a real app does (an HTTPS app's certificate written into the pod's directory).
+   */
+  private async startAppProcess(
+    rt: PodRuntime,
+    cr: ContainerRuntime,
+    c: V1Container,
+    ports: number[],
+  ): Promise<void> {
+    const script = this.deps.workloadScript;
+    if (!script) throw new Error("namespace mode needs the demo apps' process entry");
+    const kind = workloadKindForImage(c.image);
+    const args = ['--kind', kind, '--name', c.name, ...ports.flatMap((p) => ['--port', String(p)])];
+    if (kind === 'https') {
+      const cert = await this.deps.ca.issue({ commonName: c.name, ipAddresses: [rt.ip] });
+      const dir = join(rt.dir, 'tls', c.name);
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'tls.crt'), cert.certPem);
+      await writeFile(join(dir, 'tls.key'), cert.keyPem, { mode: 0o600 });
+      args.push('--tls-cert-file', join(dir, 'tls.crt'), '--tls-key-file', join(dir, 'tls.key'));
+    }
+    const proc = startProcess({
+      script,
+      args,
+      env: {
+        // The container's literal env (bookbuyer's target); its connections are redirected by the kernel.
+        ...Object.fromEntries(
+          (c.env ?? []).flatMap((e) => (e.value !== undefined ? [[e.name, e.value]] : [])),
+        ),
+        PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+        HOME: rt.dir,
+      },
+      cwd: rt.dir,
+      log: cr.log!,
+      inPod: { namespace: rt.address!.netns! },
+      stdin: true,
+    });
+    cr.process = proc;
+    cr.workload = processWorkload(proc, { kind, host: '0.0.0.0', ports, name: c.name });
+    void proc.exited.then((t) => {
+      if (cr.process === proc && !rt.stopped) void this.restartLater(rt, c.name, t, 'exited');
+    });
   }
 
   /** A probe or the postStart hook failed: kill the container and start it again after the restart delay. */

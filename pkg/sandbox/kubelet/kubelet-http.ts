@@ -16,7 +16,9 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import { describeSocketError } from '../../healthcheck/index.js';
+import { createConnectionVia, loopbackNetwork, type NodeNetwork } from '../netns/index.js';
 
 /** Kubelet's User-Agent on probes (the minor version follows the sandbox API server's). */
 export const PROBE_USER_AGENT = 'kube-probe/1.32';
@@ -32,6 +34,8 @@ export interface KubeletGet {
   headers: readonly { name: string; value: string }[];
   timeoutMs: number;
   userAgent?: string;
+  /** How the node reaches the pod (default: loopback, a direct connection). */
+  network?: NodeNetwork;
 }
 
 export type KubeletGetResult =
@@ -46,9 +50,19 @@ export type KubeletGetResult =
     }
   | { kind: 'error'; message: string };
 
-function dialMessage(url: URL, err: NodeJS.ErrnoException): string {
+/**
+ * Go's words for a failed request: a dial error, or — once connected — the peer closing without an
+ * answer (`EOF`) or resetting the connection (`read tcp <local>-><remote>: read: connection reset by
+ * peer`), as a plaintext probe sees a proxy port that requires mTLS.
+ */
+function dialMessage(url: URL, err: NodeJS.ErrnoException & { localAddress?: string }): string {
+  const remote = `${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)}`;
+  if (err.code === 'ECONNRESET' && err.message === 'socket hang up') return 'EOF';
+  if (err.code === 'ECONNRESET') {
+    return `read tcp ${err.localAddress ? `${err.localAddress}->` : ''}${remote}: read: connection reset by peer`;
+  }
   const reason = err.code === 'ECONNREFUSED' ? 'connect: connection refused' : describeSocketError(err);
-  return `dial tcp ${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)}: ${reason}`;
+  return `dial tcp ${remote}: ${reason}`;
 }
 
 interface OneAnswer {
@@ -57,13 +71,33 @@ interface OneAnswer {
   body: string;
 }
 
-function once(url: URL, headers: Record<string, string>, signal: AbortSignal): Promise<OneAnswer> {
+function once(
+  url: URL,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+  network: NodeNetwork,
+  timeoutMs: number,
+): Promise<OneAnswer> {
   return new Promise((resolve, reject) => {
-    const mod = url.protocol === 'https:' ? https : http;
+    const secure = url.protocol === 'https:';
+    const mod = secure ? https : http;
     // Kubelet does not verify probe certificates; a fresh connection per request, as kubelet's.
+    const createConnection = createConnectionVia(
+      network,
+      secure ? { rejectUnauthorized: false } : undefined,
+      timeoutMs,
+    );
     const req = mod.request(
       url,
-      { method: 'GET', headers, agent: false, rejectUnauthorized: false, signal },
+      {
+        method: 'GET',
+        headers,
+        // No agent with createConnection: node's client ignores createConnection when agent is false.
+        agent: createConnection ? undefined : false,
+        rejectUnauthorized: false,
+        signal,
+        ...(createConnection ? { createConnection } : {}),
+      },
       (res) => {
         const chunks: Buffer[] = [];
         let read = 0;
@@ -82,7 +116,20 @@ function once(url: URL, headers: Record<string, string>, signal: AbortSignal): P
         });
       },
     );
-    req.on('error', (err: NodeJS.ErrnoException) => reject(err));
+    // The local end of a connection that was made (a node-network dial has no IP one to give).
+    let local: string | undefined;
+    req.once('socket', (socket: net.Socket) => {
+      const note = (): void => {
+        if (socket.localAddress && net.isIP(socket.localAddress))
+          local = `${socket.localAddress}:${socket.localPort}`;
+      };
+      if (socket.connecting) socket.once('connect', note);
+      else note();
+    });
+    req.on('error', (err: NodeJS.ErrnoException & { localAddress?: string }) => {
+      if (local) err.localAddress = local;
+      reject(err);
+    });
     req.end();
   });
 }
@@ -112,6 +159,8 @@ export async function kubeletGet(get: KubeletGet): Promise<KubeletGetResult> {
           url,
           hostHeader !== undefined ? { ...base, Host: hostHeader } : base,
           controller.signal,
+          get.network ?? loopbackNetwork,
+          get.timeoutMs,
         );
       } catch (err) {
         const e = err as NodeJS.ErrnoException;

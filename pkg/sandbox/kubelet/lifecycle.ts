@@ -9,6 +9,7 @@
  */
 import type { V1Container, V1LifecycleHandler, V1Pod } from '@kubernetes/client-node';
 import type { HookType } from '../../constants/index.js';
+import type { NodeNetwork } from '../netns/index.js';
 import { kubeletGet } from './kubelet-http.js';
 import { resolveProbePort } from './probe-exec.js';
 
@@ -45,6 +46,7 @@ export async function runLifecycleHook(
   handler: V1LifecycleHandler,
   podIP: string,
   timeoutMs: number,
+  network?: NodeNetwork,
 ): Promise<HookRun> {
   const base = { container: container.name, hook };
   if (handler.httpGet) {
@@ -63,6 +65,7 @@ export async function runLifecycleHook(
       url: `${scheme}://${g.host || podIP}:${port}${target}`,
       headers: g.httpHeaders ?? [],
       timeoutMs,
+      ...(network ? { network } : {}),
     });
     if (r.kind === 'error') return fail(r.message);
     return { ...base, ok: true, url: r.url, status: r.status, body: r.body };

@@ -8,12 +8,16 @@
  * get/describe/logs` read as on a real node.
  *
  * What a real node gives a pod and the sandbox stands in for, in one place:
- * - network: the pod's own loopback address 127.0.x.y; processes get it as $FSM_SANDBOX_POD_IP and
- *   bind it where they would bind a wildcard (pkg/binary bindHost): no network namespace.
+ * - network (pod-network.ts): in namespace mode the pod's own network namespace on the node's bridge
+ *   (pkg/sandbox/netns), its processes started inside it (the sidecar as the proxy UID) and fsm-init
+ *   run there for real; in loopback mode the pod's own loopback address 127.0.x.y, which processes
+ *   get as $FSM_SANDBOX_POD_IP and bind where they would bind a wildcard (pkg/binary bindHost).
  * - API access: a per-pod kubeconfig ($KUBECONFIG) with a token of the pod (service-account.ts).
  * - volumes: directories under the pod's directory; paths under a mountPath in args and env are
  *   rewritten to them (volumes.ts).
- * - init containers: completed at once; fsm-init logs the rules it would apply (init-containers.ts).
+ * - init containers (init-containers.ts): namespace mode runs fsm-init's script in the pod's
+ *   namespace (a failure is Init:Error, retried with back-off); loopback mode logs the rules it
+ *   would apply; other init containers complete at once.
  * - exec probes: not run (no container runtime), counted as success.
  * - freezing (sandbox.flomesh.io/freeze): SIGSTOP of a process container, so its liveness fails.
  *
@@ -41,23 +45,23 @@ import { PodEventRecorder, podInformer, WorkQueue, type ResourceInformer } from 
 import { errorMessage, type Logger } from '../../logger/index.js';
 import type { CertificateAuthority } from '../../tls/index.js';
 import type { ProbeAgentStatus } from '../agent/index.js';
-import { AddressPool } from './addresses.js';
 import { ContainerRunner } from './container-runner.js';
 import type { HookRun } from './lifecycle.js';
-import { runInitContainer } from './init-containers.js';
+import { runInitContainer, runInitInNamespace, runsInNamespace } from './init-containers.js';
 import { NodeLogs } from './logs.js';
 import { releaseWaiters, type ContainerRuntime, type PodRuntime } from './pod-runtime.js';
+import { loopbackPods, type PodNetworkProvider } from './pod-network.js';
 import { podStatus } from './pod-status.js';
 import type { BinaryImage } from './processes.js';
 import { writePodKubeconfig, type ApiAccess } from './service-account.js';
-import { startSidecarStandIn, syncBootstrapVolumes } from './sidecar-stand-in.js';
+import { sidecarStatus, startSidecarStandIn, stopSidecar, syncBootstrapVolumes } from './sidecar-stand-in.js';
 import { preparePodVolumes } from './volumes.js';
 
 export interface NodeAgentOptions {
   kubeConfig: KubeConfig;
   logger: Logger;
-  /** host:port of fsm-controller's ADS (the probe agents connect there). */
-  adsAddress: string;
+  /** host:port of fsm-controller's ADS (the probe agents connect there), or how to find it per sidecar. */
+  adsAddress: string | (() => string | undefined);
   /** Built fsm-healthcheck (dist/cmd/fsm-healthcheck/main.js), run with this Node. */
   healthcheckBinary: string;
   /** The built binary of an fsm image (default: none, such containers fail to start). */
@@ -75,6 +79,11 @@ export interface NodeAgentOptions {
   podAddressBlocks?: { first: number; last: number };
   /** How often mounted secret volumes are refreshed from their Secret (kubelet's sync; default 10 s). */
   volumeSyncMs?: number;
+  /** The pods' network (default: loopback addresses of podAddressBlocks). */
+  network?: PodNetworkProvider;
+  /** Namespace mode: the process entries of the probe agent and of the demo apps. */
+  agentScript?: string;
+  workloadScript?: string;
 }
 
 export class NodeAgent {
@@ -83,7 +92,7 @@ export class NodeAgent {
   private readonly pods: ResourceInformer<V1Pod>;
   private readonly queue: WorkQueue;
   private readonly runtimes = new Map<string, PodRuntime>();
-  private readonly addresses: AddressPool;
+  private readonly network: PodNetworkProvider;
   private readonly events: PodEventRecorder;
   private readonly log: Logger;
   private readonly stateDir: string;
@@ -94,7 +103,7 @@ export class NodeAgent {
 
   constructor(private readonly opts: NodeAgentOptions) {
     this.nodeName = opts.nodeName ?? 'sandbox-node';
-    this.addresses = new AddressPool(opts.podAddressBlocks?.first, opts.podAddressBlocks?.last);
+    this.network = opts.network ?? loopbackPods(opts.podAddressBlocks);
     this.log = opts.logger.child({ component: 'kubelet' });
     this.core = opts.kubeConfig.makeApiClient(CoreV1Api);
     this.pods = podInformer(opts.kubeConfig, opts.logger);
@@ -116,6 +125,9 @@ export class NodeAgent {
       ca: opts.ca,
       restartDelayMs: opts.restartDelayMs,
       writeStatus: (rt) => this.writeStatus(rt),
+      network: this.network.node,
+      hostIP: this.network.hostIP,
+      ...(opts.workloadScript ? { workloadScript: opts.workloadScript } : {}),
     });
     this.queue = new WorkQueue({
       reconcile: (key) => this.reconcile(key),
@@ -150,9 +162,20 @@ export class NodeAgent {
     if (!this.opts.stateDir) rmSync(this.stateDir, { recursive: true, force: true });
   }
 
-  /** The probe agent (sidecar stand-in) status of a running pod. */
+  /** The probe agent (sidecar stand-in) status of a running pod (loopback mode: the agent runs here). */
   probeAgentStatus(namespace: string, name: string): ProbeAgentStatus | undefined {
     return this.runtimes.get(`${namespace}/${name}`)?.agent?.status();
+  }
+
+  /** The sidecar stand-in's status of a running pod, in either mode (namespace mode asks its process). */
+  async sidecarStatus(namespace: string, name: string): Promise<ProbeAgentStatus | undefined> {
+    const rt = this.runtimes.get(`${namespace}/${name}`);
+    return rt ? sidecarStatus(rt) : undefined;
+  }
+
+  /** The network namespace of a running pod (namespace mode). */
+  podNetns(namespace: string, name: string): string | undefined {
+    return this.runtimes.get(`${namespace}/${name}`)?.address?.netns;
   }
 
   /** The address of a running pod (tests, the guide). */
@@ -185,12 +208,26 @@ export class NodeAgent {
 
   /** Schedules and starts a new pod. */
   private async run(key: string, pod: V1Pod): Promise<void> {
-    const ip = this.addresses.allocate();
+    let address;
+    try {
+      address = await this.network.allocate();
+    } catch (err) {
+      this.log.warn('cannot give the pod a network; retrying', { pod: key, error: errorMessage(err) });
+      await this.events.record(pod, {
+        type: 'Warning',
+        reason: 'FailedCreatePodSandBox',
+        message: `Failed to create pod sandbox: ${errorMessage(err)}`,
+      });
+      setTimeout(() => this.queue.add(key), 2000).unref();
+      return;
+    }
+    const ip = address.ip;
     const uid = pod.metadata?.uid ?? '';
     const rt: PodRuntime = {
       key,
       uid,
       ip,
+      address,
       pod,
       containers: new Map(),
       dir: join(this.stateDir, 'pods', `${pod.metadata?.namespace}_${pod.metadata?.name}_${uid}`),
@@ -201,7 +238,7 @@ export class NodeAgent {
       initDone: new Set(),
     };
     this.runtimes.set(key, rt);
-    this.log.info('starting pod', { pod: key, ip });
+    this.log.info('starting pod', { pod: key, ip, ...(address.netns ? { netns: address.netns } : {}) });
     await this.bind(rt);
     await this.runner.event(rt, {
       type: 'Normal',
@@ -219,10 +256,23 @@ export class NodeAgent {
     this.writeStatus(rt);
     if (!(await this.preparePod(rt))) return;
     if (sidecars.length === 0) {
-      for (const c of pod.spec?.initContainers ?? []) this.runRegularInit(rt, c);
-      rt.initialized = true;
-      this.writeStatus(rt);
-      await this.startAppContainers(rt);
+      const start = async (): Promise<void> => {
+        for (const c of pod.spec?.initContainers ?? []) {
+          if (!(await this.runRegularInit(rt, c))) return;
+        }
+        rt.initialized = true;
+        this.writeStatus(rt);
+        await this.startAppContainers(rt);
+      };
+      // An init container run for real may fail and be retried with back-off for as long as the pod
+      // exists: the pod starts in the background, so its deletion (same work-queue key) is not held up.
+      if (rt.address?.netns && (pod.spec?.initContainers ?? []).some(runsInNamespace)) {
+        void start().catch((err: unknown) =>
+          this.log.warn('pod start failed', { pod: rt.key, error: errorMessage(err) }),
+        );
+        return;
+      }
+      await start();
       return;
     }
     // Native sidecars hold the app containers until they are started: that may take long (or never
@@ -232,11 +282,54 @@ export class NodeAgent {
     );
   }
 
-  /** A regular init container: the sandbox has no runtime to run it in, it completes at once. */
-  private runRegularInit(rt: PodRuntime, c: V1Container): void {
+  /**
+   * A regular init container, until it completes (true) or the pod stops (false). Namespace mode
+   * runs fsm-init for real: a failure is the init container's (Init:Error, then
+   * Init:CrashLoopBackOff) and it runs again after kubelet's back-off. Others complete at once.
+   */
+  private async runRegularInit(rt: PodRuntime, c: V1Container): Promise<boolean> {
     const [namespace, name] = rt.key.split('/') as [string, string];
-    runInitContainer(c, this.logs.begin(namespace, name, rt.uid, c.name));
-    rt.initDone.add(c.name);
+    const netns = rt.address?.netns;
+    if (!netns || !runsInNamespace(c)) {
+      runInitContainer(c, this.logs.begin(namespace, name, rt.uid, c.name));
+      rt.initDone.add(c.name);
+      return true;
+    }
+    for (;;) {
+      if (rt.stopped) return false;
+      const code = await runInitInNamespace(
+        c,
+        netns,
+        rt.dir,
+        this.logs.begin(namespace, name, rt.uid, c.name),
+      );
+      if (rt.stopped) return false;
+      if (code === 0) {
+        rt.initFailures?.delete(c.name);
+        rt.initDone.add(c.name);
+        this.writeStatus(rt);
+        return true;
+      }
+      const failures = (rt.initFailures ??= new Map());
+      const count = (failures.get(c.name)?.count ?? 0) + 1;
+      failures.set(c.name, { exitCode: code, count, finishedAt: new Date() });
+      this.log.warn('init container failed', {
+        pod: rt.key,
+        container: c.name,
+        exitCode: code,
+        failures: count,
+      });
+      this.writeStatus(rt);
+      const base = this.opts.restartDelayMs ?? 1000;
+      const delay = Math.min(base * 2 ** (count - 1), 30_000);
+      await this.runner.event(rt, {
+        type: 'Warning',
+        reason: 'BackOff',
+        message: `Back-off restarting failed container ${c.name} in pod ${name}`,
+        container: c.name,
+      });
+      await new Promise((r) => setTimeout(r, delay).unref());
+    }
   }
 
   /** Init containers in order (native sidecars until started), then the app containers. */
@@ -244,7 +337,7 @@ export class NodeAgent {
     for (const c of rt.pod.spec?.initContainers ?? []) {
       if (rt.stopped) return;
       if (c.restartPolicy !== 'Always') {
-        this.runRegularInit(rt, c);
+        if (!(await this.runRegularInit(rt, c))) return;
         this.writeStatus(rt);
         continue;
       }
@@ -272,8 +365,12 @@ export class NodeAgent {
       {
         core: this.core,
         log: this.log,
-        adsAddress: this.opts.adsAddress,
+        adsAddress:
+          typeof this.opts.adsAddress === 'string'
+            ? () => this.opts.adsAddress as string
+            : this.opts.adsAddress,
         beginLog: (r, c) => this.runner.beginLog(r, c),
+        ...(this.opts.agentScript ? { agentScript: this.opts.agentScript } : {}),
       },
       SIDECAR_CONTAINER_NAME,
     );
@@ -330,7 +427,7 @@ export class NodeAgent {
   private async patchStatus(rt: PodRuntime): Promise<void> {
     if (rt.stopped) return;
     const [namespace, name] = rt.key.split('/') as [string, string];
-    const body = { status: podStatus(rt, new Date()) };
+    const body = { status: podStatus(rt, new Date(), this.network.hostIP) };
     try {
       await this.core.patchNamespacedPodStatus(
         { name, namespace, body },
@@ -360,12 +457,12 @@ export class NodeAgent {
     const nativeSidecar = all.some((cr) => cr.init && cr.spec.name === SIDECAR_CONTAINER_NAME);
     await Promise.all([
       ...all.filter((cr) => !cr.init).map(stop),
-      ...(nativeSidecar ? [] : [rt.agent?.stop()]),
+      ...(nativeSidecar ? [] : [stopSidecar(rt)]),
     ]);
     for (const cr of all.filter((x) => x.init).reverse()) await stop(cr);
-    await rt.agent?.stop();
+    await stopSidecar(rt);
     await rt.agentLog?.end();
-    this.addresses.release(rt.ip);
+    if (rt.address) await this.network.release(rt.address);
     this.events.forget(rt.uid);
     const [namespace, name] = rt.key.split('/') as [string, string];
     await this.logs.forget(namespace, name, rt.uid);

@@ -4,6 +4,7 @@ import { HEALTHCHECK_CONTAINER_NAME, SIDECAR_CONTAINER_NAME } from '../../consta
 import type { ProbeAgent } from '../agent/index.js';
 import type { Workload } from '../workloads/index.js';
 import type { ContainerLog } from './logs.js';
+import type { PodAddress } from './pod-network.js';
 import type { ContainerProcess } from './processes.js';
 import type { ContainerProber } from './prober.js';
 
@@ -31,10 +32,17 @@ export interface PodRuntime {
   key: string;
   uid: string;
   ip: string;
+  /** The pod's network (namespace mode: its network namespace). */
+  address?: PodAddress;
   pod: V1Pod;
   containers: Map<string, ContainerRuntime>;
+  /** The sidecar stand-in in this process (loopback mode). */
   agent?: ProbeAgent;
+  /** The sidecar stand-in as a process in the pod's namespace (namespace mode), its status socket. */
+  sidecar?: { process: ContainerProcess; statusSocket: string };
   agentLog?: ContainerLog;
+  /** Init containers that failed, with their failures so far (kubelet retries them). */
+  initFailures?: Map<string, { exitCode: number; count: number; finishedAt: Date }>;
   /** <stateDir>/pods/<ns>_<name>_<uid>: volumes, kubeconfig. */
   dir: string;
   volumes: Map<string, string>;

@@ -5,7 +5,7 @@
 import type { V1ContainerStatus, V1PodStatus } from '@kubernetes/client-node';
 import { SPECIAL, type ContainerRuntime, type PodRuntime } from './pod-runtime.js';
 
-export function podStatus(rt: PodRuntime, now: Date): V1PodStatus {
+export function podStatus(rt: PodRuntime, now: Date, hostIP = '127.0.0.1'): V1PodStatus {
   const status = ([n, cr]: [string, ContainerRuntime]): V1ContainerStatus => ({
     name: n,
     image: cr.spec.image ?? '',
@@ -33,7 +33,7 @@ export function podStatus(rt: PodRuntime, now: Date): V1PodStatus {
   });
   return {
     phase: rt.initialized ? 'Running' : 'Pending',
-    hostIP: '127.0.0.1',
+    hostIP,
     podIP: rt.ip,
     podIPs: [{ ip: rt.ip }],
     startTime: rt.startTime,
@@ -46,7 +46,8 @@ export function podStatus(rt: PodRuntime, now: Date): V1PodStatus {
     containerStatuses: statuses,
     initContainerStatuses: (rt.pod.spec?.initContainers ?? []).map(
       (c) =>
-        sidecarStatuses.get(c.name) ?? {
+        sidecarStatuses.get(c.name) ??
+        failedInit(c.name, c.image ?? '', rt) ?? {
           name: c.name,
           image: c.image ?? '',
           imageID: '',
@@ -64,5 +65,30 @@ export function podStatus(rt: PodRuntime, now: Date): V1PodStatus {
             : { waiting: { reason: 'PodInitializing' } },
         },
     ),
+  };
+}
+
+/**
+ * An init container that failed and is not done: terminated with Error after its first failure,
+ * waiting in CrashLoopBackOff (the failure as lastState) after more, as kubelet reports it.
+ */
+function failedInit(name: string, image: string, rt: PodRuntime): V1ContainerStatus | undefined {
+  const f = rt.initFailures?.get(name);
+  if (!f || rt.initDone.has(name)) return undefined;
+  const terminated = {
+    exitCode: f.exitCode,
+    reason: 'Error',
+    startedAt: f.finishedAt,
+    finishedAt: f.finishedAt,
+  };
+  return {
+    name,
+    image,
+    imageID: '',
+    ready: false,
+    restartCount: f.count - 1,
+    ...(f.count > 1
+      ? { state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated } }
+      : { state: { terminated } }),
   };
 }

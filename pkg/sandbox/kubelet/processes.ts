@@ -9,6 +9,7 @@
  * freezing is SIGSTOP (a frozen process answers no probe), thawing SIGCONT.
  */
 import { spawn } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import type { V1Container, V1EnvVar, V1Pod } from '@kubernetes/client-node';
 import {
   HEALTHCHECK_ALLOWED_PORTS_ENV,
@@ -17,6 +18,7 @@ import {
   KUBECONFIG_ENV,
   SANDBOX_POD_IP_ENV,
 } from '../../constants/index.js';
+import { podCommand, type PodProcessOptions } from '../netns/index.js';
 import type { ContainerLog } from './logs.js';
 import { containerMounts, rewritePaths } from './volumes.js';
 
@@ -32,7 +34,12 @@ export function binaryForImage(image: string | undefined): BinaryImage | undefin
 }
 
 /** env of a container: values, and the downward-API fields a node fills in. */
-export function containerEnv(c: V1Container, pod: V1Pod, podIP: string): Record<string, string> {
+export function containerEnv(
+  c: V1Container,
+  pod: V1Pod,
+  podIP: string,
+  hostIP = podIP,
+): Record<string, string> {
   const field = (path: string | undefined): string => {
     switch (path) {
       case 'metadata.name':
@@ -46,8 +53,9 @@ export function containerEnv(c: V1Container, pod: V1Pod, podIP: string): Record<
       case 'spec.nodeName':
         return pod.spec?.nodeName ?? '';
       case 'status.podIP':
-      case 'status.hostIP':
         return podIP;
+      case 'status.hostIP':
+        return hostIP;
       default:
         return '';
     }
@@ -86,6 +94,10 @@ export interface ProcessSpec {
   env: Record<string, string>;
   cwd: string;
   log: ContainerLog;
+  /** Namespace mode: run inside the pod's network namespace, with these privileges. */
+  inPod?: PodProcessOptions;
+  /** A pipe to the process's stdin (demo apps read `healthy`/`unhealthy` lines from it). */
+  stdin?: boolean;
 }
 
 export interface Termination {
@@ -104,16 +116,21 @@ export interface ContainerProcess {
   freeze(): void;
   thaw(): void;
   readonly frozen: boolean;
+  /** The process's stdin (with ProcessSpec.stdin). */
+  readonly input?: Writable;
 }
 
 export function startProcess(spec: ProcessSpec): ContainerProcess {
-  const child = spawn(process.execPath, [...(spec.nodeArgs ?? []), spec.script, ...spec.args], {
+  const argv = [process.execPath, ...(spec.nodeArgs ?? []), spec.script, ...spec.args];
+  const [file, ...args] = spec.inPod ? podCommand(spec.inPod, argv) : argv;
+  const child = spawn(file!, args, {
     cwd: spec.cwd,
     env: spec.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [spec.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
-  child.stdout.pipe(spec.log.stream('stdout'));
-  child.stderr.pipe(spec.log.stream('stderr'));
+  child.stdin?.on('error', () => undefined);
+  child.stdout!.pipe(spec.log.stream('stdout'));
+  child.stderr!.pipe(spec.log.stream('stderr'));
   let frozen = false;
   const exited = new Promise<Termination>((resolve) => {
     child.once('error', (err) => {
@@ -134,6 +151,7 @@ export function startProcess(spec: ProcessSpec): ContainerProcess {
     get frozen() {
       return frozen;
     },
+    ...(child.stdin ? { input: child.stdin } : {}),
     async stop(graceMs) {
       if (alive()) {
         if (frozen) child.kill('SIGKILL');
@@ -164,6 +182,10 @@ export interface BinaryContainer {
   pod: V1Pod;
   /** The pod's address. */
   ip: string;
+  /** Namespace mode: the pod's network namespace (the process binds its wildcard there). */
+  netns?: string;
+  /** The node's address (status.hostIP). */
+  hostIP?: string;
   /** The pod's directory (the process's cwd and HOME). */
   dir: string;
   volumes: ReadonlyMap<string, string>;
@@ -181,12 +203,27 @@ export function startBinaryContainer(b: BinaryContainer): ContainerProcess {
   const env: Record<string, string> = {
     PATH: process.env['PATH'] ?? '/usr/bin:/bin',
     HOME: b.dir,
-    [SANDBOX_POD_IP_ENV]: b.ip,
+    // Loopback mode's stand-in for the pod's own network: wildcard binds go to the pod address.
+    ...(b.netns ? {} : { [SANDBOX_POD_IP_ENV]: b.ip }),
     ...(b.kubeconfig ? { [KUBECONFIG_ENV]: b.kubeconfig } : {}),
   };
-  for (const [k, v] of Object.entries(containerEnv(c, b.pod, b.ip))) env[k] = rewritePaths(v, mounts);
+  for (const [k, v] of Object.entries(containerEnv(c, b.pod, b.ip, b.hostIP)))
+    env[k] = rewritePaths(v, mounts);
   const command = splitNodeCommand(c.command);
   let args = [...command.args, ...(c.args ?? [])].map((a) => rewritePaths(a, mounts));
+  if (b.netns) {
+    // The pod's own network namespace: the container's args as rendered (fsm-healthcheck dials the
+    // app on localhost, binds its wildcard), as on a node.
+    return startProcess({
+      script: b.script,
+      nodeArgs: command.nodeArgs,
+      args,
+      env,
+      cwd: b.dir,
+      log: b.log,
+      inPod: { namespace: b.netns },
+    });
+  }
   if (c.name === HEALTHCHECK_CONTAINER_NAME && b.binary === 'fsm-healthcheck') {
     // The injected checker dials the app "on localhost": in loopback mode that is the pod address.
     env[HEALTHCHECK_ALLOWED_PORTS_ENV] =

@@ -134,3 +134,39 @@ describe('podStatus', () => {
     expect(podStatus(rt, NOW).containerStatuses).toEqual([]);
   });
 });
+
+describe('a failed init container (namespace mode runs fsm-init for real)', () => {
+  const pod: V1Pod = { spec: { initContainers: [{ name: 'fsm-init', image: 'init' }], containers: [] } };
+  const failed = (count: number) =>
+    podStatus(
+      runtime(
+        { initialized: false, initFailures: new Map([['fsm-init', { exitCode: 2, count, finishedAt: T0 }]]) },
+        pod,
+      ),
+      NOW,
+      '10.244.0.1',
+    );
+
+  it('after its first failure: terminated with Error, no restart yet', () => {
+    const s = failed(1);
+    expect(s.hostIP).toBe('10.244.0.1');
+    expect(s.initContainerStatuses).toEqual([
+      {
+        name: 'fsm-init',
+        image: 'init',
+        imageID: '',
+        ready: false,
+        restartCount: 0,
+        state: { terminated: { exitCode: 2, reason: 'Error', startedAt: T0, finishedAt: T0 } },
+      },
+    ]);
+  });
+
+  it('after more: waiting in CrashLoopBackOff, the failure as its last state', () => {
+    expect(failed(3).initContainerStatuses?.[0]).toMatchObject({
+      restartCount: 2,
+      state: { waiting: { reason: 'CrashLoopBackOff' } },
+      lastState: { terminated: { exitCode: 2, reason: 'Error' } },
+    });
+  });
+});

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 import { createCA } from '../../../../pkg/tls/index.js';
 import { resolveProbePort, runProbe, PROBE_USER_AGENT } from '../../../../pkg/sandbox/kubelet/probe-exec.js';
 import { startWorkload, type Workload } from '../../../../pkg/sandbox/workloads/index.js';
@@ -120,5 +121,35 @@ describe('runProbe (kubelet wording, real sockets)', () => {
 
   it('exec: not run in the sandbox, counts as success', async () => {
     expect(await runProbe({ exec: { command: ['cat', '/tmp/healthy'] } }, IP, [])).toEqual({ ok: true });
+  });
+});
+
+describe('runProbe: a peer that closes or resets a plaintext request (a proxy port requiring mTLS)', () => {
+  it('closed without an answer: EOF; reset: read … connection reset by peer', async () => {
+    const server = net.createServer((s) => {
+      s.once('data', () => {
+        if (closeQuietly) s.end();
+        else s.resetAndDestroy();
+      });
+    });
+    let closeQuietly = true;
+    await new Promise<void>((r) => server.listen(0, IP, r));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      expect(await runProbe({ httpGet: { port, path: '/liveness' } }, IP, [])).toEqual({
+        ok: false,
+        message: `Get "http://${IP}:${port}/liveness": EOF`,
+      });
+      closeQuietly = false;
+      const r = await runProbe({ httpGet: { port, path: '/liveness' } }, IP, []);
+      expect(r.ok).toBe(false);
+      expect(!r.ok && r.message).toMatch(
+        new RegExp(
+          `^Get "http://${IP.replace(/\./g, '\\.')}:${port}/liveness": read tcp \\d+\\.\\d+\\.\\d+\\.\\d+:\\d+->${IP.replace(/\./g, '\\.')}:${port}: read: connection reset by peer$`,
+        ),
+      );
+    } finally {
+      server.close();
+    }
   });
 });
