@@ -16,8 +16,9 @@ export async function grpcHealthCheck(
   port: number,
   service: string,
   timeoutMs: number,
+  via?: Parameters<GrpcCheckModule['grpcHealthCheck']>[4],
 ): Promise<CheckOutcome> {
   loaded ??= import('./grpc-check.js');
   const m = await loaded;
-  return m.grpcHealthCheck(host, port, service, timeoutMs);
+  return m.grpcHealthCheck(host, port, service, timeoutMs, via);
 }
