@@ -109,7 +109,10 @@ await runBinary<Options>({
           .default(DEFAULT_OUT_OF_SYNC_THRESHOLD_MS, '30s'),
       )
       .addOption(
-        new Option('--debounce <duration>', 'coalescing window for changes to one pod')
+        new Option(
+          '--debounce <duration>',
+          'coalescing: a pod changed within 1 s of its last reconcile waits until that second is over and it has been quiet this long (a first change goes at once)',
+        )
           .argParser(parseDuration)
           .default(DEFAULT_RECONCILE_DEBOUNCE_MS, '50ms'),
       )

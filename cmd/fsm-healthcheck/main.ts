@@ -66,6 +66,8 @@ await runBinary<Options>({
           'let every port be checked: anyone who reaches fsm-healthcheck can then scan the pod',
         ).default(false),
       ),
+  // One per pod: winston's lines without winston's memory (pkg/logger's lean logger).
+  leanLogger: true,
   // Safe by default: without a list fsm-healthcheck would dial any port it is asked about.
   check: (opts) => {
     if (opts.allowAnyPort && opts.allowedPorts.length > 0) {

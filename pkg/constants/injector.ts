@@ -23,6 +23,17 @@ export const HEALTHCHECK_CPU_REQUEST = '10m';
 export const HEALTHCHECK_MEMORY_REQUEST = '16Mi';
 export const HEALTHCHECK_CPU_LIMIT = '100m';
 export const HEALTHCHECK_MEMORY_LIMIT = '64Mi';
+/** The module the ENTRYPOINT of fsm's images runs with node (deploy/docker/Dockerfile writes it). */
+export const IMAGE_ENTRYPOINT_SCRIPT = '/app/entrypoint.mjs';
+/**
+ * Node flags of the injected fsm-healthcheck (its container's command: node <flags> <entrypoint>; the
+ * sandbox's node agent starts the binary with them). A 1 MiB young generation: V8 otherwise grows it
+ * to 2 × 16 MiB under a burst of checks and gives it back only when its memory reducer runs, tens of
+ * seconds later (`npm run bench:healthcheck`: RSS after 8,640 probes 99 MiB, with this flag 81 MiB;
+ * the same checks/s). Idle RSS is the same with or without it: the flags that lower idle RSS
+ * (--jitless, --no-opt) cost 3-4× the CPU per check.
+ */
+export const HEALTHCHECK_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
 
 /** Metric names of the injector (served on INJECTOR_METRICS_PORT /metrics). */
 export const INJECTOR_ADMISSIONS_METRIC = 'fsm_injector_admissions_total';

@@ -37,6 +37,11 @@ export const INFORMER_WATCH_IDLE_TIMEOUT_MS = 90_000;
 export const INFORMER_LIST_PAGE_SIZE = 500;
 /** Work-queue periodic resync: every cached key is reconciled again this often. */
 export const WORKQUEUE_RESYNC_MS = 60_000;
+/**
+ * Work-queue coalescing (with a debounce window): a key that keeps changing is reconciled at most
+ * once per this interval (its first change at once), and no change is held longer than this.
+ */
+export const WORKQUEUE_COALESCE_INTERVAL_MS = 1_000;
 
 /**
  * Set by the sandbox's node agent for the processes of a pod: the pod's own loopback address.

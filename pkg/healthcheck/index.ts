@@ -1,3 +1,3 @@
-export { grpcHealthCheck } from './grpc-check.js';
+export { grpcHealthCheck } from './grpc-lazy.js';
 export { createHealthcheckServer } from './server.js';
 export { describeSocketError, tcpCheck } from './tcp-check.js';

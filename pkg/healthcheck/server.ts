@@ -10,9 +10,8 @@ import { clientErrorResponse, createHttpServer, listen } from '../binary/index.j
 import { HEALTHCHECK_PATH } from '../constants/index.js';
 import type { Logger } from '../logger/index.js';
 import { parseCheckRequest, type CheckRequest } from './request.js';
+import { grpcHealthCheck } from './grpc-lazy.js';
 import { tcpCheck, type CheckOutcome } from './tcp-check.js';
-
-type GrpcCheckModule = typeof import('./grpc-check.js'); // eslint-disable-line @typescript-eslint/consistent-type-imports -- a type-only view of the lazily loaded module
 
 export interface HealthcheckOptions {
   /** Host every check dials (the pod's own address: 127.0.0.1 in a pod). */
@@ -64,14 +63,11 @@ export function createHealthcheckServer(opts: HealthcheckOptions): HealthcheckSe
   let inFlight = 0;
   let drained: (() => void) | undefined;
 
-  // The gRPC stack (~20 MiB resident) loads on the first gRPC check only: most pods never need it.
-  let grpcModule: Promise<GrpcCheckModule> | undefined;
-  const run = async (check: CheckRequest): Promise<CheckOutcome> => {
-    if (check.kind === 'tcp') return tcpCheck(opts.targetHost, check.port, opts.dialTimeoutMs);
-    grpcModule ??= import('./grpc-check.js');
-    const { grpcHealthCheck } = await grpcModule;
-    return grpcHealthCheck(opts.targetHost, check.port, check.service, opts.dialTimeoutMs);
-  };
+  // The gRPC stack (~20 MiB resident) loads on the first gRPC check only (./grpc-lazy.ts).
+  const run = (check: CheckRequest): Promise<CheckOutcome> =>
+    check.kind === 'tcp'
+      ? tcpCheck(opts.targetHost, check.port, opts.dialTimeoutMs)
+      : grpcHealthCheck(opts.targetHost, check.port, check.service, opts.dialTimeoutMs);
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const path = (req.url ?? '').split('?', 1)[0];

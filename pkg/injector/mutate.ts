@@ -1,13 +1,12 @@
 /**
  * One pod admission, as a pure function: decide, rewrite probes and lifecycle hooks, add the
  * containers (the sidecar as a native or classic sidecar), stamp the pod with the injection format,
- * and compute the RFC 6902 patch with fast-json-patch (compare of the original against the desired
- * pod). The proxy UUID comes from a caller-supplied generator so the function stays deterministic
+ * and compute the RFC 6902 patch from what changed (./patch.ts: the desired pod shares every untouched
+ * part of the received one, so only the changes are walked and nothing is copied). The proxy UUID comes from a caller-supplied generator so the function stays deterministic
  * under test. An already injected pod gets a second pass (./reinvocation.ts): only what was added
  * since is rewritten.
  */
 import type { V1Container, V1Namespace, V1Pod } from '@kubernetes/client-node';
-import jsonpatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
 import {
   BOOTSTRAP_VOLUME_NAME,
@@ -35,6 +34,7 @@ import { bootstrapVolume, healthcheckContainer, initContainer, sidecarContainer 
 import { decideInjection, parseSwitch } from './decision.js';
 import { classicPreStopWarnings, rewriteHooks } from './hooks.js';
 import { asNativeSidecar } from './native-sidecar.js';
+import { sharedPatch } from './patch.js';
 import { rewriteProbes } from './probes.js';
 import { reinvokePod } from './reinvocation.js';
 import { decideSidecarMode, type ServerSupport } from './sidecar-mode.js';
@@ -267,7 +267,7 @@ export function mutatePod(input: MutationInput): MutationResult {
       volumes: [...(pod.spec!.volumes ?? []), bootstrapVolume(secretName)],
     },
   };
-  const patch = jsonpatch.compare(pod as object, desired as object);
+  const patch = sharedPatch(pod, desired);
   return {
     outcome: 'injected',
     reason: `${decision.reason}; ${mode.mode} sidecar: ${mode.reason}`,

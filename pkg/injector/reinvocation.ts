@@ -14,7 +14,6 @@
  * ones), nor for one that opted out of the probe rewrite.
  */
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
-import jsonpatch from 'fast-json-patch';
 import {
   HEALTHCHECK_ALLOWED_PORTS_ENV,
   HEALTHCHECK_CONTAINER_NAME,
@@ -30,6 +29,7 @@ import { parseSwitch } from './decision.js';
 import { rewriteHooks } from './hooks.js';
 import type { InjectorConfig, MutationResult } from './mutate.js';
 import { isNativeSidecar } from './native-sidecar.js';
+import { sharedPatch } from './patch.js';
 import { sidecarProbeTypes } from './pod-marks.js';
 import { rewriteProbes } from './probes.js';
 import { validatePod } from './validate.js';
@@ -114,7 +114,7 @@ export function reinvokePod(object: unknown, namespace: string, config: Injector
   return {
     outcome: 'reinvoked',
     reason: `second pass: rewrote ${n} probe${n === 1 ? '' : 's'} or hook${n === 1 ? '' : 's'} added after the first`,
-    patch: jsonpatch.compare(pod as object, desired as object),
+    patch: sharedPatch(pod, desired),
     warnings: [...probes.warnings, ...hooks.warnings],
     desired,
   };

@@ -13,3 +13,4 @@ export { MeshMembership, isMonitoredNamespace } from './mesh.js';
 export { WorkQueue } from './queue.js';
 export { PodEventRecorder } from './pod-events.js';
 export type { PodEvent, PodEventRecorderOptions } from './pod-events.js';
+export type { QueueClock, WorkQueueOptions, WorkQueueStats } from './queue.js';

@@ -3,8 +3,19 @@
  * key from the cache. A key is never processed by two workers at once; adding a key that is waiting
  * is a no-op, adding one that is being processed runs it once more afterwards. Failed keys are
  * retried with per-key backoff; every key is re-added periodically (resync).
+ *
+ * Coalescing (debounceMs > 0) is leading-edge: a key whose last reconcile began more than
+ * coalesceIntervalMs ago is queued at once, so an isolated change costs no delay. A key added while
+ * it is being reconciled, or within coalesceIntervalMs of its last reconcile, is held: until that
+ * interval has passed since the last reconcile began and the key has been quiet for debounceMs,
+ * but never longer than coalesceIntervalMs after the first held add. A key thus runs at most once
+ * per interval while it keeps changing (the first change at once), and a burst shorter than the
+ * interval costs two reconciles — the first change and the settled state — however its changes are
+ * spaced: a hold that ended at the first pause (an API server's GC, a loaded machine) would cost a
+ * reconcile and a push for every pause. Holding is always safe: a held key is reconciled from the
+ * cache, which has the latest object.
  */
-import { WORKQUEUE_RESYNC_MS } from '../constants/index.js';
+import { WORKQUEUE_COALESCE_INTERVAL_MS, WORKQUEUE_RESYNC_MS } from '../constants/index.js';
 import { errorMessage, silentLogger, type Logger } from '../logger/index.js';
 import { Backoff, type BackoffOptions } from '../backoff/index.js';
 
@@ -17,12 +28,40 @@ export interface WorkQueueOptions {
   resyncMs?: number;
   /** The keys re-added at each resync (e.g. the informer cache's keys). */
   resyncKeys?: () => Iterable<string>;
-  /** Coalescing delay before an added key is processed (default 0). */
+  /**
+   * Coalescing (default 0: none): a held key is reconciled once it has been quiet this long (and
+   * coalesceIntervalMs after its last reconcile began); a key not reconciled lately is queued at once.
+   */
   debounceMs?: number;
+  /**
+   * With debounceMs: a key is reconciled at most once per this interval while it keeps changing,
+   * and a held key waits at most this long (default WORKQUEUE_COALESCE_INTERVAL_MS).
+   */
+  coalesceIntervalMs?: number;
+  /** Time source and timers of the coalescing and retry delays (tests pass a manual clock). */
+  clock?: QueueClock;
   /** Attempts per key before it is dropped (default 15). */
   maxRetries?: number;
   retryBackoff?: BackoffOptions;
   logger?: Logger;
+}
+
+/** What the queue needs of time; the default is performance.now() and the global timers. */
+export interface QueueClock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const realClock: QueueClock = {
+  now: () => performance.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+/** A key waiting for a timer: a retry's backoff, or a coalescing hold. */
+interface Delayed {
+  handle: unknown;
 }
 
 export interface WorkQueueStats {
@@ -37,7 +76,15 @@ export class WorkQueue {
   private readonly queue: string[] = [];
   private readonly dirty = new Set<string>();
   private readonly processing = new Set<string>();
-  private readonly delayed = new Map<string, NodeJS.Timeout>();
+  private readonly delayed = new Map<string, Delayed>();
+  /**
+   * With coalescing: key → when its last reconcile began, for keys that began within the interval;
+   * key → its last add, for keys added within debounceMs. Re-inserted on every update, so each Map's
+   * order is the order of its times and expired keys are pruned from its head.
+   */
+  private readonly started = new Map<string, number>();
+  private readonly lastAdd = new Map<string, number>();
+  private readonly clock: QueueClock;
   private readonly failures = new Map<string, Backoff>();
   private wake?: () => void;
   private idleWaiters: (() => void)[] = [];
@@ -49,6 +96,7 @@ export class WorkQueue {
 
   constructor(private readonly opts: WorkQueueOptions) {
     this.log = (opts.logger ?? silentLogger()).child({ component: 'workqueue' });
+    this.clock = opts.clock ?? realClock;
   }
 
   start(): void {
@@ -67,30 +115,83 @@ export class WorkQueue {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.resyncTimer);
-    for (const t of this.delayed.values()) clearTimeout(t);
+    for (const d of this.delayed.values()) this.clock.clearTimeout(d.handle);
     this.delayed.clear();
+    this.started.clear();
+    this.lastAdd.clear();
     this.wake?.();
     await Promise.all(this.workers);
     this.workers = [];
     this.notifyIdle(true);
   }
 
-  /** Adds a key (after the debounce delay, if any). */
+  /** Adds a key: at once unless it was reconciled lately (then held, see the top of this file). */
   add(key: string): void {
-    const d = this.opts.debounceMs ?? 0;
-    if (d > 0) this.addAfter(key, d);
-    else this.addNow(key);
+    const window = this.opts.debounceMs ?? 0;
+    if (window <= 0) return this.addNow(key);
+    const now = this.clock.now();
+    this.prune(now);
+    this.lastAdd.delete(key);
+    this.lastAdd.set(key, now);
+    // Waiting in the queue or for a timer: that run reads the cache later, so it sees this change.
+    if (this.dirty.has(key) || this.delayed.has(key)) return;
+    if (!this.processing.has(key) && !this.started.has(key)) return this.addNow(key);
+    this.hold(key, now);
   }
 
   /** Adds a key after `ms`; a key already scheduled keeps its earlier time. */
   addAfter(key: string, ms: number): void {
     if (ms <= 0) return this.addNow(key);
     if (this.delayed.has(key) || this.dirty.has(key)) return;
-    const t = setTimeout(() => {
+    const handle = this.clock.setTimeout(() => {
       this.delayed.delete(key);
       this.addNow(key);
     }, ms);
-    this.delayed.set(key, t);
+    this.delayed.set(key, { handle });
+  }
+
+  private get interval(): number {
+    return this.opts.coalesceIntervalMs ?? WORKQUEUE_COALESCE_INTERVAL_MS;
+  }
+
+  /**
+   * Holds a key added at `since`: until the interval has passed since its last reconcile began and
+   * it has been quiet for debounceMs, at most the interval after `since`.
+   */
+  private hold(key: string, since: number): void {
+    const window = this.opts.debounceMs ?? 0;
+    const check = (): void => {
+      const now = this.clock.now();
+      const began = this.started.get(key) ?? -Infinity;
+      const due = Math.min(
+        Math.max(began + this.interval, (this.lastAdd.get(key) ?? since) + window),
+        since + this.interval,
+      );
+      // Timers fire at whole milliseconds: under 1 ms to go counts as due.
+      if (due - now < 1) {
+        this.delayed.delete(key);
+        this.addNow(key);
+        return;
+      }
+      entry.handle = this.clock.setTimeout(check, due - now);
+    };
+    const entry: Delayed = { handle: undefined };
+    this.delayed.set(key, entry);
+    check();
+  }
+
+  /** Forgets the reconcile starts older than the interval and the adds older than debounceMs. */
+  private prune(now: number): void {
+    const window = this.opts.debounceMs ?? 0;
+    // A pruned time is one that no longer decides anything (see hold: `since` stands in).
+    for (const [key, at] of this.started) {
+      if (now - at < this.interval) break;
+      this.started.delete(key);
+    }
+    for (const [key, at] of this.lastAdd) {
+      if (now - at < window) break;
+      this.lastAdd.delete(key);
+    }
   }
 
   private addNow(key: string): void {
@@ -155,6 +256,12 @@ export class WorkQueue {
       if (key === undefined) return;
       this.dirty.delete(key);
       this.processing.add(key);
+      if ((this.opts.debounceMs ?? 0) > 0) {
+        const now = this.clock.now();
+        this.prune(now);
+        this.started.delete(key);
+        this.started.set(key, now);
+      }
       try {
         await this.opts.reconcile(key);
         this.failures.delete(key);

@@ -1,13 +1,21 @@
 /**
  * The one logger factory of fsm: winston, JSON lines when stdout is not a TTY (what log
  * collectors read), a readable single line otherwise. Every component logs through a child logger
- * that carries a `component` field.
+ * that carries a `component` field. `lean: true` writes the same lines without winston (./lean.ts).
+ *
+ * winston is required on the first createLogger/silentLogger call, not imported: a process that
+ * only uses the lean logger (fsm-healthcheck, one per pod) never loads its 11 MiB.
  */
-import winston from 'winston';
+import { createRequire } from 'node:module';
+import type winston from 'winston';
 import { DEFAULT_LOG_LEVEL, LOG_LEVELS, type LogLevel } from '../constants/index.js';
+import { createLeanLogger } from './lean.js';
+import { LEVELS, readableLine } from './lines.js';
 
-/** Lower number = more severe, as winston expects. */
-const LEVELS: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3, trace: 4 };
+let winstonModule: typeof winston | undefined;
+function winstonLib(): typeof winston {
+  return (winstonModule ??= createRequire(import.meta.url)('winston') as typeof winston);
+}
 
 export interface Logger {
   error(message: string, meta?: Record<string, unknown>): void;
@@ -37,6 +45,8 @@ export interface LoggerOptions {
   stream?: NodeJS.WritableStream;
   /** Fields on every line, e.g. `{ binary: 'fsm-controller' }`. */
   defaultMeta?: Record<string, unknown>;
+  /** The same lines without winston (for fsm-healthcheck, whose memory is paid per pod). */
+  lean?: boolean;
 }
 
 export function isLogLevel(value: string): value is LogLevel {
@@ -44,15 +54,7 @@ export function isLogLevel(value: string): value is LogLevel {
 }
 
 function readableFormat(): winston.Logform.Format {
-  return winston.format.printf((info) => {
-    const { level, message, timestamp, component, ...rest } = info as Record<string | symbol, unknown>;
-    const fields = Object.entries(rest)
-      .filter(([k]) => typeof k === 'string')
-      .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
-      .join(' ');
-    const comp = component ? `[${String(component)}] ` : '';
-    return `${String(timestamp)} ${String(level).toUpperCase().padEnd(5)} ${comp}${String(message)}${fields ? ' ' + fields : ''}`;
-  });
+  return winstonLib().format.printf((info) => readableLine(info as Record<string | symbol, unknown>));
 }
 
 class WinstonLogger implements Logger {
@@ -109,6 +111,8 @@ class WinstonLogger implements Logger {
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
+  if (options.lean) return createLeanLogger(options);
+  const winston = winstonLib();
   const stream = options.stream ?? process.stdout;
   const json = options.json ?? !(stream as NodeJS.WriteStream).isTTY;
   const format = json
@@ -134,6 +138,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
 /** A logger that writes nothing: for pure-function tests and benchmarks. */
 export function silentLogger(): Logger {
+  const winston = winstonLib();
   const w = winston.createLogger({
     levels: LEVELS,
     silent: true,

@@ -35,11 +35,32 @@ export function fmt(n: number, digits = 2): string {
   return Number.isFinite(n) ? n.toFixed(digits) : String(n);
 }
 
-/** Prints one row: our figure, the bare baseline measured in the same run, and the ratio ours/bare. */
-export function printComparison(label: string, ours: number, bare: number, unit: string, digits = 2): void {
+/** A goal a figure is held to: its wording (e.g. `≤ 3`) and whether this run met it. */
+export interface Goal {
+  text: string;
+  met: boolean;
+}
+
+export function goal(text: string, met: boolean): Goal {
+  return { text, met };
+}
+
+/**
+ * Prints one row: our figure, the bare baseline measured in the same run, the ratio ours/bare and,
+ * when the figure has one, its goal and whether it was met.
+ */
+export function printComparison(
+  label: string,
+  ours: number,
+  bare: number,
+  unit: string,
+  digits = 2,
+  target?: Goal,
+): void {
   const ratio = bare === 0 ? NaN : ours / bare;
+  const g = target ? `  goal ${target.text}: ${target.met ? 'met' : 'MISSED'}` : '';
   console.log(
-    `${label.padEnd(34)} ours ${fmt(ours, digits).padStart(10)} ${unit.padEnd(6)} bare ${fmt(bare, digits).padStart(10)} ${unit.padEnd(6)} ratio ${fmt(ratio, 3)}`,
+    `${label.padEnd(34)} ours ${fmt(ours, digits).padStart(10)} ${unit.padEnd(6)} bare ${fmt(bare, digits).padStart(10)} ${unit.padEnd(6)} ratio ${fmt(ratio, 3)}${g}`,
   );
 }
 
@@ -48,6 +69,15 @@ export async function rssMiB(pid: number): Promise<number> {
   const { readFile } = await import('node:fs/promises');
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]);
+  return kb / 1024;
+}
+
+/** Anonymous resident memory of a process in MiB (RssAnon: heap and other private pages; file-backed
+ * pages such as the node binary's text, which processes of one image share, are not counted). */
+export async function rssAnonMiB(pid: number): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/RssAnon:\s+(\d+) kB/.exec(status)?.[1]);
   return kb / 1024;
 }
 

@@ -60,9 +60,28 @@ export function containerEnv(c: V1Container, pod: V1Pod, podIP: string): Record<
   return out;
 }
 
+/**
+ * A container command that runs node (`node [--flags] <entrypoint> [args]`, as the injected
+ * fsm-healthcheck's does): its Node flags, and the args after the image's entrypoint. The sandbox
+ * runs the binary's script in place of the entrypoint, so only the flags and the args carry over.
+ * Any other command: no flags, and everything after the executable is an arg.
+ */
+export function splitNodeCommand(command: readonly string[] | undefined): {
+  nodeArgs: string[];
+  args: string[];
+} {
+  if (!command || command.length === 0) return { nodeArgs: [], args: [] };
+  if (command[0]!.split('/').pop() !== 'node') return { nodeArgs: [], args: command.slice(1) };
+  let i = 1;
+  while (i < command.length && command[i]!.startsWith('-')) i++;
+  return { nodeArgs: command.slice(1, i), args: command.slice(i + 1) };
+}
+
 export interface ProcessSpec {
   /** dist/cmd/<binary>/main.js */
   script: string;
+  /** Node's own flags, before the script. */
+  nodeArgs?: readonly string[];
   args: readonly string[];
   env: Record<string, string>;
   cwd: string;
@@ -88,7 +107,7 @@ export interface ContainerProcess {
 }
 
 export function startProcess(spec: ProcessSpec): ContainerProcess {
-  const child = spawn(process.execPath, [spec.script, ...spec.args], {
+  const child = spawn(process.execPath, [...(spec.nodeArgs ?? []), spec.script, ...spec.args], {
     cwd: spec.cwd,
     env: spec.env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -166,12 +185,13 @@ export function startBinaryContainer(b: BinaryContainer): ContainerProcess {
     ...(b.kubeconfig ? { [KUBECONFIG_ENV]: b.kubeconfig } : {}),
   };
   for (const [k, v] of Object.entries(containerEnv(c, b.pod, b.ip))) env[k] = rewritePaths(v, mounts);
-  let args = [...(c.command?.slice(1) ?? []), ...(c.args ?? [])].map((a) => rewritePaths(a, mounts));
+  const command = splitNodeCommand(c.command);
+  let args = [...command.args, ...(c.args ?? [])].map((a) => rewritePaths(a, mounts));
   if (c.name === HEALTHCHECK_CONTAINER_NAME && b.binary === 'fsm-healthcheck') {
     // The injected checker dials the app "on localhost": in loopback mode that is the pod address.
     env[HEALTHCHECK_ALLOWED_PORTS_ENV] =
       c.env?.find((e) => e.name === HEALTHCHECK_ALLOWED_PORTS_ENV)?.value ?? '';
     args = ['--bind-address', b.ip, '--target-host', b.ip, '--port', String(HEALTHCHECK_PORT)];
   }
-  return startProcess({ script: b.script, args, env, cwd: b.dir, log: b.log });
+  return startProcess({ script: b.script, nodeArgs: command.nodeArgs, args, env, cwd: b.dir, log: b.log });
 }

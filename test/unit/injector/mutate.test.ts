@@ -131,7 +131,7 @@ describe('mutatePod', () => {
     });
   });
 
-  it('patch ops are add/replace with escaped annotation paths, computed by compare', () => {
+  it('patch ops are add/replace with escaped annotation paths, as compare computes them', () => {
     const original = pod('p', [{ name: 'a', livenessProbe: { httpGet: { port: 80 } } }]);
     const r = run(original);
     const paths = r.patch.map((op) => `${op.op} ${op.path}`);
