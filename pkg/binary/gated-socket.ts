@@ -6,6 +6,13 @@
  * while the valve is closed: pkg/binary/http-server.ts closes it while a pipelined request waits
  * behind the one being answered, so a connection costs at most one slice of parsed requests.
  *
+ * A request's body is different: its bytes are no request heads, so once the head is parsed the
+ * server grants the body's declared length (allowBody) and those bytes go to the parser in slices of
+ * up to BODY_SLICE_BYTES. A 2 KB admission then reaches its handler in one or two reads instead of
+ * four or more (each a turn of the event loop); a 3 MB one in 48 instead of 6000. What follows the
+ * body is sliced small again, so pipelined heads behind it are held back as before (at most one
+ * small slice more than the body, when the grant overlaps the slice that carried the head).
+ *
  * Node documents that any Duplex may be handed to an HTTP server as a connection; the socket
  * methods the server calls (setTimeout, setNoDelay, setKeepAlive) and the address getters are
  * forwarded to the real socket.
@@ -15,6 +22,8 @@ import { Duplex } from 'node:stream';
 
 /** Received bytes kept for the parser before the socket stops reading. */
 const PENDING_HIGH_BYTES = 64 * 1024;
+/** Largest slice of a granted body handed to the parser at once. */
+const BODY_SLICE_BYTES = 64 * 1024;
 
 export class GatedSocket extends Duplex {
   private readonly pending: Buffer[] = [];
@@ -23,6 +32,8 @@ export class GatedSocket extends Duplex {
   private ended = false;
   /** The parser asked for bytes (_read) and has not been given any yet. */
   private wanted = false;
+  /** Bytes of a request body still granted larger slices (allowBody). */
+  private bodyBytes = 0;
 
   constructor(
     /** The TCP socket, or the TLS socket over it. */
@@ -54,6 +65,14 @@ export class GatedSocket extends Duplex {
     else this.pump();
   }
 
+  /**
+   * The next `bytes` bytes are a request body (its content-length, its head just parsed): they may
+   * reach the parser in slices of up to BODY_SLICE_BYTES.
+   */
+  allowBody(bytes: number): void {
+    this.bodyBytes = Number.isFinite(bytes) && bytes > 0 ? bytes : 0;
+  }
+
   /** Hands the parser one slice, if it wants one and the valve is open. */
   private pump(): void {
     if (!this.wanted || this.closedValve || this.destroyed) return;
@@ -65,7 +84,8 @@ export class GatedSocket extends Duplex {
       } else if (this.raw.isPaused()) this.raw.resume();
       return;
     }
-    const n = Math.min(this.sliceBytes, chunk.length);
+    const n = Math.min(Math.max(this.sliceBytes, Math.min(this.bodyBytes, BODY_SLICE_BYTES)), chunk.length);
+    this.bodyBytes = Math.max(0, this.bodyBytes - n);
     if (n === chunk.length) this.pending.shift();
     else this.pending[0] = chunk.subarray(n);
     this.pendingBytes -= n;

@@ -232,6 +232,9 @@ function guard(
     }
     // Closed for pipelining too much: Node still parses the rest of the chunk it had received.
     if (c.raw.destroyed) return;
+    // The body's bytes are no heads: the parser may take them in large slices (see GatedSocket).
+    const length = req.headers['content-length'];
+    if (length !== undefined) c.gate?.allowBody(Number(length));
     c.active++;
     let done = false;
     const finish = (): void => {

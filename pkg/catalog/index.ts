@@ -2,6 +2,8 @@ export { podOriginalProbes } from './annotation.js';
 export { desiredProxy } from './desired.js';
 export type { DesiredContext, DesiredProxy } from './desired.js';
 export { proxyIdentity } from './identity.js';
+export { inboundMode } from './inbound-mode.js';
+export type { InboundModeResult } from './inbound-mode.js';
 export { podInjection } from './injection.js';
 export { CatalogMetrics } from './metrics.js';
 export { MeshServicePropagator } from './mesh-propagator.js';

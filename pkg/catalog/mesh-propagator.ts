@@ -81,6 +81,8 @@ export class MeshServicePropagator {
   /** EndpointSlice key → the Service key it was indexed under. */
   private readonly sliceOwner = new Map<string, string>();
   private readonly applied = new Map<string, Applied>();
+  /** Names of the outbound base (capture listener, passthrough cluster) per type URL. */
+  private baseNames = new Map<string, Set<string>>();
   /** Pod key → the Services whose endpoints name it, and what was read of it. */
   private readonly podRefs = new Map<string, { services: Set<string>; summary: string }>();
   /** Changes not handed to the cache yet, per type URL: name → resource (set) or null (remove). */
@@ -124,7 +126,7 @@ export class MeshServicePropagator {
     o.namespaces.on('add', (ns) => onNamespace(ns));
     o.namespaces.on('update', (ns, old) => onNamespace(ns, old));
     o.namespaces.on('delete', (ns) => onNamespace(ns));
-    this.stage(buildOutboundBase(), new Map());
+    this.baseNames = this.stage(buildOutboundBase(), new Map());
     this.flush();
     this.queue.start();
   }
@@ -137,6 +139,18 @@ export class MeshServicePropagator {
   async drained(): Promise<void> {
     await this.queue.drained();
     this.flush();
+  }
+
+  /**
+   * Names of the resources every proxy shares, per kind (debug: what each proxy is pushed beside its
+   * own; their content is summarized by services()).
+   */
+  sharedNames(): { listeners: string[]; clusters: string[] } {
+    const of = (typeUrl: string): string[] =>
+      [this.baseNames, ...[...this.applied.values()].map((a) => a.names)]
+        .flatMap((m) => [...(m.get(typeUrl) ?? [])])
+        .sort();
+    return { listeners: of(LISTENER_TYPE_URL), clusters: of(CLUSTER_TYPE_URL) };
   }
 
   /** Every Service of the mesh as the proxies see it (debug, `fsm proxy get config`). */

@@ -62,7 +62,7 @@ export interface PropagatorOptions {
   /** Called when a pod's problems change (not on every reconcile): the controller records Events. */
   onProblems?: (pod: V1Pod, problems: readonly string[]) => void;
   /** The mesh's Services as every proxy routes to them (the debug view shows them). */
-  outbound?: { services(): unknown[] };
+  outbound?: { services(): unknown[]; sharedNames?(): { listeners: string[]; clusters: string[] } };
 }
 
 interface Known {
@@ -465,7 +465,22 @@ export class ProxyPropagator {
     });
     if (!d.isProxy) return undefined;
     const outbound = this.opts.outbound ? { outbound: { services: this.opts.outbound.services() } } : {};
-    return { ...redactProxy(d), versions, injection: podInjection(k.pod), ...outbound };
+    const r = redactProxy(d);
+    // What the proxy is pushed beside its own resources: the mesh's shared ones, by name (their
+    // content is summarized under outbound.services).
+    const shared = this.opts.outbound?.sharedNames?.();
+    if (shared) {
+      const merge = <T extends { name: string }>(own: T[], names: string[]): T[] =>
+        [...own, ...names.map((name) => ({ name, shared: true }) as unknown as T)].sort((a, b) =>
+          a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+        );
+      r.resources = {
+        ...r.resources,
+        listeners: merge(r.resources.listeners, shared.listeners),
+        clusters: merge(r.resources.clusters, shared.clusters),
+      };
+    }
+    return { ...r, versions, injection: podInjection(k.pod), ...outbound };
   }
 }
 

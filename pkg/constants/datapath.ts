@@ -43,3 +43,13 @@ export const OUTBOUND_CONNECT_TIMEOUT_SECONDS = 5;
  * rules) and the client dials its destination directly.
  */
 export const SANDBOX_OUTBOUND_PROXY_ENV = 'FSM_SANDBOX_OUTBOUND_PROXY';
+
+/**
+ * Sandbox demo: the container env var naming what the bookbuyer client calls, `http://<host>:<port>/<path>`
+ * (the demo points it at the bookstore Service's ClusterIP, DEMO_BOOKSTORE_CLUSTER_IP).
+ */
+export const SANDBOX_BOOKBUYER_TARGET_ENV = 'BOOKSTORE_URL';
+/** The fixed ClusterIP of the demo's bookstore-v1 Service, so bookbuyer can call it without DNS. */
+export const DEMO_BOOKSTORE_CLUSTER_IP = '10.96.250.14';
+/** How often the demo's bookbuyer buys a book (ms). */
+export const SANDBOX_BOOKBUYER_PERIOD_MS = 3000;

@@ -19,6 +19,9 @@ export {
   INBOUND_MTLS_MODES,
   OUTBOUND_CONNECT_TIMEOUT_SECONDS,
   SANDBOX_OUTBOUND_PROXY_ENV,
+  SANDBOX_BOOKBUYER_TARGET_ENV,
+  DEMO_BOOKSTORE_CLUSTER_IP,
+  SANDBOX_BOOKBUYER_PERIOD_MS,
 } from './datapath.js';
 export type { InboundMtlsMode } from './datapath.js';
 export {

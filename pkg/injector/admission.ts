@@ -71,6 +71,18 @@ function review(response: Json): string {
   return JSON.stringify({ apiVersion: ADMISSION_REVIEW_API_VERSION, kind: ADMISSION_REVIEW_KIND, response });
 }
 
+/**
+ * The review of a patched admission. The base64 patch (~10 KB for a realistic pod) is spliced in as
+ * is rather than passed through JSON.stringify, which scans every character of it for escapes (a
+ * fifth of the handler's CPU profile): base64 never needs escaping.
+ */
+function patchedReview(response: Json, patch: readonly unknown[]): string {
+  const rest = review(response);
+  const b64 = Buffer.from(JSON.stringify(patch), 'utf8').toString('base64');
+  // rest ends with the `}}` closing response and the review.
+  return `${rest.slice(0, -2)},"patch":"${b64}"}}`;
+}
+
 function isPodKind(kind: unknown): boolean {
   return isObject(kind) && (kind['group'] ?? '') === '' && kind['version'] === 'v1' && kind['kind'] === 'Pod';
 }
@@ -135,23 +147,17 @@ export function handleAdmission(raw: string, ctx: AdmissionContext): AdmissionHa
     ...(ctx.server ? { server: ctx.server() } : {}),
   });
   const warnings = m.warnings.length > 0 ? { warnings: m.warnings } : {};
-  let response: Json;
+  let body: string;
   switch (m.outcome) {
     case 'denied':
-      response = { uid, allowed: false, status: { code: 400, reason: 'BadRequest', message: m.reason } };
+      body = review({ uid, allowed: false, status: { code: 400, reason: 'BadRequest', message: m.reason } });
       break;
     case 'injected':
     case 'reinvoked':
-      response = {
-        uid,
-        allowed: true,
-        patchType: 'JSONPatch',
-        patch: Buffer.from(JSON.stringify(m.patch)).toString('base64'),
-        ...warnings,
-      };
+      body = patchedReview({ uid, allowed: true, patchType: 'JSONPatch', ...warnings }, m.patch);
       break;
     default:
-      response = { uid, allowed: true, ...warnings };
+      body = review({ uid, allowed: true, ...warnings });
   }
   const dryRun = req['dryRun'] === true;
   const credential: BootstrapRequest | undefined =
@@ -160,7 +166,7 @@ export function handleAdmission(raw: string, ctx: AdmissionContext): AdmissionHa
       : undefined;
   return {
     status: 200,
-    body: review(response),
+    body,
     contentType: 'application/json',
     result: m.outcome,
     reason: m.reason,

@@ -47,7 +47,9 @@ export function rewriteHooks(
   recorded: OriginalHooksByContainer = {},
 ): HookRewriteResult {
   const warnings: string[] = [];
-  const hooks: OriginalHooksByContainer = structuredClone(recorded);
+  const hooks: OriginalHooksByContainer =
+    // A first pass records nothing yet: skip the copy (structuredClone costs µs even of `{}`).
+    Object.keys(recorded).length === 0 ? {} : structuredClone(recorded);
   let rewritten = 0;
   const out = containers.map((c) => {
     if (!enabled || !c.lifecycle) return c;

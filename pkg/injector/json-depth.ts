@@ -66,24 +66,27 @@ function renderPath(frames: readonly Frame[]): string {
  */
 export function findDeepNesting(text: string, maxDepth: number): DeepNesting | undefined {
   const stack: Frame[] = [];
-  let inString = false;
   let stringStart = 0;
   let stringEnd = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === BACKSLASH) i++;
-      else if (c === QUOTE) {
-        inString = false;
-        stringEnd = i;
-      }
-      continue;
-    }
     switch (c) {
-      case QUOTE:
-        inString = true;
+      case QUOTE: {
+        // Jump to the closing quote (indexOf is native; most of a body is inside strings): a quote
+        // preceded by an odd number of backslashes is escaped.
         stringStart = i;
+        let end = text.indexOf('"', i + 1);
+        while (end > 0) {
+          let slashes = 0;
+          while (text.charCodeAt(end - 1 - slashes) === BACKSLASH) slashes++;
+          if (slashes % 2 === 0) break;
+          end = text.indexOf('"', end + 1);
+        }
+        if (end < 0) return undefined; // unterminated: JSON.parse reports it
+        stringEnd = end;
+        i = end;
         break;
+      }
       case OPEN_BRACE:
       case OPEN_BRACKET:
         if (stack.length >= maxDepth) return { path: renderPath(stack), offset: i };

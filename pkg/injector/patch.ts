@@ -31,9 +31,11 @@ function isPlainObject(v: unknown): v is Json {
 
 /** One JSON pointer segment (RFC 6901): `~` → `~0`, `/` → `~1`. */
 export function escapePointerSegment(key: string): string {
-  if (key.indexOf('~') < 0 && key.indexOf('/') < 0) return key;
+  if (!NEEDS_ESCAPE.test(key)) return key;
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
+
+const NEEDS_ESCAPE = /[~/]/;
 
 /** Ops turning `from` into `to`, appended to `out`; both present (not undefined) at `path`. */
 function diffValue(from: unknown, to: unknown, path: string, out: Operation[]): void {
@@ -65,17 +67,16 @@ function diffArray(from: unknown[], to: unknown[], path: string, out: Operation[
 }
 
 function diffObject(from: Json, to: Json, path: string, out: Operation[]): void {
-  for (const key in from) {
-    if (!Object.hasOwn(from, key) || from[key] === undefined) continue;
+  for (const key of Object.keys(from)) {
+    if (from[key] === undefined) continue;
     if (to[key] === undefined || !Object.hasOwn(to, key)) {
       out.push({ op: 'remove', path: `${path}/${escapePointerSegment(key)}` });
     }
   }
-  for (const key in to) {
-    if (!Object.hasOwn(to, key)) continue;
+  for (const key of Object.keys(to)) {
     const next = to[key];
     if (next === undefined) continue;
-    const prev = Object.hasOwn(from, key) ? from[key] : undefined;
+    const prev = from[key] === undefined || !Object.hasOwn(from, key) ? undefined : from[key];
     const at = `${path}/${escapePointerSegment(key)}`;
     if (prev === undefined) out.push({ op: 'add', path: at, value: next });
     else diffValue(prev, next, at, out);

@@ -1,7 +1,9 @@
 /**
  * The demo of `make run`: namespace bookstore in the mesh (sidecar injection enabled), one
  * Deployment per probe kind with a Service each, a two-container bare pod (to show both kinds of
- * pod), and one Deployment whose liveness probe fails on purpose (restarts and Unhealthy events).
+ * pod), one Deployment whose liveness probe fails on purpose (restarts and Unhealthy events), and
+ * bookbuyer, a meshed client buying books from the bookstore-v1 Service over mTLS (its log shows the
+ * answers; bookstore-v1's sidecar log shows bookbuyer's SPIFFE ID on each connection).
  */
 import type {
   V1Container,
@@ -12,7 +14,9 @@ import type {
   V1Service,
 } from '@kubernetes/client-node';
 import {
+  DEMO_BOOKSTORE_CLUSTER_IP,
   MONITORED_BY_LABEL,
+  SANDBOX_BOOKBUYER_TARGET_ENV,
   NATIVE_SIDECAR_ANNOTATION,
   SIDECAR_INJECTION_ANNOTATION,
 } from '../constants/index.js';
@@ -42,22 +46,29 @@ const httpProbe = (port: number, path: string, more: V1Probe = {}): V1Probe => (
   ...more,
 });
 
-function deployment(name: string, containers: V1Container[]): V1Deployment {
+function deployment(name: string, containers: V1Container[], serviceAccountName?: string): V1Deployment {
   const labels = { app: name };
   return {
     metadata: { name, namespace: DEMO_NAMESPACE, labels },
     spec: {
       replicas: 1,
       selector: { matchLabels: labels },
-      template: { metadata: { labels }, spec: { containers } },
+      template: {
+        metadata: { labels },
+        spec: { ...(serviceAccountName ? { serviceAccountName } : {}), containers },
+      },
     },
   };
 }
 
-function service(name: string, port: number): V1Service {
+function service(name: string, port: number, clusterIP?: string): V1Service {
   return {
     metadata: { name, namespace: DEMO_NAMESPACE, labels: { app: name } },
-    spec: { selector: { app: name }, ports: [{ name: 'app', port, targetPort: port }] },
+    spec: {
+      ...(clusterIP ? { clusterIP } : {}),
+      selector: { app: name },
+      ports: [{ name: 'app', port, targetPort: port }],
+    },
   };
 }
 
@@ -110,11 +121,30 @@ export function demoDeployments(): V1Deployment[] {
         readinessProbe: httpProbe(14001, '/readiness'),
       },
     ]),
+    deployment(
+      'bookbuyer',
+      [
+        {
+          name: 'bookbuyer',
+          image: `${SANDBOX_IMAGES.bookbuyer}:v1`,
+          env: [
+            { name: SANDBOX_BOOKBUYER_TARGET_ENV, value: `http://${DEMO_BOOKSTORE_CLUSTER_IP}:14001/books/` },
+          ],
+        },
+        // Its own identity: spiffe://cluster.local/ns/bookstore/sa/bookbuyer in bookstore's sidecar log.
+      ],
+      'bookbuyer',
+    ),
   ];
 }
 
 export function demoServices(): V1Service[] {
-  return [service('bookstore-v1', 14001), service('bookstore-db', 5432), service('bookstore-grpc', 9000)];
+  return [
+    // A fixed ClusterIP: bookbuyer calls it (the sandbox has no DNS).
+    service('bookstore-v1', 14001, DEMO_BOOKSTORE_CLUSTER_IP),
+    service('bookstore-db', 5432),
+    service('bookstore-grpc', 9000),
+  ];
 }
 
 /** A bare pod (no Deployment): two containers, each with its own probes. */

@@ -1,5 +1,6 @@
 /**
  * `npm run bench:controller [-- --pods 50000 --updates 1000 --cpu-prof <dir> --controller-arg <flag>...]`
+ * (`-- --mesh [...]`: the mesh data path scenario instead, see controller-mesh.ts)
  *
  * Three processes, so none shares an event loop with another: the sandbox API server seeded with
  * `--pods` injected pods in a namespace of the mesh (test/support/controller-bench-apiserver.ts),
@@ -708,7 +709,8 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
+// `--mesh`: the mesh data path scenario (controller-mesh.ts), its own flags.
+(process.argv.includes('--mesh') ? import('./controller-mesh.js').then((m) => m.runMesh()) : main()).then(
   () => process.exit(0),
   (err: unknown) => {
     console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));

@@ -10,6 +10,10 @@ import { startTestApiServer } from './apiserver.js';
 import {
   BENCH_NAMESPACE,
   BENCH_POD_PREFIX,
+  BENCH_SERVICE_PREFIX,
+  meshEndpointsOf,
+  meshPodIP,
+  meshServiceIP,
   type BenchApiCommand,
   type BenchApiEvent,
 } from './controller-bench-shared.js';
@@ -51,10 +55,45 @@ async function main(): Promise<void> {
       );
       let n = 0;
       for (const pod of manyInjectedPods(c.pods, BENCH_POD_PREFIX, BENCH_NAMESPACE)) {
+        if (c.cmd === 'seed-mesh')
+          pod.status = { phase: 'Running', podIP: meshPodIP(n), podIPs: [{ ip: meshPodIP(n) }] };
         await api.server.createObject('pods', pod as unknown as Record<string, unknown>, {
           skipAdmission: true,
         });
         n++;
+      }
+      if (c.cmd === 'seed-mesh') {
+        for (let k = 0; k < c.services; k++) {
+          const name = `${BENCH_SERVICE_PREFIX}-${k}`;
+          await api.server.createObject(
+            'services',
+            {
+              metadata: { name, namespace: BENCH_NAMESPACE },
+              spec: { clusterIP: meshServiceIP(k), ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }] },
+            },
+            { skipAdmission: true },
+          );
+          await api.server.createObject(
+            'endpointslices',
+            {
+              apiVersion: 'discovery.k8s.io/v1',
+              kind: 'EndpointSlice',
+              metadata: {
+                name: `${name}-slice`,
+                namespace: BENCH_NAMESPACE,
+                labels: { 'kubernetes.io/service-name': name },
+              },
+              addressType: 'IPv4',
+              ports: [{ port: 8080, protocol: 'TCP' }],
+              endpoints: meshEndpointsOf(k, c.endpointsPerService, c.pods).map((i) => ({
+                addresses: [meshPodIP(i)],
+                conditions: { ready: true },
+                targetRef: { kind: 'Pod', namespace: BENCH_NAMESPACE, name: `${BENCH_POD_PREFIX}-${i}` },
+              })),
+            },
+            { skipAdmission: true },
+          );
+        }
       }
       send({
         evt: 'seeded',

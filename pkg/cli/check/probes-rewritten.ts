@@ -6,6 +6,7 @@
 import type { V1Container, V1Probe } from '@kubernetes/client-node';
 import {
   HOOK_TYPES,
+  INBOUND_MTLS_ANNOTATION,
   ORIGINAL_PROBES_ANNOTATION,
   PROBE_BYPASS_PORTS,
   PROBE_REWRITE_ANNOTATION,
@@ -14,7 +15,7 @@ import {
   PROBE_TYPES,
 } from '../../constants/index.js';
 import type { ProbeType } from '../../constants/index.js';
-import { appContainers, podOriginalProbes, podRef } from '../../catalog/index.js';
+import { appContainers, inboundMode, podOriginalProbes, podRef } from '../../catalog/index.js';
 import { rewriteProbes } from '../../injector/index.js';
 import { compareHook, compareProbe } from '../../probes/index.js';
 import type { OriginalHooksByContainer, OriginalProbe } from '../../probes/index.js';
@@ -62,6 +63,8 @@ export const probesRewrittenCheck: Check = {
     const wouldBe = rewriteProbes(podRef(inp.pod), containers);
     const details: string[] = [];
     let failed = false;
+    /** Ports of app probes kubelet runs un-rewritten (they reach the proxy's inbound capture). */
+    const unrewritten = new Set<string>();
     for (const { c, t, live, rec } of slots) {
       const label = probeLabel(t, c.name);
       if (rec) {
@@ -84,6 +87,8 @@ export const probesRewrittenCheck: Check = {
         continue;
       }
       failed = true;
+      const port = probe.httpGet?.port ?? probe.tcpSocket?.port ?? probe.grpc?.port;
+      if (!pointsAtMesh(probe) && port !== undefined) unrewritten.add(String(port));
       if (pointsAtMesh(probe)) {
         details.push(
           `${label}: kubelet calls ${describeProbe(probe)}, but ${ORIGINAL_PROBES_ANNOTATION} records no original target for it`,
@@ -105,10 +110,11 @@ export const probesRewrittenCheck: Check = {
     if (hookLines(containers, ann.status === 'valid' ? (ann.hooks ?? {}) : {}, details)) failed = true;
     if (!failed) return { status: 'pass', details };
     const optOut = inp.pod.metadata?.annotations?.[PROBE_REWRITE_ANNOTATION];
+    const why = unrewritten.size > 0 ? ` (${mtlsReason(inp, [...unrewritten])})` : '';
     const fix =
       optOut?.toLowerCase() === PROBE_REWRITE_DISABLED_VALUE
-        ? `the pod opts out with ${PROBE_REWRITE_ANNOTATION}=${optOut}: remove the annotation (in its template), then ${recreateFix(ns, name)}`
-        : recreateFix(ns, name);
+        ? `the pod opts out with ${PROBE_REWRITE_ANNOTATION}=${optOut}: remove the annotation (in its template), then ${recreateFix(ns, name)}${why}`
+        : `${recreateFix(ns, name)}${why}`;
     return { status: 'fail', details, fix };
   },
 };
@@ -145,4 +151,20 @@ function hookLines(containers: V1Container[], hooks: OriginalHooksByContainer, d
     }
   }
   return failed;
+}
+
+/**
+ * Why an un-rewritten probe fails in the mesh: kubelet's plaintext probe of an app port reaches the
+ * proxy's inbound listener, which (strict, the default) requires mTLS from a mesh identity that
+ * kubelet does not have; permissive lets it through, but a tcpSocket probe then only proves the
+ * proxy accepts (it holds every port).
+ */
+function mtlsReason(inp: Parameters<Check['run']>[0]['input'], ports: string[]): string {
+  const m = inboundMode(podRef(inp.pod), inp.pod.metadata?.annotations, inp.podNamespace);
+  const from =
+    m.source === 'default' ? 'the default' : `the ${m.source}'s ${INBOUND_MTLS_ANNOTATION} annotation`;
+  const which = `port${ports.length > 1 ? 's' : ''} ${ports.join(', ')}`;
+  return m.mode === 'strict'
+    ? `why: the proxy requires mTLS from the mesh on ${which} (inbound mode strict, ${from}); kubelet's plaintext probe has no mesh certificate, so the proxy refuses it and the probe fails — the rewrite to 15901-15904 (plaintext) exists for exactly this`
+    : `why: inbound mode is permissive on ${which} (${from}), so kubelet's plaintext probe gets through, but a tcpSocket probe only proves the proxy accepts (it holds every port), not that the app does`;
 }

@@ -166,6 +166,7 @@ export async function startProbeAgent(options: ProbeAgentOptions): Promise<Probe
     routeConfig: (name) => routes.get(name),
     pickEndpoint: (c) => picker.pick(c),
     secret: (name) => secrets.get(name),
+    podAddress: options.podAddress,
     ...(announceTo ? { announceTo } : {}),
     accessLog: options.accessLog ?? ((line) => logger.info('access', { line })),
   };

@@ -175,6 +175,8 @@ class BoundListener {
       const protocol = chunk[0] === TLS_HANDSHAKE_BYTE ? 'tls' : 'raw_buffer';
       this.dispatch(socket, this.chainFor(protocol, model), generation, original);
     });
+    // A connection whose PROXY header was read first is paused: let its bytes come.
+    socket.resume();
   }
 
   private dispatch(

@@ -5,6 +5,7 @@
  * same way). Secrets are looked up by SDS name on every connection, so a rotation applies to the
  * next one; a secure context is built once per distinct certificate and bundle.
  */
+import { X509Certificate } from 'node:crypto';
 import type net from 'node:net';
 import tls from 'node:tls';
 import type { DownstreamTlsModel, PeerVerification, SanMatcher, SecretModel } from './model.js';
@@ -66,6 +67,42 @@ export function secureContextOf(
   return ctx;
 }
 
+const CERT_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+const rootsOf = new WeakMap<SecretModel, X509Certificate[]>();
+
+/**
+ * Why a client certificate does not verify against the bundle secret (undefined: it does): signed
+ * by one of the bundle's roots (the mesh CA issues workload certificates from its signing root) and
+ * within its validity. Node's server-side TLSSocket accepts any chain in the handshake and leaves
+ * the check to its caller (its own tls.Server does it after the handshake too).
+ */
+export function clientCertificateProblem(
+  peer: X509Certificate | undefined,
+  bundle: SecretModel | undefined,
+): string | undefined {
+  if (!peer) return 'no client certificate presented (mTLS required)';
+  if (bundle?.kind !== 'validation_context') return 'the trust bundle has not arrived';
+  let roots = rootsOf.get(bundle);
+  if (!roots) {
+    roots = (bundle.bundlePem.match(CERT_BLOCK) ?? []).map((b) => new X509Certificate(b));
+    rootsOf.set(bundle, roots);
+  }
+  const now = Date.now();
+  if (Date.parse(peer.validFrom) > now || Date.parse(peer.validTo) < now) {
+    return `client certificate is outside its validity (${peer.validFrom} – ${peer.validTo})`;
+  }
+  const signed = roots.some((r) => {
+    try {
+      return peer.checkIssued(r) && peer.verify(r.publicKey);
+    } catch {
+      return false;
+    }
+  });
+  return signed
+    ? undefined
+    : `client certificate (issuer ${peer.issuer.replace(/\n/g, ', ')}) is not signed by the mesh trust bundle`;
+}
+
 /** A terminated inbound TLS connection and the peer it proved to be. */
 export interface TerminatedTls {
   socket: tls.TLSSocket;
@@ -93,8 +130,9 @@ export function terminateTls(
       reject(err as Error);
       return;
     }
-    // OpenSSL verifies the chain in the handshake (SSL_VERIFY_PEER | FAIL_IF_NO_PEER_CERT); the
-    // parser only accepts a validation context together with require_client_certificate.
+    // The handshake requires a client certificate (SSL_VERIFY_PEER | FAIL_IF_NO_PEER_CERT); its chain
+    // is checked after it (clientCertificateProblem). The parser only accepts a validation context
+    // together with require_client_certificate.
     const secure = new tls.TLSSocket(socket, {
       isServer: true,
       secureContext: context,
@@ -116,6 +154,16 @@ export function terminateTls(
     );
     secure.once('secure', () => {
       clearTimeout(timer);
+      if (model.verify) {
+        const problem = clientCertificateProblem(
+          secure.getPeerX509Certificate(),
+          secrets(model.verify.bundleSecret),
+        );
+        if (problem) {
+          fail(new Error(problem));
+          return;
+        }
+      }
       const uris = uriSans(secure.getPeerCertificate());
       if (model.verify && !sanMatches(uris, model.verify.sans)) {
         fail(

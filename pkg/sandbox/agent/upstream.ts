@@ -22,6 +22,8 @@ export interface DataPlaneContext {
   announceTo?: OriginalDestinationOf['announceTo'];
   /** One access log line (the sidecar's log). */
   accessLog(line: string): void;
+  /** The pod's address: the source of the agent's connections to mesh peers in loopback mode. */
+  podAddress?: string;
 }
 
 /** Envoy's local reply bodies (text/plain), without any x-envoy-* header. */
@@ -72,9 +74,14 @@ export type ConnectFailure = 'timeout' | 'refused' | 'failure';
  * Opens a TCP connection to an endpoint within `timeoutMs` (0: no bound). Resolves with the
  * connected socket or rejects with an Error whose `failure` says why.
  */
-export function connectUpstream(ep: Endpoint, timeoutMs: number): Promise<net.Socket> {
+export function connectUpstream(ep: Endpoint, timeoutMs: number, localAddress?: string): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: ep.host, port: ep.port, allowHalfOpen: true });
+    const socket = net.connect({
+      host: ep.host,
+      port: ep.port,
+      allowHalfOpen: true,
+      ...(localAddress ? { localAddress } : {}),
+    });
     let timer: NodeJS.Timeout | undefined;
     const done = (err?: Error & { failure?: ConnectFailure }): void => {
       if (timer) clearTimeout(timer);
@@ -119,7 +126,7 @@ export async function connectEndpoint(
 ): Promise<net.Socket> {
   const announce = ctx.announceTo;
   if (!announce || !cluster.tls?.verify) return connectUpstream(ep, timeoutMs);
-  const socket = await connectUpstream({ host: ep.host, port: announce.port }, timeoutMs);
+  const socket = await connectUpstream({ host: ep.host, port: announce.port }, timeoutMs, ctx.podAddress);
   socket.write(
     announce.header(
       { address: socket.localAddress ?? ep.host, port: socket.localPort ?? 0 },

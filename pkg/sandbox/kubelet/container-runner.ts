@@ -9,6 +9,9 @@ import {
   PROBE_WARNING_REASON,
   SIDECAR_CONTAINER_NAME,
   type ProbeType,
+  PROXY_OUTBOUND_PORT,
+  PROXY_UUID_LABEL,
+  SANDBOX_OUTBOUND_PROXY_ENV,
 } from '../../constants/index.js';
 import { errorMessage, type Logger } from '../../logger/index.js';
 import type { CertificateAuthority } from '../../tls/index.js';
@@ -119,6 +122,15 @@ export class ContainerRunner {
           ports,
           name,
           log: (line: string) => cr.log?.write('stdout', `${line}\n`),
+          env: {
+            ...Object.fromEntries(
+              (c.env ?? []).flatMap((e) => (e.value !== undefined ? [[e.name, e.value]] : [])),
+            ),
+            // Loopback mode: nothing redirects a meshed pod's connections; its apps dial the sidecar.
+            ...(rt.pod.metadata?.labels?.[PROXY_UUID_LABEL]
+              ? { [SANDBOX_OUTBOUND_PROXY_ENV]: `${rt.ip}:${PROXY_OUTBOUND_PORT}` }
+              : {}),
+          },
           ...(kind === 'https'
             ? { tls: await this.deps.ca.issue({ commonName: name, ipAddresses: [rt.ip] }) }
             : {}),

@@ -6,7 +6,7 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
 import { BOOTSTRAP_VOLUME_NAME, PROXY_UUID_LABEL } from '../../constants/index.js';
 import { createLogger, errorMessage, type Logger } from '../../logger/index.js';
-import { startProbeAgent } from '../agent/index.js';
+import { proxyProtocolOriginalDestination, startProbeAgent } from '../agent/index.js';
 import type { ContainerLog } from './logs.js';
 import { podKeyParts, type PodRuntime } from './pod-runtime.js';
 import { adsServerNameOf, agentTlsFor, bootstrapSecretOf, rewriteSecretFiles } from './secret-volume.js';
@@ -38,6 +38,8 @@ export async function startSidecarStandIn(
     nodeCluster: `${pod.spec?.serviceAccountName ?? 'default'}.${pod.metadata?.namespace}`,
     podAddress: rt.ip,
     endpointHostMap: { '127.0.0.1': rt.ip },
+    // Loopback mode: the capture listeners (15001, 15003) learn destinations from PROXY headers.
+    originalDestination: proxyProtocolOriginalDestination(),
     // Envoy retries ADS quickly too; a controller restart converges within seconds.
     backoff: { initialMs: 250, maxMs: 2000, multiplier: 2 },
     // The sidecar's log is the probe agent's, as Envoy's would be.

@@ -3,7 +3,7 @@
  * one by the container's image and binds it to the pod's own loopback address on the container's
  * declared ports.
  */
-export const WORKLOAD_KINDS = ['http', 'https', 'tcp', 'grpc', 'redirect'] as const;
+export const WORKLOAD_KINDS = ['http', 'https', 'tcp', 'grpc', 'redirect', 'bookbuyer'] as const;
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
 
 /** Images of the sandbox's demo apps; any other image runs the plain HTTP app. */
@@ -13,6 +13,7 @@ export const SANDBOX_IMAGES: Readonly<Record<WorkloadKind, string>> = {
   tcp: 'fsm-sandbox/tcp-app',
   grpc: 'fsm-sandbox/grpc-app',
   redirect: 'fsm-sandbox/redirect-app',
+  bookbuyer: 'fsm-sandbox/bookbuyer',
 };
 
 /** HTTP paths under this prefix always answer 503: a probe pointed there fails on purpose. */
@@ -40,6 +41,8 @@ export interface WorkloadSpec {
   tls?: { certPem: string; keyPem: string };
   /** The app's log lines (its container's stdout): what it serves and every request it answers. */
   log?: (line: string) => void;
+  /** The container's environment (literal values), as the app reads it. */
+  env?: Readonly<Record<string, string>>;
 }
 
 export interface Workload {

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { startBookbuyer } from './bookbuyer.js';
 import https from 'node:https';
 import net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
@@ -165,5 +166,7 @@ export function startWorkload(spec: WorkloadSpec): Promise<Workload> {
       return startTcpApp(spec);
     case 'grpc':
       return startGrpcApp(spec);
+    case 'bookbuyer':
+      return startBookbuyer(spec);
   }
 }

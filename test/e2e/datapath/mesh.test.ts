@@ -6,7 +6,7 @@
  * bookstore's sidecar → the app, over mTLS, with the caller's SPIFFE ID in x-forwarded-client-cert.
  * A plaintext client is refused in strict mode and accepted in permissive mode (with any forged
  * identity header removed); a non-mesh destination passes through unencrypted; an EndpointSlice
- * change reaches the agents as a new load assignment.
+ * change reaches the agents as a new load assignment, and over Delta xDS costs one resource.
  */
 import http from 'node:http';
 import net from 'node:net';
@@ -21,6 +21,7 @@ import {
 } from '../../../pkg/constants/index.js';
 import { BootstrapProvisioner, MeshCaSource, bootstrapSecretName } from '../../../pkg/identity/index.js';
 import { silentLogger } from '../../../pkg/logger/index.js';
+import { CLUSTER_LOAD_ASSIGNMENT_TYPE_URL } from '../../../pkg/envoy/index.js';
 import {
   proxyProtocolHeader,
   proxyProtocolOriginalDestination,
@@ -33,8 +34,9 @@ import {
   startControllerBinary,
   type StartedControllerBinary,
 } from '../../support/controller-binary.js';
+import { runFsm } from '../../support/cli.js';
 import { eventually } from '../../support/eventually.js';
-import { FSM_NS, adsServerName } from '../../support/mesh-identity.js';
+import { FSM_NS, adsServerName, bootstrapAdsClient, meshAuthorityOf } from '../../support/mesh-identity.js';
 import { injectedPod } from '../../support/pods.js';
 import { projectSecret } from '../../support/secret-volume.js';
 
@@ -296,6 +298,36 @@ it('strict (default): an unmeshed plaintext client is refused; permissive: accep
   expect(JSON.parse(mtls).xfcc).toBe('URI=spiffe://cluster.local/ns/bookstore/sa/bookbuyer');
 });
 
+it('fsm proxy get config shows the inbound mode, the outbound Services and their peers', async () => {
+  const r = await runFsm(
+    ['proxy', 'get', 'config', 'bookstore', '-n', NS, '--controller-url', ctl.base],
+    api.kc,
+  );
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  const config = JSON.parse(r.stdout) as {
+    inbound: { mode: string; source: string };
+    outbound: {
+      services: {
+        namespace: string;
+        name: string;
+        clusterIP: string;
+        peers: { address: string; pod?: string; identity?: string }[];
+      }[];
+    };
+  };
+  expect(config.inbound).toMatchObject({ mode: 'permissive', source: 'pod' });
+  const svc = config.outbound.services.find((s) => s.name === 'bookstore');
+  expect(svc).toMatchObject({ namespace: NS, clusterIP: CLUSTER_IP });
+  expect(svc!.peers).toEqual([
+    expect.objectContaining({
+      address: SERVER_IP,
+      pod: 'bookstore',
+      identity: 'spiffe://cluster.local/ns/bookstore/sa/bookstore',
+    }),
+  ]);
+});
+
 it('an EndpointSlice change reaches every proxy as a new load assignment, and traffic follows it', async () => {
   await slice([{ ip: CLIENT_IP, pod: 'bookbuyer' }]);
   for (const a of agents) {
@@ -312,4 +344,53 @@ it('an EndpointSlice change reaches every proxy as a new load assignment, and tr
     app: 'bookbuyer-app',
     xfcc: 'URI=spiffe://cluster.local/ns/bookstore/sa/bookbuyer',
   });
+});
+
+it('Delta xDS: a one-endpoint change costs one resource on each affected stream', async () => {
+  // A second Service, so the stream holds more than the one that changes.
+  await core.createNamespacedService({
+    namespace: NS,
+    body: {
+      metadata: { name: 'other', namespace: NS },
+      spec: { clusterIP: '10.96.15.11', ports: [{ port: 80, protocol: 'TCP' }] },
+    },
+  });
+  const observer = pod('observer', OTHER_IP);
+  await core.createNamespacedPod({ namespace: NS, body: observer });
+  const uuid = observer.metadata!.labels![PROXY_UUID_LABEL]!;
+  const authority = await meshAuthorityOf(api.kc);
+  const ads = await bootstrapAdsClient(`127.0.0.1:${ctl.adsPort}`, authority, {
+    proxyUuid: uuid,
+    namespace: NS,
+    serviceAccount: 'observer',
+  });
+  try {
+    const stream = ads.delta();
+    const other = `${NS}/other|80`;
+    stream.send({
+      node: { id: uuid, cluster: `observer.${NS}` },
+      type_url: CLUSTER_LOAD_ASSIGNMENT_TYPE_URL,
+      resource_names_subscribe: [CLUSTER, other],
+    });
+    const first = await stream.next();
+    expect(first.names.sort()).toEqual([CLUSTER, other].sort());
+    stream.send({ type_url: CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, response_nonce: first.nonce });
+    // One more endpoint for bookstore.
+    await slice([
+      { ip: CLIENT_IP, pod: 'bookbuyer' },
+      { ip: SERVER_IP, pod: 'bookstore' },
+    ]);
+    const change = await stream.next();
+    expect(change.names).toEqual([CLUSTER]);
+    expect(change.removed_resources).toEqual([]);
+    stream.send({ type_url: CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, response_nonce: change.nonce });
+    for (const a of agents) {
+      await eventually('the agents hold both endpoints', () =>
+        a.status().endpoints[CLUSTER]?.length === 2 ? true : undefined,
+      );
+    }
+    stream.close();
+  } finally {
+    ads.close();
+  }
 });

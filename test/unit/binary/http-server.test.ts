@@ -115,6 +115,52 @@ describe('createHttpServer: one request at a time per connection', () => {
   });
 });
 
+describe('createHttpServer: a declared body passes in large slices', () => {
+  it('a content-length body reaches the handler in a few reads, not one per parser slice', async () => {
+    const reads: number[] = [];
+    const port = await serve(
+      (req, res) => {
+        let chunks = 0;
+        let bytes = 0;
+        req.on('data', (d: Buffer) => {
+          chunks++;
+          bytes += d.length;
+        });
+        req.on('end', () => {
+          reads.push(chunks);
+          res.end(`${bytes}\n`);
+        });
+      },
+      { parseSliceBytes: 64 },
+    );
+    const body = 'y'.repeat(20_000);
+    const c = await connect(port);
+    c.socket.write(`POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    await eventually('answer', () => (/\r\n20000\n$/.test(c.received()) ? true : undefined));
+    // 64-byte slices would take more than 300 reads.
+    expect(reads[0]).toBeLessThan(20);
+  });
+
+  it('pipelined heads behind a granted body are still held back (cap + 1 handlers at most)', async () => {
+    let handled = 0;
+    const port = await serve(
+      (req, res) => {
+        handled++;
+        req.resume();
+        req.on('end', () => setTimeout(() => res.end('ok'), 5));
+      },
+      { maxPipelinedRequests: 2, parseSliceBytes: 64 },
+    );
+    const body = 'z'.repeat(5_000);
+    const c = await connect(port);
+    c.socket.write(
+      `POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: ${body.length}\r\n\r\n${body}` + get('/x').repeat(200),
+    );
+    await c.closed;
+    expect(handled).toBeLessThanOrEqual(3);
+  });
+});
+
 describe('createHttpServer: connection cap', () => {
   it('over the cap, closes the oldest connection without a request in flight; a prober still gets its answer', async () => {
     const port = await serve((_req, res) => res.end('ok'), { maxConnections: 3 });

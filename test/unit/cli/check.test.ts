@@ -5,6 +5,7 @@ import {
   IGNORE_LABEL,
   MONITORED_BY_LABEL,
   ORIGINAL_PROBES_ANNOTATION,
+  INBOUND_MTLS_ANNOTATION,
   PROBE_REWRITE_ANNOTATION,
   PROXY_UUID_LABEL,
   SIDECAR_CONTAINER_NAME,
@@ -298,6 +299,36 @@ describe('evaluateProbeChecks', () => {
       'liveness probe of container app: not rewritten: kubelet calls httpGet :8080/healthz, expected httpGet :15901/fsm-liveness-probe',
     ]);
     expect(c.fix).toMatch(/^the pod opts out with flomesh.io\/probe-rewrite=disabled: remove the annotation/);
+  });
+
+  it.each<[string, Record<string, string>, RegExp]>([
+    [
+      'strict (default)',
+      {},
+      /\(why: the proxy requires mTLS from the mesh on port 8080 \(inbound mode strict, the default\); kubelet's plaintext probe has no mesh certificate, so the proxy refuses it/,
+    ],
+    [
+      'strict (pod annotation)',
+      { [INBOUND_MTLS_ANNOTATION]: 'strict' },
+      /inbound mode strict, the pod's flomesh.io\/inbound-mtls annotation\)/,
+    ],
+    [
+      'permissive',
+      { [INBOUND_MTLS_ANNOTATION]: 'permissive' },
+      /\(why: inbound mode is permissive on port 8080 \(the pod's flomesh.io\/inbound-mtls annotation\), so kubelet's plaintext probe gets through/,
+    ],
+  ])('an opted-out probe: the fix explains the mTLS reason, %s', (_n, annotations, reason) => {
+    const pod = appPod({
+      name: 'legacy',
+      labels: { [PROXY_UUID_LABEL]: 'u-1' },
+      annotations: { [PROBE_REWRITE_ANNOTATION]: 'disabled', ...annotations },
+      containers: [{ name: 'app', ports: [8080], liveness: http(8080, '/healthz') }],
+    });
+    pod.spec!.containers.push({ name: SIDECAR_CONTAINER_NAME });
+    const c = byId(evaluateProbeChecks(input(running(pod))).checks, 'probes-rewritten');
+    expect(c.status).toBe('fail');
+    expect(c.fix).toMatch(/^the pod opts out with flomesh.io\/probe-rewrite=disabled: remove the annotation/);
+    expect(c.fix).toMatch(reason);
   });
 
   describe('proxy listeners', () => {

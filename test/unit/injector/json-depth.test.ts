@@ -35,6 +35,37 @@ describe('findDeepNesting', () => {
   });
 });
 
+describe('findDeepNesting against the parsed value', () => {
+  /** Nesting depth of a parsed value (the top-level value is level 1). */
+  const depthOf = (v: unknown): number =>
+    typeof v === 'object' && v !== null ? 1 + Math.max(0, ...Object.values(v).map(depthOf)) : 0;
+  /** Strings full of what the scanner must skip: quotes, backslashes, brackets. */
+  const tricky = ['', '\\', '"', '\\"', '[{', '\\\\[', 'a"]}b', '\\u005b'];
+
+  it('finds a nesting exactly when the parsed value is deeper than the limit (seeded)', () => {
+    let seed = 18;
+    const next = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const value = (depth: number): unknown => {
+      if (depth === 0 || next(4) === 0) return next(2) ? tricky[next(tricky.length)] : next(100);
+      const n = next(4);
+      return next(2)
+        ? Array.from({ length: n }, () => value(depth - 1))
+        : Object.fromEntries(
+            Array.from({ length: n }, (_, i) => [`${tricky[next(tricky.length)]}${i}`, value(depth - 1)]),
+          );
+    };
+    for (let i = 0; i < 2000; i++) {
+      const v = value(next(9));
+      const text = JSON.stringify(v);
+      const limit = 1 + next(6);
+      expect([text, findDeepNesting(text, limit) !== undefined]).toEqual([text, depthOf(v) > limit]);
+    }
+  });
+});
+
 describe('showValue', () => {
   it.each<[string, unknown, string]>([
     ['a short object, as JSON', { a: 1, b: [1, 2, { c: 'd' }] }, '{"a":1,"b":[1,2,{"c":"d"}]}'],
