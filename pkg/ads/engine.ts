@@ -4,7 +4,11 @@
  * draining. It knows no gRPC: server.ts wires it to grpc-js through grpc-transport.ts, tests drive
  * it in memory.
  */
-import { ADS_CONTROL_PLANE_IDENTIFIER, DEFAULT_ADS_UNKNOWN_NODE_WAIT_MS } from '../constants/index.js';
+import {
+  ADS_CONTROL_PLANE_IDENTIFIER,
+  ADS_WRITE_BUDGET_BYTES,
+  DEFAULT_ADS_UNKNOWN_NODE_WAIT_MS,
+} from '../constants/index.js';
 import type { Logger } from '../logger/index.js';
 import type { StreamAuthorizer } from './authorizer.js';
 import type { SnapshotCache } from './cache.js';
@@ -14,6 +18,7 @@ import { streamLimits, type StreamLimits } from './limits.js';
 import type { AdsMetrics } from './metrics.js';
 import { DEFAULT_NACK_LOG_POLICY, type NackLogPolicy } from './nack-log.js';
 import { eventLoopScheduler, type Scheduler } from './scheduler.js';
+import { WriteBudget } from './write-budget.js';
 import { SotwStream } from './sotw-stream.js';
 import type { StreamContext, StreamHandle } from './stream.js';
 import { AdsStatus, type AdsStatusCode, type AdsTransport } from './transport.js';
@@ -29,6 +34,11 @@ export interface AdsEngineOptions {
   readonly unknownNodeWaitMs?: number;
   /** Responses per stream handed to the transport and not yet flushed (default 4). */
   readonly maxInFlightPerStream?: number;
+  /**
+   * Response bytes handed to transports and not yet flushed, all streams together (default
+   * ADS_WRITE_BUDGET_BYTES): streams beyond it wait their turn before building a response.
+   */
+  readonly writeBudgetBytes?: number;
   /** DiscoveryResponse.control_plane.identifier (default fsm-controller; '' to omit). */
   readonly controlPlaneIdentifier?: string;
   /** Deferred work and timers (default: the event loop). */
@@ -52,8 +62,13 @@ export class AdsEngine {
   /** Resolved when the last open stream closes (drain). */
   private idleWaiters: (() => void)[] = [];
 
+  /** Unflushed response bytes of every stream together, and the streams waiting their turn. */
+  readonly writeBudget: WriteBudget;
+
   constructor(options: AdsEngineOptions) {
     this.lifecycle = options.lifecycle;
+    this.writeBudget = new WriteBudget(options.writeBudgetBytes ?? ADS_WRITE_BUDGET_BYTES);
+    options.metrics.observeWriteBudget(this.writeBudget);
     this.scheduler = options.scheduler ?? eventLoopScheduler;
     this.authorizer = options.authorizer;
     this.logger = options.logger;
@@ -67,6 +82,7 @@ export class AdsEngine {
       controlPlaneSotw: controlPlaneField(6, id),
       controlPlaneDelta: controlPlaneField(7, id),
       maxInFlight: Math.max(1, options.maxInFlightPerStream ?? 4),
+      writeBudget: this.writeBudget,
       authorizer: options.authorizer,
       limits: streamLimits(options.limits),
       nackLog: { ...DEFAULT_NACK_LOG_POLICY, ...options.nackLog },

@@ -18,6 +18,7 @@ export { SnapshotCache, typeResources } from './cache.js';
 export type { Snapshot, SnapshotInput } from './cache.js';
 export { DeltaStream } from './delta-stream.js';
 export { AdsEngine } from './engine.js';
+export { WriteBudget } from './write-budget.js';
 export { Lifecycle } from './lifecycle.js';
 export type { LifecycleState, LifecycleView } from './lifecycle.js';
 export { AdsMetrics } from './metrics.js';

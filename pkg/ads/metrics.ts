@@ -1,5 +1,6 @@
 /** prom-client metrics of the ADS server, registered on a caller-given Registry. */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { WriteBudget } from './write-budget.js';
 
 interface Inc {
   inc(): void;
@@ -32,6 +33,8 @@ export class AdsMetrics {
   readonly nacks: Counter<'type' | 'protocol'>;
   readonly pushLatency: Histogram<'type'>;
   readonly refusedStreams: Counter<'code'>;
+  /** The engine's write budget, read when /metrics is scraped. */
+  private budget: WriteBudget | undefined;
   /** Plain running totals (cheap to read synchronously: benchmarks, debug endpoints). */
   readonly totals = { responses: 0, acks: 0, nacks: 0 };
 
@@ -66,6 +69,23 @@ export class AdsMetrics {
       labelNames: ['code'],
       registers: [registry],
     });
+    const budget = (): WriteBudget | undefined => this.budget;
+    new Gauge({
+      name: 'fsm_ads_write_budget_bytes_in_flight',
+      help: 'Response bytes handed to ADS streams and not yet flushed, all streams together',
+      registers: [registry],
+      collect() {
+        this.set(budget()?.inFlightBytes ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'fsm_ads_write_budget_waiting_streams',
+      help: 'ADS streams waiting for the write budget before building their next response',
+      registers: [registry],
+      collect() {
+        this.set(budget()?.waitingStreams ?? 0);
+      },
+    });
     this.pushLatency = new Histogram({
       name: 'fsm_ads_push_latency_seconds',
       help: 'From a snapshot change to the response written on the stream',
@@ -73,6 +93,11 @@ export class AdsMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     });
+  }
+
+  /** Reports this engine's write budget from now on. */
+  observeWriteBudget(budget: WriteBudget): void {
+    this.budget = budget;
   }
 
   private readonly children = new Map<string, Inc | Observe>();

@@ -23,6 +23,7 @@ import { classifyRequest, type RequestKind } from './request-kind.js';
 import type { Scheduler } from './scheduler.js';
 import { Subscription } from './subscription.js';
 import { AdsStatus, type AdsStatusCode, type AdsTransport, type PeerInfo } from './transport.js';
+import type { WriteBudget } from './write-budget.js';
 import type { NodeInfo } from './wire.js';
 
 export interface StreamContext {
@@ -37,6 +38,8 @@ export interface StreamContext {
   readonly controlPlaneDelta: Buffer;
   /** Responses handed to the transport and not yet flushed, per stream. */
   readonly maxInFlight: number;
+  /** Response bytes handed to transports and not yet flushed, across every stream. */
+  readonly writeBudget: WriteBudget;
   /** Binds each stream to its peer's identity before anything is sent (absent: every node is served). */
   readonly authorizer: StreamAuthorizer | undefined;
   readonly limits: StreamLimits;
@@ -109,6 +112,8 @@ export abstract class AdsStream<Req extends AdsRequest, St extends TypeState>
   private unwatch: (() => void) | undefined;
   private cancelWait: (() => void) | undefined;
   private inFlight = 0;
+  /** Bytes of the responses in flight (given back to the write budget when flushed or closed). */
+  private inFlightBytes = 0;
   private flushScheduled = false;
   /** A flush stopped at maxInFlight: the next write completion resumes it. */
   private held = false;
@@ -325,12 +330,23 @@ export abstract class AdsStream<Req extends AdsRequest, St extends TypeState>
     });
   }
 
+  /** Resumes a flush that waited for the engine's write budget. */
+  private readonly resumeFromBudget = (): void => this.flush();
+
   private flush(): void {
     if (this.closed || !this.snapshot) return;
     this.held = false;
     while (!this.closed) {
       if (this.inFlight >= this.ctx.maxInFlight) {
         this.held = true; // resumed by the next write completion
+        return;
+      }
+      if (!this.ctx.writeBudget.available()) {
+        // Asked before a response is built, so a waiting stream holds no bytes. A stream with a
+        // write in flight is resumed by its completion; only an idle one queues for its turn (and
+        // leaves the line at once if it then has nothing to send).
+        if (this.inFlight > 0) this.held = true;
+        else this.ctx.writeBudget.wait(this.resumeFromBudget);
         return;
       }
       const out = this.nextResponse();
@@ -351,11 +367,19 @@ export abstract class AdsStream<Req extends AdsRequest, St extends TypeState>
   private write(out: OutgoingResponse): void {
     this.inFlight++;
     this.responsesSent++;
+    const size = out.bytes.length;
+    this.inFlightBytes += size;
+    this.ctx.writeBudget.take(size);
     const setAt = this.snapshot?.setAt;
     const type = shortTypeName(out.typeUrl);
     this.ctx.metrics.response(type, this.protocol);
     this.transport.write(out.bytes, (err?: Error | null) => {
       this.inFlight--;
+      // A closed stream gave back all its bytes at cleanup: a late completion gives nothing twice.
+      if (!this.closed) {
+        this.inFlightBytes -= size;
+        this.ctx.writeBudget.give(size);
+      }
       if (err || this.closed) return;
       if (setAt !== undefined) {
         this.ctx.metrics.latency(type, Number(process.hrtime.bigint() - setAt) / 1e9);
@@ -380,6 +404,11 @@ export abstract class AdsStream<Req extends AdsRequest, St extends TypeState>
     if (this.closed) return;
     this.closed = true;
     this.stopWaiting();
+    // A closed transport may never report its unflushed writes: their bytes come back now.
+    this.ctx.writeBudget.cancel(this.resumeFromBudget);
+    const unflushed = this.inFlightBytes;
+    this.inFlightBytes = 0;
+    if (unflushed > 0) this.ctx.writeBudget.give(unflushed);
     const release = this.release;
     this.release = undefined;
     try {

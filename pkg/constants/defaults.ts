@@ -26,6 +26,12 @@ export const DEFAULT_CONTROLLER_SHUTDOWN_GRACE_MS =
  * keeps answering (ready 503) after SIGTERM so a probe or scrape in flight gets an answer.
  */
 export const ADS_SHUTDOWN_FLUSH_MS = 1000;
+/**
+ * Response bytes the ADS server hands to its streams without their being flushed yet, all streams
+ * together (pkg/ads write-budget.ts): 10,000 proxies connecting at once then take turns instead of
+ * each holding its ~1.5 MB first config in memory at the same time.
+ */
+export const ADS_WRITE_BUDGET_BYTES = 64 * 1024 * 1024;
 export const HEALTH_SHUTDOWN_HOLD_MS = 500;
 /** AdmissionReview bodies above this are refused with 413. */
 export const MAX_ADMISSION_BODY_BYTES = 3 * 1024 * 1024;

@@ -46,6 +46,7 @@ import {
   snapshotSecretSink,
 } from './mesh-identity.js';
 import { ProbeDiagnoser } from './probe-diagnosis.js';
+import { trimPod } from './pod-trim.js';
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -120,7 +121,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   const registry = opts.registry ?? new Registry();
   if (!opts.registry) collectDefaultMetrics({ register: registry });
 
-  const pods: ResourceInformer<V1Pod> = podInformer(opts.kubeConfig, log);
+  const pods: ResourceInformer<V1Pod> = podInformer(opts.kubeConfig, log, { transform: trimPod });
   const namespaces: ResourceInformer<V1Namespace> = namespaceInformer(opts.kubeConfig, log);
   const services: ResourceInformer<V1Service> = serviceInformer(opts.kubeConfig, log);
   const endpointSlices: ResourceInformer<V1EndpointSlice> = endpointSliceInformer(opts.kubeConfig, log);

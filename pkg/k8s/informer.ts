@@ -13,7 +13,8 @@
  *   at a short capped interval (≤ 1 s) and the watch resumes from the last resourceVersion, so a
  *   restarted API server is seen within a second of answering (see retryDelay below for why);
  * - stop() ends the loop and the open watch, and waits for them.
- * Cached objects are the JSON the server sent (timestamps are strings): treat them as read-only.
+ * Cached objects are the JSON the server sent (timestamps are strings), passed through the
+ * `transform` option when given: treat them as read-only.
  */
 import { Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import {
@@ -28,7 +29,7 @@ import { errorMessage, type Logger } from '../logger/index.js';
 import { Backoff, type BackoffOptions } from '../backoff/index.js';
 import { KubeApiError, describeRequestError, getJson, isUnreachable } from './rest.js';
 
-export interface InformerOptions {
+export interface InformerOptions<T = never> {
   labelSelector?: string;
   fieldSelector?: string;
   /** Items per list page (default 500). */
@@ -41,6 +42,13 @@ export interface InformerOptions {
   backoff?: BackoffOptions;
   /** Retries while the API server cannot be reached at all (default 250 ms doubling to 1 s). */
   reconnect?: BackoffOptions;
+  /**
+   * Applied to every object the server sends (list items, ADDED/MODIFIED/DELETED events) before it
+   * is cached or handed to a handler, as client-go's SetTransform: drop what no handler reads, so
+   * the cache holds less (fsm-controller's pods: trimPod). Must keep metadata name, namespace and
+   * resourceVersion; may return the object it was given.
+   */
+  transform?: (obj: T) => T;
 }
 
 export type InformerEvent = 'add' | 'update' | 'delete' | 'synced' | 'error';
@@ -139,7 +147,7 @@ export class Informer<T extends KubernetesObject> implements ResourceInformer<T>
     logger: Logger,
     private readonly path: string,
     readonly name: string,
-    private readonly opts: InformerOptions = {},
+    private readonly opts: InformerOptions<T> = {},
   ) {
     this.backoff = new Backoff(opts.backoff);
     this.reconnect = new Backoff({
@@ -370,6 +378,10 @@ export class Informer<T extends KubernetesObject> implements ResourceInformer<T>
     });
   }
 
+  private transform(obj: T): T {
+    return this.opts.transform ? this.opts.transform(obj) : obj;
+  }
+
   private async relist(): Promise<void> {
     const fresh = new Map<string, T>();
     let cont: string | undefined;
@@ -389,7 +401,10 @@ export class Informer<T extends KubernetesObject> implements ResourceInformer<T>
           this.listAbort.signal,
         )) as ListBody<T>;
         this.reachable();
-        for (const item of body.items ?? []) fresh.set(keyOf(item), item);
+        for (const item of body.items ?? []) {
+          const o = this.transform(item);
+          fresh.set(keyOf(o), o);
+        }
         if (!cont) rv = body.metadata?.resourceVersion ?? '';
         cont = body.metadata?.continue || undefined;
         if (this.stopped) return;
@@ -470,7 +485,10 @@ export class Informer<T extends KubernetesObject> implements ResourceInformer<T>
       const onEvent = (type: string, obj: unknown): void => {
         if (settled) return;
         events++;
-        const o = obj as T;
+        const o =
+          type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED'
+            ? this.transform(obj as T)
+            : (obj as T);
         switch (type) {
           case 'ADDED':
           case 'MODIFIED': {

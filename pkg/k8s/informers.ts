@@ -15,7 +15,7 @@ import type {
 import type { Logger } from '../logger/index.js';
 import { Informer, type InformerOptions } from './informer.js';
 
-export interface PodInformerOptions extends InformerOptions {
+export interface PodInformerOptions extends InformerOptions<V1Pod> {
   /** Watch one namespace only (default: all namespaces). */
   namespace?: string;
 }
@@ -24,7 +24,7 @@ export interface PodInformerOptions extends InformerOptions {
 export function namespaceInformer(
   kc: KubeConfig,
   logger: Logger,
-  opts: InformerOptions = {},
+  opts: InformerOptions<V1Namespace> = {},
 ): Informer<V1Namespace> {
   return new Informer<V1Namespace>(kc, logger, '/api/v1/namespaces', 'namespaces', opts);
 }
@@ -36,7 +36,7 @@ export function podInformer(kc: KubeConfig, logger: Logger, opts: PodInformerOpt
   return new Informer<V1Pod>(kc, logger, path, namespace ? `pods(${namespace})` : 'pods', rest);
 }
 
-export interface SecretInformerOptions extends InformerOptions {
+export interface SecretInformerOptions extends InformerOptions<V1Secret> {
   /** Watch one namespace only (default: all namespaces). */
   namespace?: string;
 }
@@ -64,7 +64,7 @@ export function collectionInformer<T extends KubernetesObject>(
   logger: Logger,
   path: string,
   name: string,
-  opts: InformerOptions = {},
+  opts: InformerOptions<T> = {},
 ): Informer<T> {
   return new Informer<T>(kc, logger, path, name, opts);
 }
@@ -73,7 +73,7 @@ export function collectionInformer<T extends KubernetesObject>(
 export function serviceInformer(
   kc: KubeConfig,
   logger: Logger,
-  opts: InformerOptions = {},
+  opts: InformerOptions<V1Service> = {},
 ): Informer<V1Service> {
   return new Informer<V1Service>(kc, logger, '/api/v1/services', 'services', opts);
 }
@@ -82,7 +82,7 @@ export function serviceInformer(
 export function endpointSliceInformer(
   kc: KubeConfig,
   logger: Logger,
-  opts: InformerOptions = {},
+  opts: InformerOptions<V1EndpointSlice> = {},
 ): Informer<V1EndpointSlice> {
   return new Informer<V1EndpointSlice>(
     kc,

@@ -28,6 +28,7 @@ import { MemoryTransport, type TransportStatus } from './ads-memory-transport.js
 export interface MemoryAdsOptions {
   unknownNodeWaitMs?: number;
   maxInFlightPerStream?: number;
+  writeBudgetBytes?: number;
   controlPlaneIdentifier?: string;
   logger?: Logger;
   authorizer?: StreamAuthorizer;
@@ -96,6 +97,7 @@ export class MemoryAds {
       scheduler: this.scheduler,
       unknownNodeWaitMs: options.unknownNodeWaitMs,
       maxInFlightPerStream: options.maxInFlightPerStream,
+      ...(options.writeBudgetBytes ? { writeBudgetBytes: options.writeBudgetBytes } : {}),
       controlPlaneIdentifier: options.controlPlaneIdentifier,
       ...(options.authorizer ? { authorizer: options.authorizer } : {}),
       ...(options.limits ? { limits: options.limits } : {}),

@@ -262,6 +262,51 @@ describe('informer lifecycle', () => {
   });
 });
 
+describe('informer transform (client-go SetTransform)', () => {
+  it('caches and hands to every handler the transformed object: list items, ADDED, MODIFIED and DELETED', async () => {
+    await core.createNamespace({ body: { metadata: { name: 'inf-tr' } } });
+    await core.createNamespacedPod({ namespace: 'inf-tr', body: pod('listed') });
+    const seen: string[] = [];
+    const inf = podInformer(h.kc, silentLogger(), {
+      namespace: 'inf-tr',
+      ...fast,
+      transform: (p) => {
+        seen.push(p.metadata!.name!);
+        return { ...p, spec: { containers: p.spec!.containers.map((c) => ({ name: c.name })) } };
+      },
+    });
+    const handed: V1Pod[] = [];
+    inf.on('add', (p) => handed.push(p));
+    inf.on('update', (p, old) => handed.push(p, old));
+    inf.on('delete', (p) => handed.push(p));
+    await inf.start();
+    await inf.waitForSync(20_000);
+    expect(inf.get('listed', 'inf-tr')?.spec?.containers).toEqual([{ name: 'c' }]);
+    await until(() => h.server.watchCount('pods') >= 1);
+    await core.createNamespacedPod({ namespace: 'inf-tr', body: pod('watched') });
+    await until(() => inf.get('watched', 'inf-tr') !== undefined);
+    await core.patchNamespacedPod({
+      name: 'watched',
+      namespace: 'inf-tr',
+      body: [{ op: 'add', path: '/metadata/labels/x', value: 'y' }],
+    });
+    await until(() => inf.get('watched', 'inf-tr')?.metadata?.labels?.['x'] === 'y');
+    await core.deleteNamespacedPod({ name: 'watched', namespace: 'inf-tr' });
+    await until(() => inf.get('watched', 'inf-tr') === undefined);
+    await inf.stop();
+    // add listed, add watched, update watched (new + old), delete watched
+    expect(handed.map((p) => p.metadata!.name)).toEqual([
+      'listed',
+      'watched',
+      'watched',
+      'watched',
+      'watched',
+    ]);
+    for (const p of handed) expect(p.spec!.containers).toEqual([{ name: 'c' }]);
+    expect(seen).toEqual(['listed', 'watched', 'watched', 'watched']);
+  });
+});
+
 describe('informer: an unreachable API server vs one that answers errors (issue 17 item 3)', () => {
   // A minute per answered-error retry: anything faster below is the unreachable rule at work.
   const slowBackoff = { backoff: { initialMs: 60_000, maxMs: 60_000 } };
