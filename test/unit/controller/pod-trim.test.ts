@@ -114,11 +114,12 @@ describe('trimPod', () => {
       ...DROPPED_STATUS_FIELDS,
       'managedFields',
     ];
-    // `<desired proxy>.resources` (its Envoy resources) shares a name with a container's resources.
-    const notAPod = /\b(d|desired)\.resources\b/g;
+    // A desired proxy's Envoy resources share the name of a container's resources: `d.resources`,
+    // `r.resources` (the desired proxy and its debug view) and `….resources.listeners/clusters`.
+    const desiredResources = /\b(d|r|desired)\.resources\b|\.resources(?=\.(listeners|clusters)\b)/g;
     const reads: string[] = [];
     for (const f of files) {
-      const src = readFileSync(f, 'utf8').replace(notAPod, '');
+      const src = readFileSync(f, 'utf8').replace(desiredResources, '');
       for (const field of fields) {
         if (new RegExp(`\\??\\.${field}\\b`).test(src)) reads.push(`${f}: .${field}`);
       }
