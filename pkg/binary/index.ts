@@ -1,4 +1,5 @@
 export { addVerbosityOption, runBinary } from './binary.js';
+export { isEntryPoint } from './entry-point.js';
 export {
   parseDnsLabel,
   parseDuration,

@@ -11,10 +11,9 @@
  */
 import http from 'node:http';
 import net from 'node:net';
-import { realpathSync, rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { rmSync } from 'node:fs';
 import { InvalidArgumentError, Option } from 'commander';
-import { parseDuration, runBinary } from '../../binary/index.js';
+import { isEntryPoint, parseDuration, runBinary } from '../../binary/index.js';
 import { startProbeAgent, type AgentTls, type ProbeAgent } from './agent.js';
 import { soOriginalDestination } from './original-destination.js';
 import { proxyProtocolOriginalDestination } from './proxy-protocol.js';
@@ -204,14 +203,4 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   );
 }
 
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) await main();
+if (isEntryPoint(import.meta.url)) await main();

@@ -6,10 +6,10 @@
  * reads `healthy` / `unhealthy` lines on stdin (the sandbox's break/fix annotation) and stops on
  * SIGTERM/SIGINT (exit 0).
  */
-import { readFileSync, realpathSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { isEntryPoint } from '../../binary/index.js';
 import { WORKLOAD_KINDS, type WorkloadKind } from './types.js';
 import { startWorkload } from './workloads.js';
 
@@ -68,17 +68,7 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   process.once('SIGINT', stop);
 }
 
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
+if (isEntryPoint(import.meta.url)) {
   await main().catch((e: unknown) => {
     process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);
