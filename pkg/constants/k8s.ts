@@ -49,3 +49,5 @@ export const WORKQUEUE_COALESCE_INTERVAL_MS = 1_000;
  * loopback-mode stand-in for a pod network namespace.
  */
 export const SANDBOX_POD_IP_ENV = 'FSM_SANDBOX_POD_IP';
+/** The sandbox's pod network when --network is not given: auto, namespaces or loopback. */
+export const SANDBOX_NETWORK_ENV = 'FSM_SANDBOX_NETWORK';

@@ -18,6 +18,7 @@ import {
   LIVENESS_PROBE_PORT,
   PROBE_REWRITE_ANNOTATION,
   PROBE_REWRITE_DISABLED_VALUE,
+  SANDBOX_NETWORK_ENV,
   type LogLevel,
 } from '../constants/index.js';
 import { createLogger } from '../logger/index.js';
@@ -243,7 +244,7 @@ export function sandboxCommand(): Command {
         ports: { apiServer: opts.apiPort },
         readyTimeoutMs: opts.readyTimeout * 1000,
         network:
-          opts.network ?? parseNetworkModeRequest(process.env['FSM_SANDBOX_NETWORK'], 'FSM_SANDBOX_NETWORK'),
+          opts.network ?? parseNetworkModeRequest(process.env[SANDBOX_NETWORK_ENV], SANDBOX_NETWORK_ENV),
         ...(opts.podCidr ? { podCidr: opts.podCidr } : {}),
         // The guide is printed as soon as the cluster serves; the rest is reported as it happens.
         early: true,

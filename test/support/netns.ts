@@ -5,12 +5,13 @@
  */
 import { spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
+import { SANDBOX_NETWORK_ENV } from '../../pkg/constants/index.js';
 import { NAMESPACE_MODE_FILES } from '../../pkg/sandbox/index.js';
 import { namespaceSupport, podCommand, type PodProcessOptions } from '../../pkg/sandbox/netns/index.js';
 
 /** Why namespace-mode tests are skipped here (undefined: they run). */
 export async function namespaceModeUnavailable(): Promise<string | undefined> {
-  if (process.env['FSM_SANDBOX_NETWORK'] === 'loopback') return 'FSM_SANDBOX_NETWORK=loopback';
+  if (process.env[SANDBOX_NETWORK_ENV] === 'loopback') return `${SANDBOX_NETWORK_ENV}=loopback`;
   const s = await namespaceSupport(NAMESPACE_MODE_FILES);
   return s.ok ? undefined : s.reason;
 }
