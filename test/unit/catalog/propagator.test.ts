@@ -8,53 +8,9 @@ import { SnapshotCache } from '../../../pkg/ads/index.js';
 import { ProxyPropagator } from '../../../pkg/catalog/index.js';
 import { LISTENER_TYPE_URL } from '../../../pkg/envoy/index.js';
 import { MONITORED_BY_LABEL } from '../../../pkg/constants/index.js';
-import type { InformerEvent, InformerHandlers, ResourceInformer } from '../../../pkg/k8s/index.js';
 import { silentLogger } from '../../../pkg/logger/index.js';
+import { MemoryInformer } from '../../support/memory-informer.js';
 import { http, injectedPod } from '../../support/pods.js';
-
-class MemoryInformer<
-  T extends { metadata?: { name?: string; namespace?: string } },
-> implements ResourceInformer<T> {
-  private readonly items = new Map<string, T>();
-  set(obj: T): void {
-    this.items.set(`${obj.metadata?.namespace ?? ''}/${obj.metadata?.name}`, obj);
-  }
-  remove(name: string, namespace = ''): void {
-    this.items.delete(`${namespace}/${name}`);
-  }
-  async start(): Promise<void> {}
-  async stop(): Promise<void> {}
-  get(name: string, namespace = ''): T | undefined {
-    return this.items.get(`${namespace}/${name}`);
-  }
-  list(namespace?: string): T[] {
-    return [...this.items.values()].filter(
-      (o) => namespace === undefined || o.metadata?.namespace === namespace,
-    );
-  }
-  hasSynced(): boolean {
-    return true;
-  }
-  async waitForSync(): Promise<void> {}
-  on<E extends InformerEvent>(_e: E, _h: InformerHandlers<T>[E]): void {}
-  off<E extends InformerEvent>(_e: E, _h: InformerHandlers<T>[E]): void {}
-  outOfSyncMs(): number {
-    return 0;
-  }
-  restartCount(): number {
-    return 0;
-  }
-  stats() {
-    return {
-      synced: true,
-      restarts: 0,
-      outOfSyncMs: 0,
-      resourceVersion: '1',
-      watching: true,
-      objects: this.items.size,
-    };
-  }
-}
 
 const NS = 'shop';
 
