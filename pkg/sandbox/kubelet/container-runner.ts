@@ -143,14 +143,7 @@ export class ContainerRunner {
           if (cr.process === proc && !rt.stopped) void this.restartLater(rt, name, t, 'exited');
         });
       } catch (err) {
-        cr.waiting = 'CreateContainerError';
-        await this.event(rt, {
-          type: 'Warning',
-          reason: 'Failed',
-          message: `Error: ${errorMessage(err)}`,
-          container: name,
-        });
-        this.deps.writeStatus(rt);
+        await this.failedToStart(rt, cr, name, 'CreateContainerError', err);
         return;
       }
     } else if (!SPECIAL.has(name)) {
@@ -182,14 +175,7 @@ export class ContainerRunner {
           });
         }
       } catch (err) {
-        cr.waiting = 'CrashLoopBackOff';
-        await this.event(rt, {
-          type: 'Warning',
-          reason: 'Failed',
-          message: `Error: ${errorMessage(err)}`,
-          container: name,
-        });
-        this.deps.writeStatus(rt);
+        await this.failedToStart(rt, cr, name, 'CrashLoopBackOff', err);
         return;
       }
     }
@@ -279,6 +265,24 @@ export class ContainerRunner {
    * Namespace mode: the demo app as a process inside the pod's namespace, binding its wildcard
    * address as a real app does (an HTTPS app's certificate written into the pod's directory).
    */
+  /** A container that could not start: waiting with `reason`, a Warning Failed event, the status written. */
+  private async failedToStart(
+    rt: PodRuntime,
+    cr: ContainerRuntime,
+    name: string,
+    reason: string,
+    err: unknown,
+  ): Promise<void> {
+    cr.waiting = reason;
+    await this.event(rt, {
+      type: 'Warning',
+      reason: 'Failed',
+      message: `Error: ${errorMessage(err)}`,
+      container: name,
+    });
+    this.deps.writeStatus(rt);
+  }
+
   private async startAppProcess(
     rt: PodRuntime,
     cr: ContainerRuntime,
